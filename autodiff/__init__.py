@@ -1,0 +1,26 @@
+"""autodiff: a small reverse-mode automatic differentiation engine with PyTorch's API.
+
+    import autodiff
+    x = autodiff.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    y.backward()
+    x.grad   # tensor([2., 4.])
+"""
+from . import dtypes
+from .dtypes import (bool, double, float, float16, float32, float64, get_default_dtype, half,  # noqa: F401
+                     int, int8, int16, int32, int64, long, set_default_dtype, short, uint8)
+from .tensor import Size, Tensor, cat, chunk, concat, split, stack, tensor, where  # noqa: F401
+from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,  # noqa: F401
+                       linspace, manual_seed, ones, ones_like, rand, rand_like, randint, randn,
+                       randn_like, randperm, zeros, zeros_like)
+from .functions import *  # noqa: F401,F403
+from .functions import _NAMES as _function_names
+from .autograd import (Function, enable_grad, grad, is_grad_enabled, no_grad,  # noqa: F401
+                       set_grad_enabled)
+from .autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
+from .scalar import Scalar  # noqa: F401
+from . import autograd  # noqa: F401
+
+__version__ = "0.1.0"
+__all__ = ["Tensor", "Scalar", "Function", "tensor", "grad", "gradcheck", "gradgradcheck",
+           "no_grad", "enable_grad", "set_grad_enabled"] + list(_function_names)

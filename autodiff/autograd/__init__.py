@@ -1,0 +1,4 @@
+"""The graph machinery: grad modes, nodes (Function), the engine and ``grad``."""
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
+from .function import Function  # noqa: F401
+from .api import backward, grad  # noqa: F401

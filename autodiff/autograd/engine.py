@@ -1,0 +1,99 @@
+"""Reverse-mode backpropagation over a DAG of vertices, shared by Tensor and Scalar.
+
+A vertex is anything with
+  ``_parents``            a tuple of vertices (None where no gradient is wanted),
+  ``_hooks``              None or functions that may replace the incoming gradient,
+  ``_propagate(grad)``    the gradients for each parent (None where there is none),
+  ``_finish(grad, retain_graph, accumulate)``
+                          called once the whole pass has succeeded: leaves store
+                          their gradient, nodes free what they saved for backward.
+
+The order is Kahn's topological sort: a vertex runs once every gradient
+contribution to it has arrived, so the chain rule sums over all paths
+(diamonds, reused tensors). Everything is iterative: no recursion, whatever the
+depth of the graph. Side effects wait until the pass has succeeded, so an error
+half-way leaves every ``.grad`` as it was.
+"""
+from .grad_mode import set_grad_enabled
+
+
+def count_dependencies(roots):
+    """Number of gradient contributions each reachable vertex will receive."""
+    deps = dict.fromkeys(roots, 0)
+    stack = list(deps)
+    while stack:
+        vertex = stack.pop()
+        for parent in vertex._parents:
+            if parent is None:
+                continue
+            if parent in deps:
+                deps[parent] += 1
+            else:
+                deps[parent] = 1
+                stack.append(parent)
+    return deps
+
+
+def topological_order(roots):
+    """Vertices reachable from ``roots``, each after every vertex that consumes it."""
+    deps = count_dependencies(roots)
+    ready = [v for v in dict.fromkeys(roots) if deps[v] == 0]
+    order = []
+    while ready:
+        vertex = ready.pop()
+        order.append(vertex)
+        for parent in vertex._parents:
+            if parent is None:
+                continue
+            deps[parent] -= 1
+            if deps[parent] == 0:
+                ready.append(parent)
+    return order
+
+
+def backpropagate(roots, root_grads, retain_graph=False, create_graph=False, capture=None):
+    """Push ``root_grads`` back from ``roots`` through the graph.
+
+    Without ``capture`` every leaf reached accumulates its gradient (``backward``).
+    With ``capture`` (a list of vertices) nothing accumulates and the total
+    gradient arriving at each captured vertex is returned (``autodiff.grad``).
+    """
+    deps = count_dependencies(roots)
+    pending = {}
+    for root, grad in zip(roots, root_grads):
+        pending[root] = pending[root] + grad if root in pending else grad
+    ready = [v for v in pending if deps[v] == 0]
+    captured = dict.fromkeys(capture) if capture is not None else None
+    finished = []
+    with set_grad_enabled(create_graph):
+        while ready:
+            vertex = ready.pop()
+            grad = pending.pop(vertex, None)
+            if grad is None:  # every path to it carried no gradient
+                parent_grads = (None,) * len(vertex._parents)
+            else:
+                if vertex._hooks:
+                    for hook in vertex._hooks:
+                        changed = hook(grad)
+                        if changed is not None:
+                            grad = changed
+                if captured is not None and vertex in captured:
+                    captured[vertex] = grad
+                finished.append((vertex, grad))
+                parent_grads = vertex._propagate(grad)
+            for parent, parent_grad in zip(vertex._parents, parent_grads):
+                if parent is None:
+                    continue
+                if parent_grad is not None:
+                    if parent in pending:
+                        pending[parent] = pending[parent] + parent_grad
+                    else:
+                        pending[parent] = parent_grad
+                remaining = deps[parent] - 1
+                deps[parent] = remaining
+                if remaining == 0:
+                    ready.append(parent)
+        accumulate = captured is None
+        for vertex, grad in finished:
+            vertex._finish(grad, retain_graph, accumulate)
+    return captured

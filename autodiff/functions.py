@@ -1,0 +1,71 @@
+"""``autodiff.exp(x)``, ``autodiff.sum(x, dim)`` ...: the function forms of Tensor methods."""
+import numpy as np
+
+from .tensor import Tensor, cat, chunk, concat, split, stack, tensor, where  # noqa: F401
+
+
+def _as_tensor(value):
+    return value if isinstance(value, Tensor) else tensor(value)
+
+
+def _method_as_function(name):
+    def function(input, *args, **kwargs):
+        return getattr(_as_tensor(input), name)(*args, **kwargs)
+    function.__name__ = name
+    function.__doc__ = f"Same as ``Tensor.{name}``."
+    return function
+
+
+_NAMES = """
+    add sub mul div pow neg abs exp log log1p sqrt rsqrt square sin cos tanh sigmoid relu
+    clamp clip maximum minimum sum mean var std max min amax amin argmax argmin logsumexp
+    softmax log_softmax matmul mm reshape flatten squeeze unsqueeze transpose permute t
+    expand broadcast_to unbind sign isnan isfinite allclose equal numel detach clone
+    eq ne lt le gt ge logical_not
+""".split()
+
+for _name in _NAMES:
+    globals()[_name] = _method_as_function(_name)
+del _name
+
+divide, multiply, subtract, true_divide = div, mul, sub, div  # noqa: F821
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(x):
+    return x.dtype.kind == "f"
+
+
+def outer(a, b):
+    return a.reshape(-1, 1) * b.reshape(1, -1)
+
+
+def dot(a, b):
+    if a.ndim != 1 or b.ndim != 1:
+        raise ValueError(f"dot: 1-D tensors expected, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
+    return a @ b
+
+
+def bmm(a, b):
+    if a.ndim != 3 or b.ndim != 3:
+        raise ValueError(f"bmm: 3-D tensors expected, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
+    return a @ b
+
+
+def leaky_relu(input, negative_slope=0.01):
+    return input.leaky_relu(negative_slope)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0):
+    return input.hardtanh(min_val, max_val)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    return input.softplus(beta, threshold)
+
+
+def get_printoptions():
+    return np.get_printoptions()

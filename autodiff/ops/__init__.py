@@ -1,0 +1,8 @@
+"""Every built-in differentiable operation: forward on numpy arrays, derivative beside it.
+
+- ``elementwise``: arithmetic and activations
+- ``reduction``: sum, mean, max/min, logsumexp, softmax, log_softmax
+- ``linalg``: matmul and the fused linear layer
+- ``shape``: reshape, transpose, expand, cat, stack, indexing
+- ``dims``: the shared shape rules (dim normalisation, broadcasting)
+"""

@@ -1,0 +1,82 @@
+"""Matrix products: matmul (1-D, 2-D, batched, broadcast-batched) and the fused linear layer."""
+import numpy as np
+
+from ..autograd.function import Op
+from .. import backends as backend
+
+
+def check_matmul_shapes(op, a_shape, b_shape):
+    """Raise the error PyTorch users expect, naming both shapes, before numpy does."""
+    if len(a_shape) == 0 or len(b_shape) == 0:
+        raise ValueError(f"{op}: both arguments need at least 1 dimension, got shapes "
+                         f"{tuple(a_shape)} and {tuple(b_shape)}")
+    inner_a = a_shape[-1]
+    inner_b = b_shape[0] if len(b_shape) == 1 else b_shape[-2]
+    if inner_a != inner_b:
+        raise ValueError(f"{op}: cannot multiply {tuple(a_shape)} by {tuple(b_shape)}: "
+                         f"inner sizes {inner_a} and {inner_b} differ")
+    if len(a_shape) > 2 and len(b_shape) > 2:
+        try:
+            np.broadcast_shapes(a_shape[:-2], b_shape[:-2])
+        except ValueError:
+            raise ValueError(f"{op}: batch dimensions of {tuple(a_shape)} and {tuple(b_shape)} "
+                             "cannot be broadcast together") from None
+
+
+class MatMul(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        check_matmul_shapes("matmul", a.shape, b.shape)
+        ctx.save_for_backward(a, b)
+        if a.ndim == 2 and b.ndim == 2:
+            return backend.matmul(a, b)
+        return np.matmul(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        if a.ndim == 1 and b.ndim == 1:          # dot product
+            return (grad * b if need_a else None), (grad * a if need_b else None)
+        if a.ndim == 1:                          # (k,) @ (..., k, m) -> (..., m)
+            grad_a = (grad.unsqueeze(-2) @ b.mT).squeeze(-2) if need_a else None
+            grad_b = a.unsqueeze(-1) * grad.unsqueeze(-2) if need_b else None
+            return grad_a, grad_b
+        if b.ndim == 1:                          # (..., n, k) @ (k,) -> (..., n)
+            grad_a = grad.unsqueeze(-1) * b if need_a else None
+            grad_b = (a.mT @ grad.unsqueeze(-1)).squeeze(-1) if need_b else None
+            return grad_a, grad_b
+        # batch dimensions that were broadcast are summed back by the engine
+        return (grad @ b.mT if need_a else None), (a.mT @ grad if need_b else None)
+
+
+class Linear(Op):
+    """``x @ weight.T + bias`` as one node: the layer every MLP is made of."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+            raise ValueError(f"linear: cannot multiply input {tuple(x.shape)} by weight.T of "
+                             f"weight {tuple(weight.shape)}: expected input features "
+                             f"{weight.shape[1] if weight.ndim == 2 else '?'}, got {x.shape[-1] if x.ndim else 'a scalar'}")
+        if bias is not None and bias.shape != (weight.shape[0],):
+            raise ValueError(f"linear: bias of shape {tuple(bias.shape)} does not match weight "
+                             f"{tuple(weight.shape)}: expected ({weight.shape[0]},)")
+        ctx.save_for_backward(x, weight)
+        out = backend.matmul(x, weight.T) if x.ndim == 2 else np.matmul(x, weight.T)
+        if bias is not None:
+            out += bias
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad
+        grad_x = grad @ weight if need_x else None
+        grad_w = None
+        if need_w:
+            if x.ndim == 2:
+                grad_w = grad.mT @ x
+            else:
+                grad_w = grad.reshape(-1, grad.shape[-1]).mT @ x.reshape(-1, x.shape[-1])
+        return grad_x, grad_w, (grad if need_b else None)   # the engine sums grad to bias's shape

@@ -1,0 +1,168 @@
+"""Reductions and the normalisations built on them (softmax, log_softmax, logsumexp).
+
+``dims`` arriving here are already normalised (a sorted tuple of axes, or None for all).
+"""
+import numpy as np
+
+from ..autograd import function as _function
+from ..autograd.function import Op
+from .dims import keepdim_shape, reduced_shape, sum_to_shape
+
+
+def _const(array):
+    return _function.Tensor._wrap(array)
+
+
+def _unreduce(grad, shape, dims, keepdim):
+    """Spread the gradient of a reduction back over the input's ``shape``."""
+    if not keepdim:
+        grad = grad.reshape(keepdim_shape(shape, dims))
+    return grad.expand(shape)
+
+
+class Sum(Op):
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
+        return x.sum(axis=dims, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _unreduce(grad, ctx.shape, ctx.dims, ctx.keepdim)
+
+
+class Mean(Op):
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
+        out = x.mean(axis=dims, keepdims=keepdim)
+        ctx.count = x.size // max(np.size(out), 1) if x.size else 0
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _unreduce(grad, ctx.shape, ctx.dims, ctx.keepdim) / ctx.count
+
+
+class SumToSize(Op):
+    """The gradient of broadcasting: sum over stretched dimensions."""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.shape = x.shape
+        return sum_to_shape(x, tuple(shape))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.expand(ctx.shape)
+
+
+class Amax(Op):
+    """Max over ``dims``; ties share the gradient evenly (as torch.amax and torch.max())."""
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
+        out = np.asarray(x.max(axis=dims, keepdims=keepdim))
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _extremum_backward(ctx, grad)
+
+
+class Amin(Op):
+    """Min over ``dims``; ties share the gradient evenly."""
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
+        out = np.asarray(x.min(axis=dims, keepdims=keepdim))
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _extremum_backward(ctx, grad)
+
+
+def _extremum_backward(ctx, grad):
+    x, out = ctx.saved_tensors
+    hits = x._data == out._data.reshape(keepdim_shape(ctx.shape, ctx.dims))
+    share = hits / hits.sum(axis=ctx.dims, keepdims=True)
+    return _unreduce(grad, ctx.shape, ctx.dims, ctx.keepdim) * _const(share.astype(x._data.dtype))
+
+
+class TakeAlongDim(Op):
+    """Values at ``indices`` along ``dim`` (the values of max/min with a dim)."""
+
+    @staticmethod
+    def forward(ctx, x, indices, dim, keepdim):
+        ctx.save_for_backward(indices)
+        ctx.shape, ctx.dim, ctx.keepdim = x.shape, dim, keepdim
+        out = np.take_along_axis(x, indices, axis=dim)
+        return out if keepdim else out.squeeze(dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        indices, = ctx.saved_tensors
+        hits = np.zeros(ctx.shape, dtype=grad._data.dtype)
+        np.put_along_axis(hits, indices._data, 1, axis=ctx.dim)
+        return _unreduce(grad, ctx.shape, (ctx.dim,), ctx.keepdim) * _const(hits)
+
+
+def _shifted(x, dims):
+    """``x`` minus its max over ``dims`` (kept), with infinite maxima treated as 0."""
+    m = x.max(axis=dims, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    return x - m, m
+
+
+class LogSumExp(Op):
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
+        shifted, m = _shifted(x, dims)
+        out = np.log(np.exp(shifted).sum(axis=dims, keepdims=True)) + m
+        if not keepdim:
+            out = out.reshape(reduced_shape(x.shape, dims))
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        out = out.reshape(keepdim_shape(ctx.shape, ctx.dims))
+        return _unreduce(grad, ctx.shape, ctx.dims, ctx.keepdim) * (x - out).exp()
+
+
+class Softmax(Op):
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        shifted, _ = _shifted(x, dim)
+        e = np.exp(shifted)
+        out = e / e.sum(axis=dim, keepdims=True)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        out, = ctx.saved_tensors
+        return out * (grad - (grad * out).sum(ctx.dim, keepdim=True))
+
+
+class LogSoftmax(Op):
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        shifted, _ = _shifted(x, dim)
+        out = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        out, = ctx.saved_tensors
+        return grad - out.exp() * grad.sum(ctx.dim, keepdim=True)

@@ -1,0 +1,958 @@
+"""Tensor: a numpy array that records the operations applied to it.
+
+The methods here only validate arguments and pick the op; every op's forward
+and derivative live in ``autodiff/ops``. Names and semantics follow PyTorch.
+"""
+import numbers
+import weakref
+from collections import namedtuple
+
+import numpy as np
+
+from . import dtypes
+from .autograd import engine
+from .autograd import function as _function
+from .autograd.grad_mode import _state, no_grad
+from .ops import elementwise as E
+from .ops import linalg as L
+from .ops import reduction as R
+from .ops import shape as S
+from .ops.dims import check_sum_to, normalize_dim, normalize_dims
+
+_Number = numbers.Number
+_new = object.__new__
+
+MaxMin = namedtuple("MaxMin", ["values", "indices"])
+
+
+def _check_operand(op, other):
+    return isinstance(other, (Tensor, _Number, np.ndarray))
+
+
+class _HookHandle:
+    """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
+
+    def __init__(self, hooks, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self):
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+class Tensor:
+    """An N-d array (numpy-backed) that can record operations for backward."""
+
+    __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_version", "_hooks",
+                 "_name", "__weakref__")
+    __array_ufunc__ = None   # numpy defers to our operators: ndarray * Tensor -> Tensor
+    _parents = ()            # a leaf, as a vertex of the graph, has no parents
+
+    def __init__(self, data, requires_grad=False, dtype=None):
+        t = tensor(data, dtype=dtype, requires_grad=requires_grad)
+        self._data, self._requires_grad, self.grad, self.grad_fn = t._data, t._requires_grad, None, None
+        self._version, self._hooks, self._name = [0], None, None
+
+    @staticmethod
+    def _wrap(data):
+        """A new leaf around an existing numpy array (no copy, no checks)."""
+        t = _new(Tensor)
+        t._data = data
+        t._requires_grad = False
+        t.grad = None
+        t.grad_fn = None
+        t._version = [0]
+        t._hooks = None
+        t._name = None
+        return t
+
+    # ------------------------------------------------------------------ attributes
+    @property
+    def shape(self):
+        return Size(self._data.shape)
+
+    def size(self, dim=None):
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[normalize_dim(dim, self._data.ndim, "size")]
+
+    @property
+    def dtype(self):
+        return self._data.dtype
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    def dim(self):
+        return self._data.ndim
+
+    def numel(self):
+        return self._data.size
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    @property
+    def device(self):
+        return "cpu"
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        self.requires_grad_(flag)
+
+    def requires_grad_(self, requires_grad=True):
+        """Mark a leaf as a variable to differentiate with respect to."""
+        if self.grad_fn is not None and not requires_grad:
+            raise RuntimeError("requires_grad_: you can only change requires_grad flags of leaf "
+                               "tensors; use .detach() to get a tensor without a graph")
+        if requires_grad and self._data.dtype.kind not in "fc":
+            raise RuntimeError(f"requires_grad_: only floating point tensors can require gradients, "
+                               f"got dtype {dtypes.name(self._data.dtype)}")
+        self._requires_grad = bool(requires_grad) or self.grad_fn is not None
+        return self
+
+    @property
+    def data(self):
+        """The values as a tensor outside the graph (shares memory with this one)."""
+        t = Tensor._wrap(self._data)
+        t._version = self._version
+        return t
+
+    @data.setter
+    def data(self, value):
+        value = value._data if isinstance(value, Tensor) else np.asarray(value)
+        self._data = value
+
+    @property
+    def name(self):
+        """A label for pictures of the graph (``autodiff.viz``)."""
+        return self._name
+
+    @name.setter
+    def name(self, value):
+        self._name = value
+
+    @property
+    def T(self):
+        if self._data.ndim < 2:
+            return self
+        return self.permute(*reversed(range(self._data.ndim)))
+
+    @property
+    def mT(self):
+        return self.transpose(-2, -1)
+
+    # ------------------------------------------------------------------ conversion
+    def numpy(self):
+        if self._requires_grad:
+            raise RuntimeError("numpy: can't call numpy() on a tensor that requires grad; "
+                               "use tensor.detach().numpy()")
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        return self._data if dtype is None else self._data.astype(dtype)
+
+    def item(self):
+        if self._data.size != 1:
+            raise ValueError(f"item: a tensor with {self._data.size} elements cannot be converted "
+                             "to a Python number")
+        return self._data.item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self._data.dtype.kind not in "iu" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self._data.item())
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"bool: the truth value of a tensor with {self._data.size} elements "
+                               "is ambiguous")
+        return bool(self._data.item())
+
+    def to(self, *args, dtype=None, device=None, copy=False):
+        """Change dtype (and, with devices, device)."""
+        for a in args:
+            if isinstance(a, str) or a is None:
+                device = a
+            else:
+                dtype = a
+        if device not in (None, "cpu"):
+            raise RuntimeError(f"to: device {device!r} is not available; this build supports 'cpu'")
+        if dtype is None:
+            return self.clone() if copy else self
+        dtype = dtypes.as_dtype(dtype)
+        if dtype == self._data.dtype and not copy:
+            return self
+        if dtype.kind == "f" and self._requires_grad:
+            return E.Cast.apply(self, dtype)
+        return Tensor._wrap(self._data.astype(dtype))
+
+    def float(self):
+        return self.to(dtypes.float32)
+
+    def double(self):
+        return self.to(dtypes.float64)
+
+    def half(self):
+        return self.to(dtypes.float16)
+
+    def long(self):
+        return self.to(dtypes.int64)
+
+    def int(self):
+        return self.to(dtypes.int32)
+
+    def bool(self):
+        return self.to(dtypes.bool)
+
+    def type(self, dtype=None):
+        if dtype is None:
+            return f"autodiff.{dtypes.name(self._data.dtype)}"
+        return self.to(dtype)
+
+    def cpu(self):
+        return self
+
+    def detach(self):
+        """The same values (shared memory) outside the graph."""
+        t = Tensor._wrap(self._data)
+        t._version = self._version
+        return t
+
+    def detach_(self):
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    def clone(self):
+        return _clone(self)
+
+    def contiguous(self):
+        return self
+
+    def is_contiguous(self):
+        return self._data.flags.c_contiguous
+
+    # ------------------------------------------------------------------ autograd
+    def backward(self, gradient=None, retain_graph=None, create_graph=False):
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``."""
+        if not self._requires_grad:
+            raise RuntimeError("backward: this tensor does not require grad and has no grad_fn "
+                               "(no input it was computed from has requires_grad=True)")
+        if gradient is None:
+            if self._data.size != 1:
+                raise RuntimeError(
+                    "backward: grad can be implicitly created only for scalar outputs; this "
+                    f"tensor has shape {tuple(self._data.shape)}: pass gradient= of that shape")
+            gradient = Tensor._wrap(np.ones_like(self._data))
+        else:
+            gradient = gradient if isinstance(gradient, Tensor) else tensor(gradient, dtype=self.dtype)
+            if gradient._data.shape != self._data.shape:
+                raise RuntimeError(f"backward: gradient has shape {tuple(gradient._data.shape)} but "
+                                   f"the tensor has shape {tuple(self._data.shape)}")
+        if retain_graph is None:
+            retain_graph = create_graph
+        root = self.grad_fn if self.grad_fn is not None else self
+        engine.backpropagate([root], [gradient], retain_graph, create_graph)
+
+    def retain_grad(self):
+        """Keep ``.grad`` on this non-leaf tensor after backward."""
+        if not self._requires_grad:
+            raise RuntimeError("retain_grad: can't retain_grad on a tensor that does not require grad")
+        if self.grad_fn is not None:
+            self.grad_fn._retained = weakref.ref(self)
+
+    @property
+    def retains_grad(self):
+        return self.grad_fn is not None and self.grad_fn._retained is not None
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a replacement."""
+        if not self._requires_grad:
+            raise RuntimeError("register_hook: cannot register a hook on a tensor that does not "
+                               "require grad")
+        owner = self.grad_fn if self.grad_fn is not None else self
+        if owner._hooks is None:
+            owner._hooks = []
+        owner._hooks.append(hook)
+        return _HookHandle(owner._hooks, hook)
+
+    # the vertex protocol (see autograd.engine): a leaf stores what reaches it
+    def _propagate(self, grad):
+        return ()
+
+    def _finish(self, grad, retain_graph, accumulate):
+        if accumulate:
+            self._accumulate_grad(grad)
+
+    def _accumulate_grad(self, grad):
+        if grad._requires_grad:                 # create_graph=True: keep the graph
+            self.grad = grad if self.grad is None else self.grad + grad
+        elif self.grad is None:
+            self.grad = Tensor._wrap(grad._data.copy())
+        elif self.grad._requires_grad:
+            self.grad = self.grad + grad
+        else:
+            self.grad._data += grad._data
+            self.grad._version[0] += 1
+
+    # ------------------------------------------------------------------ arithmetic
+    def __add__(self, other):
+        if not _check_operand("add", other):
+            return NotImplemented
+        return E.Add.apply(self, other)
+
+    def __radd__(self, other):
+        if not _check_operand("add", other):
+            return NotImplemented
+        return E.Add.apply(other, self)
+
+    def __sub__(self, other):
+        if not _check_operand("sub", other):
+            return NotImplemented
+        return E.Sub.apply(self, other)
+
+    def __rsub__(self, other):
+        if not _check_operand("sub", other):
+            return NotImplemented
+        return E.Sub.apply(other, self)
+
+    def __mul__(self, other):
+        if not _check_operand("mul", other):
+            return NotImplemented
+        return E.Mul.apply(self, other)
+
+    def __rmul__(self, other):
+        if not _check_operand("mul", other):
+            return NotImplemented
+        return E.Mul.apply(other, self)
+
+    def __truediv__(self, other):
+        if not _check_operand("div", other):
+            return NotImplemented
+        return E.Div.apply(self, other)
+
+    def __rtruediv__(self, other):
+        if not _check_operand("div", other):
+            return NotImplemented
+        return E.Div.apply(other, self)
+
+    def __pow__(self, other):
+        if not _check_operand("pow", other):
+            return NotImplemented
+        return E.Pow.apply(self, other)
+
+    def __rpow__(self, other):
+        if not _check_operand("pow", other):
+            return NotImplemented
+        return E.Pow.apply(other, self)
+
+    def __matmul__(self, other):
+        if not isinstance(other, (Tensor, np.ndarray)):
+            return NotImplemented
+        return L.MatMul.apply(self, other)
+
+    def __rmatmul__(self, other):
+        if not isinstance(other, np.ndarray):
+            return NotImplemented
+        return L.MatMul.apply(other, self)
+
+    def __neg__(self):
+        return E.Neg.apply(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return E.Abs.apply(self)
+
+    add = __add__
+    sub = __sub__
+    mul = __mul__
+    div = __truediv__
+    pow = __pow__
+    neg = __neg__
+    abs = __abs__
+
+    def matmul(self, other):
+        return L.MatMul.apply(self, other)
+
+    def mm(self, other):
+        if self._data.ndim != 2 or _data_of(other).ndim != 2:
+            raise ValueError(f"mm: both arguments must be 2-D, got shapes {tuple(self._data.shape)} "
+                             f"and {tuple(_data_of(other).shape)}")
+        return L.MatMul.apply(self, other)
+
+    # ------------------------------------------------------------------ comparisons (no gradient)
+    def _compare(self, other, ufunc):
+        if not _check_operand("compare", other):
+            return NotImplemented
+        try:
+            return Tensor._wrap(np.asarray(ufunc(self._data, _data_of(other))))
+        except ValueError as exc:
+            raise ValueError(f"{ufunc.__name__}: {exc}") from None
+
+    def __eq__(self, other):
+        return self._compare(other, np.equal)
+
+    def __ne__(self, other):
+        return self._compare(other, np.not_equal)
+
+    def __lt__(self, other):
+        return self._compare(other, np.less)
+
+    def __le__(self, other):
+        return self._compare(other, np.less_equal)
+
+    def __gt__(self, other):
+        return self._compare(other, np.greater)
+
+    def __ge__(self, other):
+        return self._compare(other, np.greater_equal)
+
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+    __hash__ = object.__hash__
+
+    def __invert__(self):
+        return Tensor._wrap(~self._data)
+
+    def __and__(self, other):
+        return Tensor._wrap(self._data & _data_of(other))
+
+    def __or__(self, other):
+        return Tensor._wrap(self._data | _data_of(other))
+
+    def __xor__(self, other):
+        return Tensor._wrap(self._data ^ _data_of(other))
+
+    def logical_not(self):
+        return Tensor._wrap(np.logical_not(self._data))
+
+    def sign(self):
+        return Tensor._wrap(np.sign(self._data))
+
+    def isnan(self):
+        return Tensor._wrap(np.isnan(self._data))
+
+    def isfinite(self):
+        return Tensor._wrap(np.isfinite(self._data))
+
+    def allclose(self, other, rtol=1e-05, atol=1e-08):
+        return bool(np.allclose(self._data, _data_of(other), rtol=rtol, atol=atol))
+
+    def equal(self, other):
+        return bool(np.array_equal(self._data, _data_of(other)))
+
+    def all(self):
+        return Tensor._wrap(np.asarray(self._data.all()))
+
+    def any(self):
+        return Tensor._wrap(np.asarray(self._data.any()))
+
+    # ------------------------------------------------------------------ elementwise math
+    def exp(self):
+        return E.Exp.apply(self)
+
+    def log(self):
+        return E.Log.apply(self)
+
+    def log1p(self):
+        return E.Log1p.apply(self)
+
+    def sqrt(self):
+        return E.Sqrt.apply(self)
+
+    def rsqrt(self):
+        return E.Pow.apply(self, -0.5)
+
+    def square(self):
+        return E.Mul.apply(self, self)
+
+    def sin(self):
+        return E.Sin.apply(self)
+
+    def cos(self):
+        return E.Cos.apply(self)
+
+    def tanh(self):
+        return E.Tanh.apply(self)
+
+    def sigmoid(self):
+        return E.Sigmoid.apply(self)
+
+    def relu(self):
+        return E.Relu.apply(self)
+
+    def leaky_relu(self, negative_slope=0.01):
+        return E.LeakyRelu.apply(self, negative_slope)
+
+    def hardtanh(self, min_val=-1.0, max_val=1.0):
+        return E.Hardtanh.apply(self, min_val, max_val)
+
+    def softplus(self, beta=1.0, threshold=20.0):
+        return E.Softplus.apply(self, beta, threshold)
+
+    def clamp(self, min=None, max=None):
+        return E.Clamp.apply(self, _data_of(min), _data_of(max))
+
+    clip = clamp
+
+    def maximum(self, other):
+        return E.Maximum.apply(self, other)
+
+    def minimum(self, other):
+        return E.Minimum.apply(self, other)
+
+    def where(self, condition, other):
+        return where(condition, self, other)
+
+    # ------------------------------------------------------------------ reductions
+    def sum(self, dim=None, keepdim=False, dtype=None):
+        x = self if dtype is None else self.to(dtype)
+        return R.Sum.apply(x, normalize_dims(dim, self._data.ndim, "sum"), keepdim)
+
+    def mean(self, dim=None, keepdim=False):
+        if self._data.dtype.kind not in "fc":
+            raise RuntimeError(f"mean: input dtype should be floating point, got "
+                               f"{dtypes.name(self._data.dtype)}")
+        return R.Mean.apply(self, normalize_dims(dim, self._data.ndim, "mean"), keepdim)
+
+    def var(self, dim=None, unbiased=None, keepdim=False, correction=None):
+        """Variance; ``correction=1`` (Bessel, the default) or ``unbiased=False`` for the population form."""
+        if correction is None:
+            correction = 0 if unbiased is False else 1
+        dims = normalize_dims(dim, self._data.ndim, "var")
+        count = self._data.size if dims is None else int(np.prod([self._data.shape[d] for d in dims]))
+        centered = self - self.mean(dims, keepdim=True)
+        return (centered * centered).sum(dims, keepdim=keepdim) / max(count - correction, 0)
+
+    def std(self, dim=None, unbiased=None, keepdim=False, correction=None):
+        return self.var(dim, unbiased=unbiased, keepdim=keepdim, correction=correction).sqrt()
+
+    def _extremum(self, dim, keepdim, whole_op, arg_fn, name):
+        if self._data.size == 0:
+            raise RuntimeError(f"{name}: cannot reduce an empty tensor of shape {tuple(self.shape)}")
+        if dim is None:
+            return whole_op.apply(self, None, keepdim)
+        axis = normalize_dim(dim, self._data.ndim, name)
+        indices = arg_fn(self._data, axis=axis, keepdims=True)
+        values = R.TakeAlongDim.apply(self, indices, axis, keepdim)
+        return MaxMin(values, Tensor._wrap(indices if keepdim else indices.squeeze(axis)))
+
+    def max(self, dim=None, keepdim=False):
+        """Max of all elements, or (values, indices) along ``dim``; or elementwise max with a tensor."""
+        if isinstance(dim, Tensor):
+            return self.maximum(dim)
+        return self._extremum(dim, keepdim, R.Amax, np.argmax, "max")
+
+    def min(self, dim=None, keepdim=False):
+        if isinstance(dim, Tensor):
+            return self.minimum(dim)
+        return self._extremum(dim, keepdim, R.Amin, np.argmin, "min")
+
+    def amax(self, dim=None, keepdim=False):
+        return R.Amax.apply(self, normalize_dims(dim, self._data.ndim, "amax"), keepdim)
+
+    def amin(self, dim=None, keepdim=False):
+        return R.Amin.apply(self, normalize_dims(dim, self._data.ndim, "amin"), keepdim)
+
+    def argmax(self, dim=None, keepdim=False):
+        return _arg_extremum(self, dim, keepdim, np.argmax, "argmax")
+
+    def argmin(self, dim=None, keepdim=False):
+        return _arg_extremum(self, dim, keepdim, np.argmin, "argmin")
+
+    def logsumexp(self, dim, keepdim=False):
+        return R.LogSumExp.apply(self, normalize_dims(dim, self._data.ndim, "logsumexp"), keepdim)
+
+    def softmax(self, dim):
+        return R.Softmax.apply(self, normalize_dim(dim, self._data.ndim, "softmax"))
+
+    def log_softmax(self, dim):
+        return R.LogSoftmax.apply(self, normalize_dim(dim, self._data.ndim, "log_softmax"))
+
+    def sum_to_size(self, *shape):
+        shape = _shape_arg(shape)
+        if self._data.shape == shape:
+            return self
+        check_sum_to(self._data.shape, shape)
+        return R.SumToSize.apply(self, shape)
+
+    # ------------------------------------------------------------------ shape
+    def reshape(self, *shape):
+        shape = _shape_arg(shape)
+        if shape == self._data.shape:
+            return self
+        return S.Reshape.apply(self, shape)
+
+    view = reshape
+
+    def view_as(self, other):
+        return self.reshape(other.shape)
+
+    def reshape_as(self, other):
+        return self.reshape(other.shape)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        ndim = self._data.ndim
+        if ndim == 0:
+            return self.reshape(1)
+        start = normalize_dim(start_dim, ndim, "flatten")
+        end = normalize_dim(end_dim, ndim, "flatten")
+        shape = self._data.shape
+        return self.reshape(shape[:start] + (-1,) + shape[end + 1:])
+
+    def squeeze(self, dim=None):
+        shape = self._data.shape
+        if dim is None:
+            new = tuple(n for n in shape if n != 1)
+        else:
+            dims = normalize_dims(dim, len(shape), "squeeze") or ()
+            new = tuple(n for i, n in enumerate(shape) if not (i in dims and n == 1))
+        return self.reshape(new)
+
+    def unsqueeze(self, dim):
+        ndim = self._data.ndim
+        d = normalize_dim(dim, ndim + 1, "unsqueeze")
+        shape = self._data.shape
+        return self.reshape(shape[:d] + (1,) + shape[d:])
+
+    def transpose(self, dim0, dim1):
+        ndim = self._data.ndim
+        d0, d1 = normalize_dim(dim0, ndim, "transpose"), normalize_dim(dim1, ndim, "transpose")
+        if d0 == d1:
+            return self
+        return S.Transpose.apply(self, d0, d1)
+
+    def t(self):
+        if self._data.ndim > 2:
+            raise ValueError(f"t: expects a tensor with <= 2 dimensions, got shape {tuple(self.shape)}")
+        return self.T
+
+    def permute(self, *dims):
+        dims = _shape_arg(dims)
+        ndim = self._data.ndim
+        if sorted(normalize_dim(d, ndim, "permute") for d in dims) != list(range(ndim)):
+            raise ValueError(f"permute: dims {dims} are not a permutation of the {ndim} dimensions "
+                             f"of a tensor of shape {tuple(self.shape)}")
+        return S.Permute.apply(self, tuple(normalize_dim(d, ndim, "permute") for d in dims))
+
+    def expand(self, *shape):
+        shape = _shape_arg(shape)
+        lead = len(shape) - self._data.ndim
+        if lead < 0:
+            raise ValueError(f"expand: the number of sizes {len(shape)} must be at least the number "
+                             f"of dimensions {self._data.ndim} (shape {tuple(self.shape)})")
+        shape = tuple(self._data.shape[i - lead] if n == -1 else n for i, n in enumerate(shape))
+        if shape == self._data.shape:
+            return self
+        for i, n in enumerate(self._data.shape):
+            if n != 1 and n != shape[lead + i]:
+                raise ValueError(f"expand: the expanded size {shape[lead + i]} must match the existing "
+                                 f"size {n} at non-singleton dimension {lead + i}; target "
+                                 f"{shape}, tensor shape {tuple(self.shape)}")
+        return S.Expand.apply(self, shape)
+
+    def broadcast_to(self, shape):
+        return self.expand(*shape)
+
+    def expand_as(self, other):
+        return self.expand(*other.shape)
+
+    def split(self, split_size_or_sections, dim=0):
+        return split(self, split_size_or_sections, dim)
+
+    def chunk(self, chunks, dim=0):
+        return chunk(self, chunks, dim)
+
+    def unbind(self, dim=0):
+        d = normalize_dim(dim, self._data.ndim, "unbind")
+        lead = (slice(None),) * d
+        return tuple(self[lead + (i,)] for i in range(self._data.shape[d]))
+
+    def __getitem__(self, key):
+        key = _index_key(key)
+        out = S.Index.apply(self, key)
+        if S.is_basic_index(key):
+            out._version = self._version    # a view: in-place changes show in both
+        return out
+
+    def __setitem__(self, key, value):
+        key = _index_key(key)
+        value = value if isinstance(value, Tensor) else _data_of(value)
+        self._inplace("index_put", lambda old: S.IndexPut.apply(old, key, value),
+                      lambda data: data.__setitem__(key, _data_of(value)), value)
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    # ------------------------------------------------------------------ in-place
+    def _inplace(self, name, recorded, raw, other=None):
+        """Change this tensor in place, recording the change when gradients flow through it."""
+        grad_flows = _state.enabled and (self._requires_grad or
+                                        (isinstance(other, Tensor) and other._requires_grad))
+        if grad_flows and self.grad_fn is None and self._requires_grad:
+            raise RuntimeError(f"{name}: a leaf tensor that requires grad is being used in an "
+                               "in-place operation; do it under `with autodiff.no_grad():`")
+        if grad_flows:
+            if self._data.dtype.kind != "f":
+                raise RuntimeError(f"{name}: cannot record an in-place change of a "
+                                   f"{dtypes.name(self._data.dtype)} tensor with a gradient")
+            old = Tensor._wrap(self._data)
+            old._requires_grad, old.grad_fn = self._requires_grad, self.grad_fn
+            old._version = [self._version[0]]
+            new = recorded(old)
+            self._data, self.grad_fn, self._requires_grad = new._data, new.grad_fn, True
+        else:
+            try:
+                raw(self._data)
+            except (ValueError, IndexError, TypeError) as exc:
+                raise type(exc)(f"{name}: {exc} (tensor of shape {tuple(self.shape)}, "
+                                f"{dtypes.name(self._data.dtype)})") from None
+        self._version[0] += 1
+        return self
+
+    def add_(self, other, alpha=1):
+        other_data = _data_of(other)
+        if alpha != 1:
+            other = other * alpha
+            other_data = _data_of(other)
+        _check_broadcast_inplace("add_", self, other_data)
+        return self._inplace("add_", lambda old: old + other,
+                             lambda d: np.add(d, other_data, out=d, casting="unsafe"), other)
+
+    def sub_(self, other, alpha=1):
+        return self.add_(other, alpha=-alpha)
+
+    def mul_(self, other):
+        other_data = _data_of(other)
+        _check_broadcast_inplace("mul_", self, other_data)
+        return self._inplace("mul_", lambda old: old * other,
+                             lambda d: np.multiply(d, other_data, out=d, casting="unsafe"), other)
+
+    def div_(self, other):
+        other_data = _data_of(other)
+        _check_broadcast_inplace("div_", self, other_data)
+        return self._inplace("div_", lambda old: old / other,
+                             lambda d: np.divide(d, other_data, out=d, casting="unsafe"), other)
+
+    def clamp_(self, min=None, max=None):
+        lo, hi = _data_of(min), _data_of(max)
+        return self._inplace("clamp_", lambda old: old.clamp(lo, hi),
+                             lambda d: np.clip(d, lo, hi, out=d))
+
+    def zero_(self):
+        return self.fill_(0)
+
+    def fill_(self, value):
+        value = _data_of(value)
+        return self._inplace("fill_", lambda old: old * 0 + value,
+                             lambda d: d.fill(value))
+
+    def copy_(self, src):
+        src_data = _data_of(src)
+        _check_broadcast_inplace("copy_", self, src_data)
+        return self._inplace("copy_", lambda old: old * 0 + src,
+                             lambda d: np.copyto(d, src_data, casting="unsafe"), src)
+
+    __iadd__ = add_
+    __isub__ = sub_
+    __imul__ = mul_
+    __itruediv__ = div_
+
+    # ------------------------------------------------------------------ printing
+    def __repr__(self):
+        body = np.array2string(self._data, separator=", ", prefix="tensor(", precision=4,
+                               floatmode="maxprec_equal" if self._data.dtype.kind == "f" else "maxprec")
+        extras = []
+        if self._data.dtype not in (dtypes.float32, dtypes.int64, dtypes.bool):
+            extras.append(f"dtype=autodiff.{dtypes.name(self._data.dtype)}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{self.grad_fn.name()}>")
+        elif self._requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + ", ".join([body] + extras) + ")"
+
+    __str__ = __repr__
+
+
+class Size(tuple):
+    """A shape, printed as PyTorch prints it."""
+
+    def __repr__(self):
+        return f"autodiff.Size({list(self)})"
+
+    def numel(self):
+        return int(np.prod(self))
+
+
+# ---------------------------------------------------------------------- helpers
+def _data_of(value):
+    return value._data if isinstance(value, Tensor) else value
+
+
+def _shape_arg(shape):
+    """Accept f(2, 3) and f((2, 3)) alike."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    return tuple(int(n) for n in shape)
+
+
+def _index_key(key):
+    """Tensors and lists inside an index become numpy arrays."""
+    def convert(part):
+        if isinstance(part, Tensor):
+            return part._data
+        if isinstance(part, list):
+            return np.asarray(part)
+        return part
+    if isinstance(key, tuple):
+        return tuple(convert(p) for p in key)
+    return convert(key)
+
+
+def _check_broadcast_inplace(name, target, other):
+    other_shape = np.shape(other)
+    try:
+        shape = np.broadcast_shapes(target._data.shape, other_shape)
+    except ValueError:
+        shape = None
+    if shape != target._data.shape:
+        raise ValueError(f"{name}: cannot broadcast {tuple(other_shape)} into the in-place target "
+                         f"of shape {tuple(target._data.shape)}")
+
+
+def _arg_extremum(x, dim, keepdim, fn, name):
+    if dim is None:
+        return Tensor._wrap(np.asarray(fn(x._data)))
+    axis = normalize_dim(dim, x._data.ndim, name)
+    return Tensor._wrap(np.asarray(fn(x._data, axis=axis, keepdims=keepdim)))
+
+
+def _clone(x):
+    return E.Mul.apply(x, 1) if x._requires_grad else Tensor._wrap(x._data.copy())
+
+
+_function.Tensor = Tensor
+
+
+# ---------------------------------------------------------------------- creation and free functions
+def tensor(data, dtype=None, requires_grad=False):
+    """A new tensor holding a copy of ``data``.
+
+    A numpy array keeps its dtype; Python floats and lists of them become
+    float32, Python ints int64, as in PyTorch.
+    """
+    if isinstance(data, Tensor):
+        array = data._data.copy()
+    elif isinstance(data, np.ndarray):
+        array = data.copy()
+    else:
+        if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in data):
+            data = [_nested_data(d) for d in data]
+        array = np.array(data)
+        if array.dtype == np.float64:
+            array = array.astype(dtypes.get_default_dtype())
+        elif array.dtype.kind in "iu":
+            array = array.astype(np.int64)
+        elif array.dtype.kind not in "fb":
+            raise TypeError(f"tensor: cannot make a tensor from {type(data).__name__} "
+                            f"(numpy dtype {array.dtype})")
+    if dtype is not None:
+        array = array.astype(dtypes.as_dtype(dtype), copy=False)
+    t = Tensor._wrap(array)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _nested_data(value):
+    if isinstance(value, Tensor):
+        return value._data
+    if isinstance(value, (list, tuple)):
+        return [_nested_data(v) for v in value]
+    return value
+
+
+def where(condition, input, other):
+    """Elements of ``input`` where ``condition`` holds, else of ``other``."""
+    cond = _data_of(condition)
+    if not isinstance(cond, np.ndarray) or cond.dtype != np.bool_:
+        cond = np.asarray(cond, dtype=bool)
+    return E.Where.apply(cond, input, other)
+
+
+def cat(tensors, dim=0):
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("cat: expected a non-empty list of tensors")
+    d = normalize_dim(dim, tensors[0].ndim, "cat")
+    shapes = [tuple(t.shape) for t in tensors]
+    for s in shapes[1:]:
+        if len(s) != len(shapes[0]) or any(a != b for i, (a, b) in enumerate(zip(s, shapes[0])) if i != d):
+            raise ValueError(f"cat: sizes of tensors must match except in dimension {d}; got shapes "
+                             f"{', '.join(map(str, shapes))}")
+    return S.Cat.apply(d, *tensors)
+
+
+concat = cat
+
+
+def stack(tensors, dim=0):
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("stack: expected a non-empty list of tensors")
+    shapes = {tuple(t.shape) for t in tensors}
+    if len(shapes) > 1:
+        raise ValueError(f"stack: expects each tensor to be equal size, got shapes "
+                         f"{', '.join(str(tuple(t.shape)) for t in tensors)}")
+    d = normalize_dim(dim, tensors[0].ndim + 1, "stack")
+    return S.Stack.apply(d, *tensors)
+
+
+def split(x, split_size_or_sections, dim=0):
+    d = normalize_dim(dim, x.ndim, "split")
+    n = x.shape[d]
+    if isinstance(split_size_or_sections, int):
+        if split_size_or_sections <= 0:
+            raise ValueError(f"split: split_size must be positive, got {split_size_or_sections}")
+        sizes = [min(split_size_or_sections, n - i) for i in range(0, n, split_size_or_sections)]
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != n:
+            raise ValueError(f"split: sections {sizes} sum to {sum(sizes)}, but dimension {d} of "
+                             f"shape {tuple(x.shape)} has size {n}")
+    lead = (slice(None),) * d
+    pieces, start = [], 0
+    for size in sizes:
+        pieces.append(x[lead + (slice(start, start + size),)])
+        start += size
+    return tuple(pieces)
+
+
+def chunk(x, chunks, dim=0):
+    d = normalize_dim(dim, x.ndim, "chunk")
+    size = -(-x.shape[d] // chunks)
+    return split(x, max(size, 1), d)
