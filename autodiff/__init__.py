@@ -20,7 +20,19 @@ from .autograd import (Function, enable_grad, grad, is_grad_enabled, no_grad,  #
 from .autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
 from .scalar import Scalar  # noqa: F401
 from . import autograd  # noqa: F401
+from . import nn  # noqa: F401
+from . import optim, data, datasets  # noqa: F401
+from .serialization import save, load  # noqa: F401
+from . import viz  # noqa: F401
 
 __version__ = "0.1.0"
 __all__ = ["Tensor", "Scalar", "Function", "tensor", "grad", "gradcheck", "gradgradcheck",
            "no_grad", "enable_grad", "set_grad_enabled"] + list(_function_names)
+
+
+def __getattr__(name):
+    # autodiff.testing needs hypothesis (a test dependency), so it is imported on first use
+    if name == "testing":
+        import importlib
+        return importlib.import_module(".testing", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -28,7 +28,7 @@ def _finish(array, dtype, requires_grad, device, default=None):
     if device not in (None, "cpu"):
         raise RuntimeError(f"device {device!r} is not available; this build supports 'cpu'")
     dtype = dtypes.as_dtype(dtype) if dtype is not None else (default or dtypes.get_default_dtype())
-    t = Tensor._wrap(np.ascontiguousarray(array, dtype=dtype))
+    t = Tensor._wrap(np.asarray(array, dtype=dtype, order="C"))   # (ascontiguousarray makes 0-d 1-d)
     if requires_grad:
         t.requires_grad_(True)
     return t

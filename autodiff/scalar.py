@@ -107,10 +107,12 @@ class Scalar:
         for vertex in engine.topological_order([self]):
             vertex.grad = 0.0
 
-    def _propagate(self, grad):
+    _stores_grad = True   # every Scalar keeps its gradient (micrograd-style)
+
+    def _propagate(self, grad, retain_graph=False):
         return [grad * d for d in self._local_grads]
 
-    def _finish(self, grad, retain_graph, accumulate):
+    def _finish(self, grad, accumulate):
         if accumulate:
             self.grad += grad
 

@@ -145,9 +145,12 @@ class Tensor:
 
     @property
     def T(self):
-        if self._data.ndim < 2:
+        ndim = self._data.ndim
+        if ndim < 2:
             return self
-        return self.permute(*reversed(range(self._data.ndim)))
+        if ndim == 2:
+            return S.Transpose.apply(self, 0, 1)
+        return self.permute(*reversed(range(ndim)))
 
     @property
     def mT(self):
@@ -273,7 +276,8 @@ class Tensor:
         if retain_graph is None:
             retain_graph = create_graph
         root = self.grad_fn if self.grad_fn is not None else self
-        engine.backpropagate([root], [gradient], retain_graph, create_graph)
+        engine.backpropagate([root], [gradient if create_graph else gradient._data],
+                             retain_graph, create_graph)
 
     def retain_grad(self):
         """Keep ``.grad`` on this non-leaf tensor after backward."""
@@ -281,6 +285,7 @@ class Tensor:
             raise RuntimeError("retain_grad: can't retain_grad on a tensor that does not require grad")
         if self.grad_fn is not None:
             self.grad_fn._retained = weakref.ref(self)
+            self.grad_fn._stores_grad = True
 
     @property
     def retains_grad(self):
@@ -298,23 +303,34 @@ class Tensor:
         return _HookHandle(owner._hooks, hook)
 
     # the vertex protocol (see autograd.engine): a leaf stores what reaches it
-    def _propagate(self, grad):
+    def _run_hooks(self, grad):
+        return _function._run_tensor_hooks(self._hooks, grad)
+
+    _stores_grad = True
+
+    def _propagate(self, grad, retain_graph=False):
         return ()
 
-    def _finish(self, grad, retain_graph, accumulate):
+    def _finish(self, grad, accumulate):
         if accumulate:
             self._accumulate_grad(grad)
 
     def _accumulate_grad(self, grad):
-        if grad._requires_grad:                 # create_graph=True: keep the graph
+        """Add ``grad`` (a numpy array, or a tensor under create_graph) into ``.grad``."""
+        if not isinstance(grad, Tensor):
+            if self.grad is None:
+                self.grad = Tensor._wrap(np.array(grad))   # a copy: never alias another gradient
+            elif self.grad._requires_grad:
+                self.grad = self.grad + grad
+            else:
+                self.grad._data += grad
+                self.grad._version[0] += 1
+        elif grad._requires_grad:                          # create_graph=True: keep the graph
             self.grad = grad if self.grad is None else self.grad + grad
         elif self.grad is None:
             self.grad = Tensor._wrap(grad._data.copy())
-        elif self.grad._requires_grad:
-            self.grad = self.grad + grad
         else:
-            self.grad._data += grad._data
-            self.grad._version[0] += 1
+            self.grad = self.grad + grad
 
     # ------------------------------------------------------------------ arithmetic
     def __add__(self, other):
@@ -555,6 +571,8 @@ class Tensor:
         if dim is None:
             return whole_op.apply(self, None, keepdim)
         axis = normalize_dim(dim, self._data.ndim, name)
+        if self._data.ndim == 0:   # a 0-d tensor is its own max along dim 0 (or -1), as in PyTorch
+            return MaxMin(_clone(self), Tensor._wrap(np.zeros((), dtype=np.int64)))
         indices = arg_fn(self._data, axis=axis, keepdims=True)
         values = R.TakeAlongDim.apply(self, indices, axis, keepdim)
         return MaxMin(values, Tensor._wrap(indices if keepdim else indices.squeeze(axis)))
@@ -700,8 +718,8 @@ class Tensor:
     def __setitem__(self, key, value):
         key = _index_key(key)
         value = value if isinstance(value, Tensor) else _data_of(value)
-        self._inplace("index_put", lambda old: S.IndexPut.apply(old, key, value),
-                      lambda data: data.__setitem__(key, _data_of(value)), value)
+        self._inplace("index_put", value, lambda old, v: S.IndexPut.apply(old, key, v),
+                      lambda data, v: data.__setitem__(key, v))
 
     def __iter__(self):
         if self._data.ndim == 0:
@@ -709,73 +727,62 @@ class Tensor:
         return (self[i] for i in range(self._data.shape[0]))
 
     # ------------------------------------------------------------------ in-place
-    def _inplace(self, name, recorded, raw, other=None):
-        """Change this tensor in place, recording the change when gradients flow through it."""
-        grad_flows = _state.enabled and (self._requires_grad or
-                                        (isinstance(other, Tensor) and other._requires_grad))
-        if grad_flows and self.grad_fn is None and self._requires_grad:
-            raise RuntimeError(f"{name}: a leaf tensor that requires grad is being used in an "
-                               "in-place operation; do it under `with autodiff.no_grad():`")
-        if grad_flows:
+    def _inplace(self, name, other, recorded, raw):
+        """Change this tensor in place: ``raw(array, other)`` on the numpy array when
+        no gradient flows, else ``recorded(old, other)`` out of place, recorded in the
+        graph, with this tensor rebased onto the result (as PyTorch does)."""
+        if _state.enabled and (self._requires_grad or
+                               (isinstance(other, Tensor) and other._requires_grad)):
+            if self.grad_fn is None and self._requires_grad:
+                raise RuntimeError(f"{name}: a leaf tensor that requires grad is being used in an "
+                                   "in-place operation; do it under `with autodiff.no_grad():`")
             if self._data.dtype.kind != "f":
                 raise RuntimeError(f"{name}: cannot record an in-place change of a "
                                    f"{dtypes.name(self._data.dtype)} tensor with a gradient")
             old = Tensor._wrap(self._data)
-            old._requires_grad, old.grad_fn = self._requires_grad, self.grad_fn
+            old._requires_grad, old.grad_fn = True, self.grad_fn
             old._version = [self._version[0]]
-            new = recorded(old)
+            new = recorded(old, other)
+            if new._data.shape != self._data.shape:
+                raise _inplace_shape_error(name, self, other)
             self._data, self.grad_fn, self._requires_grad = new._data, new.grad_fn, True
         else:
             try:
-                raw(self._data)
-            except (ValueError, IndexError, TypeError) as exc:
-                raise type(exc)(f"{name}: {exc} (tensor of shape {tuple(self.shape)}, "
+                raw(self._data, other._data if isinstance(other, Tensor) else other)
+            except ValueError:
+                raise _inplace_shape_error(name, self, other) from None
+            except TypeError as exc:
+                raise TypeError(f"{name}: {exc} (tensor of shape {tuple(self.shape)}, "
                                 f"{dtypes.name(self._data.dtype)})") from None
         self._version[0] += 1
         return self
 
     def add_(self, other, alpha=1):
-        other_data = _data_of(other)
         if alpha != 1:
             other = other * alpha
-            other_data = _data_of(other)
-        _check_broadcast_inplace("add_", self, other_data)
-        return self._inplace("add_", lambda old: old + other,
-                             lambda d: np.add(d, other_data, out=d, casting="unsafe"), other)
+        return self._inplace("add_", other, _add, _add_raw)
 
     def sub_(self, other, alpha=1):
         return self.add_(other, alpha=-alpha)
 
     def mul_(self, other):
-        other_data = _data_of(other)
-        _check_broadcast_inplace("mul_", self, other_data)
-        return self._inplace("mul_", lambda old: old * other,
-                             lambda d: np.multiply(d, other_data, out=d, casting="unsafe"), other)
+        return self._inplace("mul_", other, _mul, _mul_raw)
 
     def div_(self, other):
-        other_data = _data_of(other)
-        _check_broadcast_inplace("div_", self, other_data)
-        return self._inplace("div_", lambda old: old / other,
-                             lambda d: np.divide(d, other_data, out=d, casting="unsafe"), other)
+        return self._inplace("div_", other, _div, _div_raw)
 
     def clamp_(self, min=None, max=None):
-        lo, hi = _data_of(min), _data_of(max)
-        return self._inplace("clamp_", lambda old: old.clamp(lo, hi),
-                             lambda d: np.clip(d, lo, hi, out=d))
+        bounds = (_data_of(min), _data_of(max))
+        return self._inplace("clamp_", bounds, _clamp, _clamp_raw)
 
     def zero_(self):
         return self.fill_(0)
 
     def fill_(self, value):
-        value = _data_of(value)
-        return self._inplace("fill_", lambda old: old * 0 + value,
-                             lambda d: d.fill(value))
+        return self._inplace("fill_", _data_of(value), _fill, _fill_raw)
 
     def copy_(self, src):
-        src_data = _data_of(src)
-        _check_broadcast_inplace("copy_", self, src_data)
-        return self._inplace("copy_", lambda old: old * 0 + src,
-                             lambda d: np.copyto(d, src_data, casting="unsafe"), src)
+        return self._inplace("copy_", src, _copy, _copy_raw)
 
     __iadd__ = add_
     __isub__ = sub_
@@ -784,8 +791,12 @@ class Tensor:
 
     # ------------------------------------------------------------------ printing
     def __repr__(self):
+        floatmode = "maxprec"
+        if self._data.dtype.kind == "f":   # 4 decimals (0.2500), or none when all are whole (1.)
+            finite = self._data[np.isfinite(self._data)]
+            floatmode = "maxprec_equal" if np.array_equal(finite, np.round(finite)) else "fixed"
         body = np.array2string(self._data, separator=", ", prefix="tensor(", precision=4,
-                               floatmode="maxprec_equal" if self._data.dtype.kind == "f" else "maxprec")
+                               floatmode=floatmode)
         extras = []
         if self._data.dtype not in (dtypes.float32, dtypes.int64, dtypes.bool):
             extras.append(f"dtype=autodiff.{dtypes.name(self._data.dtype)}")
@@ -833,21 +844,66 @@ def _index_key(key):
     return convert(key)
 
 
-def _check_broadcast_inplace(name, target, other):
-    other_shape = np.shape(other)
-    try:
-        shape = np.broadcast_shapes(target._data.shape, other_shape)
-    except ValueError:
-        shape = None
-    if shape != target._data.shape:
-        raise ValueError(f"{name}: cannot broadcast {tuple(other_shape)} into the in-place target "
-                         f"of shape {tuple(target._data.shape)}")
+def _inplace_shape_error(name, target, other):
+    return ValueError(f"{name}: cannot broadcast {tuple(np.shape(_data_of(other)))} into the "
+                      f"in-place target of shape {tuple(target._data.shape)}")
+
+
+# in-place ops: the recorded (out-of-place) form and the plain numpy form
+def _add(old, other):
+    return old + other
+
+
+def _add_raw(data, other):
+    np.add(data, other, out=data, casting="unsafe")
+
+
+def _mul(old, other):
+    return old * other
+
+
+def _mul_raw(data, other):
+    np.multiply(data, other, out=data, casting="unsafe")
+
+
+def _div(old, other):
+    return old / other
+
+
+def _div_raw(data, other):
+    np.divide(data, other, out=data, casting="unsafe")
+
+
+def _clamp(old, bounds):
+    return old.clamp(*bounds)
+
+
+def _clamp_raw(data, bounds):
+    np.clip(data, bounds[0], bounds[1], out=data)
+
+
+def _fill(old, value):
+    return old * 0 + value
+
+
+def _fill_raw(data, value):
+    data.fill(value)
+
+
+def _copy(old, src):
+    return old * 0 + src
+
+
+def _copy_raw(data, src):
+    np.copyto(data, src, casting="unsafe")
 
 
 def _arg_extremum(x, dim, keepdim, fn, name):
     if dim is None:
         return Tensor._wrap(np.asarray(fn(x._data)))
     axis = normalize_dim(dim, x._data.ndim, name)
+    if x._data.ndim == 0:
+        return Tensor._wrap(np.zeros((), dtype=np.int64))
     return Tensor._wrap(np.asarray(fn(x._data, axis=axis, keepdims=keepdim)))
 
 
@@ -873,7 +929,7 @@ def tensor(data, dtype=None, requires_grad=False):
         if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in data):
             data = [_nested_data(d) for d in data]
         array = np.array(data)
-        if array.dtype == np.float64:
+        if array.dtype == np.float64 and dtype is None:   # an explicit dtype keeps full precision
             array = array.astype(dtypes.get_default_dtype())
         elif array.dtype.kind in "iu":
             array = array.astype(np.int64)

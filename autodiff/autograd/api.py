@@ -35,6 +35,11 @@ def _root_grads(outputs, grad_outputs, fname):
     return roots, grads
 
 
+def _carried(grads, create_graph):
+    """What the engine carries: tensors when recording the backward pass, else arrays."""
+    return grads if create_graph else [g._data for g in grads]
+
+
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
          allow_unused=False):
     """Gradients of ``outputs`` with respect to ``inputs``, returned (not accumulated in ``.grad``)."""
@@ -47,15 +52,16 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         targets.append(x.grad_fn if x.grad_fn is not None else x)
     if retain_graph is None:
         retain_graph = create_graph
-    captured = engine.backpropagate(roots, grads, retain_graph, create_graph, capture=targets)
+    captured = engine.backpropagate(roots, _carried(grads, create_graph), retain_graph,
+                                    create_graph, capture=targets)
     result = []
     for i, (x, target) in enumerate(zip(inputs, targets)):
         g = captured.get(target)
         if g is None and not allow_unused:
             raise RuntimeError(f"grad: input {i} (shape {tuple(x.shape)}) was not used in the graph "
                                "of the outputs; set allow_unused=True if this is intended")
-        if g is not None and not create_graph:
-            g = _function.Tensor._wrap(g._data.copy())   # never alias another result
+        if g is not None and not isinstance(g, _function.Tensor):
+            g = _function.Tensor._wrap(np.array(g))   # a copy: never alias another result
         result.append(g)
     return tuple(result)
 
@@ -66,4 +72,4 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
     roots, grads = _root_grads(tensors, grad_tensors, "backward")
     if retain_graph is None:
         retain_graph = create_graph
-    engine.backpropagate(roots, grads, retain_graph, create_graph)
+    engine.backpropagate(roots, _carried(grads, create_graph), retain_graph, create_graph)

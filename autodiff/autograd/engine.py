@@ -2,17 +2,19 @@
 
 A vertex is anything with
   ``_parents``            a tuple of vertices (None where no gradient is wanted),
-  ``_hooks``              None or functions that may replace the incoming gradient,
-  ``_propagate(grad)``    the gradients for each parent (None where there is none),
-  ``_finish(grad, retain_graph, accumulate)``
-                          called once the whole pass has succeeded: leaves store
-                          their gradient, nodes free what they saved for backward.
+  ``_hooks``              None, or a list of hooks run by ``_run_hooks(grad)``,
+  ``_propagate(grad, retain_graph)``
+                          the gradients for each parent (None where there is none);
+                          a node frees what it saved unless ``retain_graph``,
+  ``_stores_grad``        True for vertices that keep a ``.grad`` (leaves, retained
+                          tensors): their ``_finish(grad, accumulate)`` runs once
+                          the whole pass has succeeded.
 
 The order is Kahn's topological sort: a vertex runs once every gradient
 contribution to it has arrived, so the chain rule sums over all paths
 (diamonds, reused tensors). Everything is iterative: no recursion, whatever the
-depth of the graph. Side effects wait until the pass has succeeded, so an error
-half-way leaves every ``.grad`` as it was.
+depth of the graph. Gradients are stored only once the pass has succeeded, so
+an error half-way leaves every ``.grad`` as it was.
 """
 from .grad_mode import set_grad_enabled
 
@@ -54,6 +56,9 @@ def topological_order(roots):
 def backpropagate(roots, root_grads, retain_graph=False, create_graph=False, capture=None):
     """Push ``root_grads`` back from ``roots`` through the graph.
 
+    Gradients travel as whatever the roots' gradients are: numpy arrays for an
+    ordinary backward (fast), tensors when ``create_graph`` records the pass.
+
     Without ``capture`` every leaf reached accumulates its gradient (``backward``).
     With ``capture`` (a list of vertices) nothing accumulates and the total
     gradient arriving at each captured vertex is returned (``autodiff.grad``).
@@ -73,14 +78,12 @@ def backpropagate(roots, root_grads, retain_graph=False, create_graph=False, cap
                 parent_grads = (None,) * len(vertex._parents)
             else:
                 if vertex._hooks:
-                    for hook in vertex._hooks:
-                        changed = hook(grad)
-                        if changed is not None:
-                            grad = changed
+                    grad = vertex._run_hooks(grad)
                 if captured is not None and vertex in captured:
                     captured[vertex] = grad
-                finished.append((vertex, grad))
-                parent_grads = vertex._propagate(grad)
+                if vertex._stores_grad:
+                    finished.append((vertex, grad))
+                parent_grads = vertex._propagate(grad, retain_graph)
             for parent, parent_grad in zip(vertex._parents, parent_grads):
                 if parent is None:
                     continue
@@ -95,5 +98,5 @@ def backpropagate(roots, root_grads, retain_graph=False, create_graph=False, cap
                     ready.append(parent)
         accumulate = captured is None
         for vertex, grad in finished:
-            vertex._finish(grad, retain_graph, accumulate)
+            vertex._finish(grad, accumulate)
     return captured

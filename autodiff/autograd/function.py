@@ -1,16 +1,17 @@
 """Graph nodes: one recorded operation each, with its forward and its derivative.
 
 ``Function`` is PyTorch's custom-op API: subclass it with static
-``forward(ctx, *args)`` and ``backward(ctx, *grads)`` and call ``.apply``.
-``Op`` is the same node for the built-in operations, with a cheaper entry
-point: its ``forward`` works on numpy arrays (so it reads like numpy), its
-``backward`` on tensors (so that it is itself differentiable and
-``create_graph=True`` works). The instance is both the ``ctx`` and the graph
-node; the output tensor points to it, it never points back to the output, so
-graphs are freed by reference counting alone.
+``forward(ctx, *args)`` and ``backward(ctx, *grads)`` and call ``.apply``; both
+see tensors. ``Op`` is the same node for the built-in operations, with a
+cheaper contract: ``forward`` works on numpy arrays (so it reads like numpy),
+and ``backward`` is written once against ``ctx.xp`` (see ``autodiff.ops.xp``)
+with Python operators, so that it runs on numpy arrays in an ordinary
+backward pass and on tensors, recorded, under ``create_graph=True``.
 
-Broadcasting and dtype are handled here, once for every op: a gradient is
-summed back to its input's shape and cast to its input's dtype.
+The instance is both the ``ctx`` and the graph node; the output tensor points
+to it, it never points back to the output, so graphs are freed by reference
+counting alone. Broadcasting and dtype are handled here, once for every op: a
+gradient is summed back to its input's shape and cast to its input's dtype.
 """
 import numpy as np
 
@@ -33,8 +34,11 @@ class Function:
     """A differentiable operation recorded in the graph (and its ``ctx``)."""
 
     is_view = False      # True when the output shares memory with the first input
+    array_backward = False   # Op sets True: backward may run on numpy arrays via ctx.xp
+    _on_arrays = False
     _hooks = None
     _retained = None     # weak reference to a non-leaf tensor that called retain_grad()
+    _stores_grad = False  # True once retain_grad() was called (see the engine)
     _retained_grad = None
     _output_data = None
     _to_save = ()
@@ -48,31 +52,41 @@ class Function:
     @property
     def saved_tensors(self):
         """What forward saved: the input tensors themselves (still in the graph),
-        the output (as a tensor whose grad_fn is this node), or constants."""
+        the output (linked to this node), or constants; as numpy arrays when
+        backward runs on arrays."""
         saved = self._saved
         if saved is _FREED:
             raise _second_backward_error(self)
+        on_arrays = self._on_arrays
         values = []
         for value, version in saved:
             if value is _OUTPUT:
-                out = Tensor._wrap(self._output_data)
-                out._requires_grad = True
-                out.grad_fn = self
-                values.append(out)
+                if on_arrays:
+                    values.append(self._output_data)
+                else:
+                    out = Tensor._wrap(self._output_data)
+                    out._requires_grad = True
+                    out.grad_fn = self
+                    values.append(out)
             elif isinstance(value, Tensor):
                 if value._version[0] != version:
-                    raise RuntimeError(
-                        f"{self.name()}: one of the variables needed for gradient computation "
-                        f"has been modified by an inplace operation: a tensor of shape "
-                        f"{tuple(value.shape)} is at version {value._version[0]}; expected "
-                        f"version {version} instead. Avoid changing it in place (use an "
-                        "out-of-place op, or .clone() it first).")
-                values.append(value)
-            elif isinstance(value, np.ndarray):
+                    raise _inplace_error(self, value, version)
+                values.append(value._data if on_arrays else value)
+            elif isinstance(value, np.ndarray) and not on_arrays:
                 values.append(Tensor._wrap(value))
             else:
                 values.append(value)
         return tuple(values)
+
+    @property
+    def needs_input_grad(self):
+        """For each forward argument, whether a gradient must be computed for it."""
+        return tuple(p is not None for p in self._parents)
+
+    @property
+    def xp(self):
+        """The math namespace of the running backward: numpy arrays or recorded tensors."""
+        return ArrayMath if self._on_arrays else TensorMath
 
     @classmethod
     def name(cls):
@@ -109,21 +123,17 @@ class Function:
         """Link this node to its inputs and wrap ``out_data`` as its output tensor."""
         parents = []
         meta = []
-        needs = []
         for a in args:
             if isinstance(a, Tensor) and a._requires_grad:
                 grad_fn = a.grad_fn
                 parents.append(a if grad_fn is None else grad_fn)
                 data = a._data
                 meta.append((data.shape, data.dtype))
-                needs.append(True)
             else:
                 parents.append(None)
                 meta.append(None)
-                needs.append(False)
         self._parents = parents
         self._input_meta = meta
-        self.needs_input_grad = needs
         if self._to_save:
             saved = []
             for value in self._to_save:
@@ -147,12 +157,32 @@ class Function:
         return result
 
     # ---- the vertex protocol used by the engine ----
-    def _propagate(self, grad):
+    def _run_hooks(self, grad):
+        return _run_tensor_hooks(self._hooks, grad)
+
+    def _propagate(self, grad, retain_graph=False):
+        """Gradients for each input from the gradient of the output.
+
+        ``grad`` is a numpy array in an ordinary backward pass and a tensor under
+        create_graph; built-in ops (``array_backward``) run their formula on it as
+        it is, other Functions always see tensors.
+        """
         if self._saved is _FREED:
             raise _second_backward_error(self)
         if self._retained is not None:
             self._retained_grad = grad
-        grads = type(self).backward(self, grad)
+        cls = type(self)
+        on_arrays = not isinstance(grad, Tensor)
+        if on_arrays and type(grad) is not np.ndarray:
+            grad = np.asarray(grad)        # 0-d arithmetic gives numpy scalars
+        if on_arrays and not cls.array_backward:
+            with_tensors = True
+            grads = cls.backward(self, Tensor._wrap(grad))
+        else:
+            with_tensors = False
+            self._on_arrays = on_arrays
+            grads = cls.backward(self, grad)
+            self._on_arrays = False
         if type(grads) is not tuple:
             grads = (grads,)
         result = []
@@ -160,25 +190,53 @@ class Function:
             if g is None or meta is None:
                 result.append(None)
                 continue
-            if not isinstance(g, Tensor):
-                g = Tensor._wrap(np.asarray(g))
             shape, dtype = meta
-            if g._data.shape != shape:
-                g = g.sum_to_size(shape)
-            if g._data.dtype != dtype:
-                g = g.to(dtype)
+            if on_arrays:
+                if with_tensors or isinstance(g, Tensor):
+                    g = g._data if isinstance(g, Tensor) else np.asarray(g)
+                elif type(g) is not np.ndarray:
+                    g = np.asarray(g)
+                if g.shape != shape:
+                    g = _sum_to_shape(g, shape)
+                if g.dtype != dtype:
+                    g = g.astype(dtype)
+            else:
+                if not isinstance(g, Tensor):
+                    g = Tensor._wrap(np.asarray(g))
+                if g._data.shape != shape:
+                    g = g.sum_to_size(shape)
+                if g._data.dtype != dtype:
+                    g = g.to(dtype)
             result.append(g)
+        if not retain_graph and self._saved:
+            self._saved = _FREED            # release what forward kept for backward
+            self._output_data = None
         return result
 
-    def _finish(self, grad, retain_graph, accumulate):
-        if self._retained is not None:
-            tensor = self._retained()
-            if tensor is not None and accumulate:
-                tensor._accumulate_grad(self._retained_grad)
-            self._retained_grad = None
-        if not retain_graph and self._saved:
-            self._saved = _FREED
-            self._output_data = None
+    def _finish(self, grad, accumulate):
+        tensor = self._retained()
+        if tensor is not None and accumulate:
+            tensor._accumulate_grad(self._retained_grad)
+        self._retained_grad = None
+
+
+def _run_tensor_hooks(hooks, grad):
+    """Hooks see and return tensors, whatever the engine carries."""
+    on_arrays = not isinstance(grad, Tensor)
+    value = Tensor._wrap(np.asarray(grad)) if on_arrays else grad
+    for hook in hooks:
+        changed = hook(value)
+        if changed is not None:
+            value = changed if isinstance(changed, Tensor) else Tensor._wrap(np.asarray(changed))
+    return value._data if on_arrays else value
+
+
+def _inplace_error(node, value, version):
+    return RuntimeError(
+        f"{node.name()}: one of the variables needed for gradient computation has been "
+        f"modified by an inplace operation: a tensor of shape {tuple(value.shape)} is at "
+        f"version {value._version[0]}; expected version {version} instead. Avoid changing it "
+        "in place (use an out-of-place op, or .clone() it first).")
 
 
 class _NoGraph:
@@ -194,8 +252,14 @@ _NO_GRAPH = _NoGraph()
 
 
 class Op(Function):
-    """A built-in operation: ``forward(ctx, *arrays)`` on numpy arrays and
-    Python numbers, ``backward(ctx, grad)`` on tensors."""
+    """A built-in operation: ``forward(ctx, *arrays)`` on numpy arrays and Python
+    numbers; ``backward(ctx, grad)`` written with operators and ``ctx.xp``, so it
+    runs on arrays (fast) or on tensors (recorded, for create_graph).
+
+    An Op whose backward uses tensor methods instead sets ``array_backward = False``.
+    """
+
+    array_backward = True
 
     @classmethod
     def apply(cls, *args):
@@ -253,3 +317,7 @@ def _op_error(cls, args, exc):
         return ValueError(f"{op_name(cls)}: {msg}")
     detail = ", ".join(f"{tuple(a._data.shape)} {a._data.dtype}" for a in args if isinstance(a, Tensor))
     return type(exc)(f"{op_name(cls)}: {msg} (operands: {detail})")
+
+
+from ..ops.dims import sum_to_shape as _sum_to_shape  # noqa: E402  (circular import)
+from ..ops.xp import ArrayMath, TensorMath  # noqa: E402

@@ -7,6 +7,8 @@ def normalize_dims(dim, ndim, op):
     if dim is None:
         return None
     dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    if not dims:   # dim=() reduces every dimension, as in PyTorch
+        return None
     out = []
     for d in dims:
         if not isinstance(d, (int, np.integer)):
@@ -68,3 +70,9 @@ def check_sum_to(shape, target):
     if not ok:
         raise ValueError(f"sum_to_size: cannot sum a tensor of shape {tuple(shape)} to shape "
                          f"{tuple(target)}: {tuple(target)} does not broadcast to it")
+
+
+def is_basic_index(key):
+    """True for keys made of ints, slices, None and Ellipsis (numpy returns a view)."""
+    parts = key if isinstance(key, tuple) else (key,)
+    return all(p is None or p is Ellipsis or isinstance(p, (int, np.integer, slice)) for p in parts)

@@ -1,23 +1,13 @@
 """Elementwise operations: forward on numpy arrays, derivative right below it.
 
+A derivative uses Python operators and ``ctx.xp`` (numpy-named functions), so
+the same formula runs on arrays or, under create_graph, on tensors.
 Broadcasting is not handled here: the engine sums each gradient back to its
 input's shape (see ``autodiff.autograd.function``).
 """
-import math
-
 import numpy as np
 
 from ..autograd.function import Op
-from ..autograd import function as _function
-
-
-def _const(array):
-    """A constant tensor (no gradient) around a numpy array."""
-    return _function.Tensor._wrap(array)
-
-
-def _log(value):
-    return value.log() if isinstance(value, _function.Tensor) else math.log(value)
 
 
 class Add(Op):
@@ -87,7 +77,7 @@ class Pow(Op):
         a, b, out = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
         grad_a = grad * b * a ** (b - 1) if need_a else None
-        grad_b = grad * out * _log(a) if need_b else None
+        grad_b = grad * out * ctx.xp.log(a) if need_b else None
         return grad_a, grad_b
 
 
@@ -110,7 +100,7 @@ class Abs(Op):
     @staticmethod
     def backward(ctx, grad):
         x, = ctx.saved_tensors
-        return grad * _const(np.sign(x._data))
+        return grad * ctx.xp.sign(x)
 
 
 class Exp(Op):
@@ -172,7 +162,7 @@ class Sin(Op):
     @staticmethod
     def backward(ctx, grad):
         x, = ctx.saved_tensors
-        return grad * x.cos()
+        return grad * ctx.xp.cos(x)
 
 
 class Cos(Op):
@@ -184,7 +174,7 @@ class Cos(Op):
     @staticmethod
     def backward(ctx, grad):
         x, = ctx.saved_tensors
-        return -grad * x.sin()
+        return -grad * ctx.xp.sin(x)
 
 
 class Tanh(Op):
@@ -230,7 +220,7 @@ class Relu(Op):
     @staticmethod
     def backward(ctx, grad):
         out, = ctx.saved_tensors
-        return grad * _const(out._data > 0)
+        return grad * (out > 0)
 
 
 class LeakyRelu(Op):
@@ -245,8 +235,7 @@ class LeakyRelu(Op):
     @staticmethod
     def backward(ctx, grad):
         x, = ctx.saved_tensors
-        slope = np.where(x._data > 0, 1, ctx.negative_slope).astype(x._data.dtype)
-        return grad * _const(slope)
+        return ctx.xp.where(x > 0, grad, grad * ctx.negative_slope)
 
 
 class Hardtanh(Op):
@@ -260,21 +249,22 @@ class Hardtanh(Op):
     def backward(ctx, grad):
         x, = ctx.saved_tensors
         lo, hi = ctx.bounds
-        return grad * _const((x._data > lo) & (x._data < hi))
+        return grad * ((x > lo) & (x < hi))
 
 
 class Softplus(Op):
     @staticmethod
     def forward(ctx, x, beta, threshold):
         ctx.save_for_backward(x)
-        ctx.beta = beta
+        ctx.beta, ctx.threshold = beta, threshold
         scaled = x * beta
         return np.where(scaled > threshold, x, np.logaddexp(0, scaled) / beta).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
         x, = ctx.saved_tensors
-        return grad * (x * ctx.beta).sigmoid()
+        scaled = x * ctx.beta
+        return grad * ctx.xp.where(scaled > ctx.threshold, 1.0, ctx.xp.sigmoid(scaled))   # linear above threshold
 
 
 class Clamp(Op):
@@ -290,12 +280,9 @@ class Clamp(Op):
     def backward(ctx, grad):
         x, = ctx.saved_tensors
         lo, hi = ctx.bounds
-        inside = np.ones(x.shape, dtype=bool)
-        if lo is not None:
-            inside &= x._data >= lo
-        if hi is not None:
-            inside &= x._data <= hi
-        return grad * _const(inside)
+        if lo is not None and hi is not None:
+            return grad * ((x >= lo) & (x <= hi))
+        return grad * ((x >= lo) if lo is not None else (x <= hi))
 
 
 class Maximum(Op):
@@ -307,8 +294,8 @@ class Maximum(Op):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        share_a = _tie_split(a, b, np.greater)   # ties split the gradient evenly
-        return grad * _const(share_a), grad * _const(1 - share_a)
+        share_a = (a > b) + (a == b) * 0.5   # ties split the gradient evenly
+        return grad * share_a, grad * (1 - share_a)
 
 
 class Minimum(Op):
@@ -320,14 +307,8 @@ class Minimum(Op):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        share_a = _tie_split(a, b, np.less)
-        return grad * _const(share_a), grad * _const(1 - share_a)
-
-
-def _tie_split(a, b, wins):
-    a = a._data if isinstance(a, _function.Tensor) else a
-    b = b._data if isinstance(b, _function.Tensor) else b
-    return wins(a, b) + 0.5 * np.equal(a, b)
+        share_a = (a < b) + (a == b) * 0.5
+        return grad * share_a, grad * (1 - share_a)
 
 
 class Where(Op):
@@ -340,9 +321,8 @@ class Where(Op):
     def backward(ctx, grad):
         condition, = ctx.saved_tensors
         _, need_a, need_b = ctx.needs_input_grad
-        zero = _const(np.zeros((), dtype=grad._data.dtype))
-        grad_a = Where.apply(condition, grad, zero) if need_a else None
-        grad_b = Where.apply(condition, zero, grad) if need_b else None
+        grad_a = ctx.xp.where(condition, grad, 0) if need_a else None
+        grad_b = ctx.xp.where(condition, 0, grad) if need_b else None
         return None, grad_a, grad_b
 
 

@@ -24,6 +24,8 @@ def check_matmul_shapes(op, a_shape, b_shape):
 
 
 class MatMul(Op):
+    op_name = "matmul"
+
     @staticmethod
     def forward(ctx, a, b):
         check_matmul_shapes("matmul", a.shape, b.shape)
@@ -39,12 +41,14 @@ class MatMul(Op):
         if a.ndim == 1 and b.ndim == 1:          # dot product
             return (grad * b if need_a else None), (grad * a if need_b else None)
         if a.ndim == 1:                          # (k,) @ (..., k, m) -> (..., m)
-            grad_a = (grad.unsqueeze(-2) @ b.mT).squeeze(-2) if need_a else None
-            grad_b = a.unsqueeze(-1) * grad.unsqueeze(-2) if need_b else None
+            xp = ctx.xp
+            grad_a = xp.squeeze(xp.expand_dims(grad, -2) @ b.mT, -2) if need_a else None
+            grad_b = xp.expand_dims(a, -1) * xp.expand_dims(grad, -2) if need_b else None
             return grad_a, grad_b
         if b.ndim == 1:                          # (..., n, k) @ (k,) -> (..., n)
-            grad_a = grad.unsqueeze(-1) * b if need_a else None
-            grad_b = (a.mT @ grad.unsqueeze(-1)).squeeze(-1) if need_b else None
+            xp = ctx.xp
+            grad_a = xp.expand_dims(grad, -1) * b if need_a else None
+            grad_b = xp.squeeze(a.mT @ xp.expand_dims(grad, -1), -1) if need_b else None
             return grad_a, grad_b
         # batch dimensions that were broadcast are summed back by the engine
         return (grad @ b.mT if need_a else None), (a.mT @ grad if need_b else None)

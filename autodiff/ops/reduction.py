@@ -4,20 +4,15 @@
 """
 import numpy as np
 
-from ..autograd import function as _function
 from ..autograd.function import Op
 from .dims import keepdim_shape, reduced_shape, sum_to_shape
 
 
-def _const(array):
-    return _function.Tensor._wrap(array)
-
-
-def _unreduce(grad, shape, dims, keepdim):
-    """Spread the gradient of a reduction back over the input's ``shape``."""
-    if not keepdim:
-        grad = grad.reshape(keepdim_shape(shape, dims))
-    return grad.expand(shape)
+def _unreduce(ctx, grad):
+    """Spread the gradient of a reduction back over the input's shape."""
+    if not ctx.keepdim:
+        grad = grad.reshape(keepdim_shape(ctx.shape, ctx.dims))
+    return ctx.xp.broadcast_to(grad, ctx.shape)
 
 
 class Sum(Op):
@@ -28,7 +23,7 @@ class Sum(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        return _unreduce(grad, ctx.shape, ctx.dims, ctx.keepdim)
+        return _unreduce(ctx, grad)
 
 
 class Mean(Op):
@@ -41,7 +36,7 @@ class Mean(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        return _unreduce(grad, ctx.shape, ctx.dims, ctx.keepdim) / ctx.count
+        return _unreduce(ctx, grad) / ctx.count
 
 
 class SumToSize(Op):
@@ -54,7 +49,7 @@ class SumToSize(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad.expand(ctx.shape)
+        return ctx.xp.broadcast_to(grad, ctx.shape)
 
 
 class Amax(Op):
@@ -89,9 +84,9 @@ class Amin(Op):
 
 def _extremum_backward(ctx, grad):
     x, out = ctx.saved_tensors
-    hits = x._data == out._data.reshape(keepdim_shape(ctx.shape, ctx.dims))
-    share = hits / hits.sum(axis=ctx.dims, keepdims=True)
-    return _unreduce(grad, ctx.shape, ctx.dims, ctx.keepdim) * _const(share.astype(x._data.dtype))
+    hits = x == out.reshape(keepdim_shape(ctx.shape, ctx.dims))
+    share = hits / ctx.xp.sum(hits, ctx.dims, keepdims=True)   # ties share evenly
+    return _unreduce(ctx, grad) * share
 
 
 class TakeAlongDim(Op):
@@ -99,17 +94,17 @@ class TakeAlongDim(Op):
 
     @staticmethod
     def forward(ctx, x, indices, dim, keepdim):
-        ctx.save_for_backward(indices)
-        ctx.shape, ctx.dim, ctx.keepdim = x.shape, dim, keepdim
+        ctx.shape, ctx.dims, ctx.keepdim = x.shape, (dim,), keepdim
+        hits = np.zeros(x.shape, dtype=bool)
+        np.put_along_axis(hits, indices, True, axis=dim)
+        ctx.save_for_backward(hits)
         out = np.take_along_axis(x, indices, axis=dim)
         return out if keepdim else out.squeeze(dim)
 
     @staticmethod
     def backward(ctx, grad):
-        indices, = ctx.saved_tensors
-        hits = np.zeros(ctx.shape, dtype=grad._data.dtype)
-        np.put_along_axis(hits, indices._data, 1, axis=ctx.dim)
-        return _unreduce(grad, ctx.shape, (ctx.dim,), ctx.keepdim) * _const(hits)
+        hits, = ctx.saved_tensors
+        return _unreduce(ctx, grad) * hits
 
 
 def _shifted(x, dims):
@@ -134,7 +129,7 @@ class LogSumExp(Op):
     def backward(ctx, grad):
         x, out = ctx.saved_tensors
         out = out.reshape(keepdim_shape(ctx.shape, ctx.dims))
-        return _unreduce(grad, ctx.shape, ctx.dims, ctx.keepdim) * (x - out).exp()
+        return _unreduce(ctx, grad) * ctx.xp.exp(x - out)
 
 
 class Softmax(Op):
@@ -150,7 +145,7 @@ class Softmax(Op):
     @staticmethod
     def backward(ctx, grad):
         out, = ctx.saved_tensors
-        return out * (grad - (grad * out).sum(ctx.dim, keepdim=True))
+        return out * (grad - ctx.xp.sum(grad * out, ctx.dim, keepdims=True))
 
 
 class LogSoftmax(Op):
@@ -165,4 +160,4 @@ class LogSoftmax(Op):
     @staticmethod
     def backward(ctx, grad):
         out, = ctx.saved_tensors
-        return grad - out.exp() * grad.sum(ctx.dim, keepdim=True)
+        return grad - ctx.xp.exp(out) * ctx.xp.sum(grad, ctx.dim, keepdims=True)

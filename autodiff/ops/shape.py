@@ -3,6 +3,8 @@ derivatives move gradients back (reshape back, transpose back, scatter back)."""
 import numpy as np
 
 from ..autograd.function import Op
+from .dims import is_basic_index  # noqa: F401  (re-exported for Tensor.__getitem__)
+from .xp import ArrayMath
 
 
 class Reshape(Op):
@@ -32,7 +34,7 @@ class Transpose(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad.transpose(*ctx.dims)
+        return ctx.xp.swapaxes(grad, *ctx.dims)
 
 
 class Permute(Op):
@@ -45,7 +47,7 @@ class Permute(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad.permute(*ctx.inverse)
+        return ctx.xp.transpose(grad, ctx.inverse)
 
 
 class Expand(Op):
@@ -92,12 +94,6 @@ class Stack(Op):
         return (None,) + tuple(grad[lead + (i,)] for i in range(ctx.count))
 
 
-def is_basic_index(key):
-    """True for keys made of ints, slices, None and Ellipsis (numpy returns a view)."""
-    parts = key if isinstance(key, tuple) else (key,)
-    return all(p is None or p is Ellipsis or isinstance(p, (int, np.integer, slice)) for p in parts)
-
-
 class Index(Op):
     """``x[key]``: ints, slices (with steps), None, Ellipsis, integer arrays, boolean masks."""
 
@@ -113,7 +109,7 @@ class Index(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        return IndexBackward.apply(grad, ctx.key, ctx.shape)
+        return ctx.xp.index_backward(grad, ctx.key, ctx.shape)
 
 
 class IndexBackward(Op):
@@ -122,16 +118,11 @@ class IndexBackward(Op):
     @staticmethod
     def forward(ctx, grad, key, shape):
         ctx.key = key
-        out = np.zeros(shape, dtype=grad.dtype)
-        if is_basic_index(key):
-            out[key] = grad
-        else:
-            np.add.at(out, key, grad)
-        return out
+        return ArrayMath.index_backward(grad, key, shape)
 
     @staticmethod
     def backward(ctx, grad):
-        return Index.apply(grad, ctx.key)
+        return grad[ctx.key]
 
 
 class IndexPut(Op):
@@ -150,6 +141,6 @@ class IndexPut(Op):
     @staticmethod
     def backward(ctx, grad):
         need_x, _, need_value = ctx.needs_input_grad
-        grad_x = IndexPut.apply(grad, ctx.key, 0) if need_x else None
+        grad_x = ctx.xp.index_put(grad, ctx.key, 0) if need_x else None
         grad_value = grad[ctx.key] if need_value else None   # summed to value's shape by the engine
         return grad_x, None, grad_value

@@ -1,0 +1,52 @@
+"""Parameter: a tensor that a Module registers as one of its learnable weights."""
+import numpy as np
+
+from ..tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A leaf tensor with ``requires_grad=True`` (by default) that a Module collects.
+
+    Assigning one to a module attribute (``self.weight = Parameter(...)``) puts it
+    in ``module.parameters()`` and ``module.state_dict()``. It shares memory with
+    the tensor it was made from. Operations on it return plain tensors.
+    """
+
+    def __new__(cls, data=None, requires_grad=True):
+        if data is None:
+            array = np.empty(0, dtype=np.float32)
+        elif isinstance(data, Tensor):
+            array = data._data
+        elif isinstance(data, np.ndarray):
+            array = data
+        else:
+            raise TypeError(f"Parameter: expected a Tensor (or numpy array), got {type(data).__name__}")
+        p = Tensor.__new__(cls)
+        p._data = array
+        p._requires_grad = False
+        p.grad = None
+        p.grad_fn = None
+        p._version = [0]
+        p._hooks = None
+        p._name = None
+        if requires_grad:
+            p.requires_grad_(True)
+        return p
+
+    def __init__(self, data=None, requires_grad=True):
+        pass   # everything happens in __new__
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()
+
+    __str__ = __repr__
+
+    def __deepcopy__(self, memo):
+        if id(self) in memo:
+            return memo[id(self)]
+        result = Parameter(self._data.copy(), self._requires_grad)
+        if self.grad is not None:
+            result.grad = Tensor._wrap(self.grad._data.copy())
+        memo[id(self)] = result
+        return result
+

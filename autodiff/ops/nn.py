@@ -1,0 +1,382 @@
+"""Neural-network ops fused into one graph node each: GELU and the losses.
+
+As everywhere in ``autodiff/ops``, ``forward`` works on numpy arrays and
+``backward`` on tensors, so that ``create_graph=True`` works through them.
+A loss applies its reduction (``'mean'``, ``'sum'`` or ``'none'``) inside the
+op, so ``loss_fn(output, target)`` adds a single node to the graph. The
+argument checks (shapes, dtypes, target ranges) live in ``autodiff.nn.functional``;
+these ops assume valid arguments.
+"""
+import math
+
+import numpy as np
+
+from ..autograd import function as _function
+from ..autograd.function import Op
+
+SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+GELU_KAPPA = 0.044715
+BCE_EPSILON = 1e-12     # PyTorch's floor on x(1-x) in the gradient of binary_cross_entropy
+
+
+def _const(array):
+    return _function.Tensor._wrap(array)
+
+
+_erf = None
+
+
+def erf(x):
+    """The error function, elementwise: scipy's when importable, else ``math.erf`` per element.
+
+    Both are accurate to the last bit or two in float64; scipy is faster on
+    large arrays. Neither is a dependency: scipy usually arrives with scikit-learn.
+    """
+    global _erf
+    if _erf is None:
+        try:
+            from scipy.special import erf as scipy_erf
+            _erf = scipy_erf
+        except ImportError:  # pragma: no cover - depends on the environment
+            _erf = erf_python
+    return _erf(x)
+
+
+_math_erf = np.frompyfunc(math.erf, 1, 1)
+
+
+def erf_python(x):
+    """``math.erf`` applied to every element (the fallback without scipy)."""
+    x = np.asarray(x)
+    return _math_erf(x).astype(x.dtype if x.dtype.kind == "f" else np.float64)
+
+
+# ---------------------------------------------------------------------- GELU
+class Gelu(Op):
+    """x * Phi(x) (Phi: standard normal CDF), or its tanh approximation."""
+
+    op_name = "gelu"
+
+    @staticmethod
+    def forward(ctx, x, approximate):
+        ctx.save_for_backward(x)
+        ctx.approximate = approximate
+        if approximate == "tanh":
+            return 0.5 * x * (1 + np.tanh(SQRT_2_OVER_PI * (x + GELU_KAPPA * x * x * x)))
+        return 0.5 * x * (1 + erf(x * (1 / math.sqrt(2))))
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, = ctx.saved_tensors
+        return grad * GeluDerivative.apply(x, ctx.approximate)
+
+
+class GeluDerivative(Op):
+    """d gelu(x) / dx, an op of its own so that its derivative (gelu's second) is recorded too."""
+
+    op_name = "gelu_backward"
+
+    @staticmethod
+    def forward(ctx, x, approximate):
+        ctx.save_for_backward(x)
+        ctx.approximate = approximate
+        if approximate == "tanh":
+            t = np.tanh(SQRT_2_OVER_PI * (x + GELU_KAPPA * x * x * x))
+            du = SQRT_2_OVER_PI * (1 + 3 * GELU_KAPPA * x * x)
+            return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du
+        cdf = 0.5 * (1 + erf(x * (1 / math.sqrt(2))))
+        pdf = INV_SQRT_2PI * np.exp(-0.5 * x * x)
+        return cdf + x * pdf
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, = ctx.saved_tensors
+        if ctx.approximate == "tanh":
+            # d/dx [0.5 (1 + t) + 0.5 x (1 - t^2) u'] = (1 - t^2) (u' + 0.5 x (u'' - 2 t u'^2))
+            u = (x + x * x * x * GELU_KAPPA) * SQRT_2_OVER_PI
+            t = u.tanh()
+            du = (x * x * (3 * GELU_KAPPA) + 1) * SQRT_2_OVER_PI
+            ddu = x * (6 * GELU_KAPPA * SQRT_2_OVER_PI)
+            return grad * (1 - t * t) * (du + x * 0.5 * (ddu - t * du * du * 2))
+        # d/dx [Phi(x) + x phi(x)] = phi(x) (2 - x^2)
+        pdf = (x * x * -0.5).exp() * INV_SQRT_2PI
+        return grad * pdf * (2 - x * x)
+
+
+# ---------------------------------------------------------------------- reductions
+def _reduce(loss, reduction, denominator=None):
+    if reduction == "none":
+        return loss
+    total = loss.sum()
+    if reduction == "sum":
+        return total
+    with np.errstate(invalid="ignore", divide="ignore"):   # every target ignored: nan, as PyTorch
+        return total / (loss.size if denominator is None else denominator)
+
+
+def _scale(ctx, grad, factor=1):
+    """``grad`` times ``factor``, divided by the mean's denominator when reduction='mean'."""
+    if ctx.reduction == "mean":
+        # an empty mean (every target ignored) sends no gradient, as in PyTorch
+        return grad * (factor / ctx.denominator if ctx.denominator else 0.0)
+    return grad * factor if factor != 1 else grad
+
+
+# ---------------------------------------------------------------------- regression losses
+class MseLoss(Op):
+    """mean((x - y)^2)."""
+
+    op_name = "mse_loss"
+
+    @staticmethod
+    def forward(ctx, x, y, reduction):
+        ctx.save_for_backward(x, y)
+        ctx.reduction, ctx.denominator = reduction, x.size
+        diff = x - y
+        return _reduce(diff * diff, reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        need_x, need_y, _ = ctx.needs_input_grad
+        g = (x - y) * _scale(ctx, grad, 2)
+        return (g if need_x else None), (-g if need_y else None), None
+
+
+class L1Loss(Op):
+    """mean(|x - y|); the derivative at x == y is 0, as sign(0)."""
+
+    op_name = "l1_loss"
+
+    @staticmethod
+    def forward(ctx, x, y, reduction):
+        diff = x - y
+        ctx.save_for_backward(np.sign(diff))
+        ctx.reduction, ctx.denominator = reduction, x.size
+        return _reduce(np.abs(diff), reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        sign, = ctx.saved_tensors
+        need_x, need_y, _ = ctx.needs_input_grad
+        g = _scale(ctx, grad) * sign
+        return (g if need_x else None), (-g if need_y else None), None
+
+
+# ---------------------------------------------------------------------- binary classification
+class BinaryCrossEntropy(Op):
+    """-w [y log x + (1 - y) log(1 - x)] on probabilities x, each log clamped at -100 (as PyTorch)."""
+
+    op_name = "binary_cross_entropy"
+
+    @staticmethod
+    def forward(ctx, x, y, weight, reduction):
+        ctx.save_for_backward(x, y)
+        ctx.weight, ctx.reduction, ctx.denominator = weight, reduction, x.size
+        with np.errstate(divide="ignore"):
+            log_x = np.maximum(np.log(x), -100)
+            log_1mx = np.maximum(np.log(1 - x), -100)
+        loss = -(y * log_x + (1 - y) * log_1mx)
+        if weight is not None:
+            loss = loss * weight
+        return _reduce(loss, reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        need_x, need_y, _, _ = ctx.needs_input_grad
+        g = _scale(ctx, grad)
+        if ctx.weight is not None:
+            g = g * _const(ctx.weight)
+        grad_x = grad_y = None
+        if need_x:   # (x - y) / (x (1 - x)), the denominator floored at 1e-12 as in PyTorch
+            grad_x = g * (x - y) / ((1 - x) * x).clamp(min=BCE_EPSILON)
+        if need_y:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                grad_y = g * ((1 - x).log().clamp(min=-100) - x.log().clamp(min=-100))
+        return grad_x, grad_y, None, None
+
+
+class BinaryCrossEntropyWithLogits(Op):
+    """Binary cross-entropy on logits, in the stable form
+    (1 - y) x + L softplus(-x),  L = 1 + (pos_weight - 1) y,
+    which is max(x, 0) - x y + log(1 + exp(-|x|)) when pos_weight is None."""
+
+    op_name = "binary_cross_entropy_with_logits"
+
+    @staticmethod
+    def forward(ctx, x, y, weight, pos_weight, reduction):
+        ctx.save_for_backward(x, y)
+        ctx.weight, ctx.pos_weight = weight, pos_weight
+        ctx.reduction, ctx.denominator = reduction, x.size
+        if pos_weight is None:
+            loss = np.maximum(x, 0) - x * y + np.log1p(np.exp(-np.abs(x)))
+        else:
+            log_weight = 1 + (pos_weight - 1) * y
+            loss = (1 - y) * x + log_weight * np.logaddexp(0, -x)
+        if weight is not None:
+            loss = loss * weight
+        return _reduce(loss, reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        need_x, need_y, _, _, _ = ctx.needs_input_grad
+        g = _scale(ctx, grad)
+        if ctx.weight is not None:
+            g = g * _const(ctx.weight)
+        pos_weight = ctx.pos_weight
+        grad_x = grad_y = None
+        if pos_weight is None:
+            if need_x:       # sigmoid(x) - y
+                grad_x = (x.sigmoid() - y) * g
+            if need_y:
+                grad_y = -x * g
+        else:
+            pw = _const(pos_weight)
+            if need_x:       # L sigmoid(x) - pos_weight y
+                grad_x = ((y * (pw - 1) + 1) * x.sigmoid() - pw * y) * g
+            if need_y:       # (pos_weight - 1) softplus(-x) - x
+                grad_y = ((pw - 1) * (-x).softplus() - x) * g
+        return grad_x, grad_y, None, None, None
+
+
+# ---------------------------------------------------------------------- classification over C classes
+def _rows(array):
+    """(N, C, d1, ...) -> (N*d1*..., C): one row per prediction, classes last."""
+    if array.ndim == 1:
+        return array.reshape(1, -1)
+    if array.ndim == 2:
+        return array
+    return np.moveaxis(array, 1, -1).reshape(-1, array.shape[1])
+
+
+def _tensor_rows(x):
+    """``_rows`` with tensor ops (differentiable)."""
+    if x.ndim == 1:
+        return x.reshape(1, -1)
+    if x.ndim == 2:
+        return x
+    return x.permute(0, *range(2, x.ndim), 1).reshape(-1, x.shape[1])
+
+
+def _tensor_unrows(rows, shape):
+    """The inverse of ``_tensor_rows`` for an input of ``shape``."""
+    if len(shape) <= 2:
+        return rows.reshape(shape)
+    moved = (shape[0],) + tuple(shape[2:]) + (shape[1],)
+    n = len(shape)
+    return rows.reshape(moved).permute(0, n - 1, *range(1, n - 1))
+
+
+def target_distribution(target, num_classes, weight, ignore_index, label_smoothing, dtype):
+    """The weights q (rows, C) with loss_row = -sum_c q[row, c] log p[row, c], and the mean's denominator.
+
+    Class indices: q = w_c ((1 - eps) onehot(t) + eps / C), rows with t == ignore_index
+    zeroed, and 'mean' divides by the summed weights w[t] of the kept rows (PyTorch's rule).
+    Probabilities: q = w_c ((1 - eps) t + eps / C), and 'mean' divides by the number of rows.
+    """
+    if target.dtype.kind in "iu":
+        t = target.reshape(-1)
+        kept = t != ignore_index
+        t_safe = np.where(kept, t, 0)
+        q = np.zeros((t.size, num_classes), dtype=dtype)
+        q[np.arange(t.size), t_safe] = 1 - label_smoothing
+        if label_smoothing:
+            q += label_smoothing / num_classes
+        if weight is not None:
+            q *= weight
+            denominator = float(weight[t_safe][kept].sum())
+        else:
+            denominator = int(kept.sum())
+        if not kept.all():
+            q[~kept] = 0
+        return q, denominator
+    q = _rows(target).astype(dtype, copy=True)
+    if label_smoothing:
+        q = q * (1 - label_smoothing) + label_smoothing / num_classes
+    if weight is not None:
+        q = q * weight
+    return q, q.shape[0]
+
+
+class _ClassLoss(Op):
+    """Shared by nll_loss and cross_entropy: the loss of each row is -sum_c q[c] * logp[c]."""
+
+    @classmethod
+    def prepare(cls, ctx, x, target, weight, ignore_index, label_smoothing, reduction):
+        q, denominator = target_distribution(target, x.shape[1 if x.ndim > 1 else 0], weight,
+                                             ignore_index, label_smoothing, x.dtype)
+        ctx.q, ctx.reduction, ctx.denominator = q, reduction, denominator
+        if target.dtype.kind in "iu":
+            ctx.loss_shape = target.shape
+        else:
+            ctx.loss_shape = x.shape[:1] + x.shape[2:] if x.ndim > 1 else ()
+        ctx.x_shape = x.shape
+        return q
+
+    @staticmethod
+    def row_grad(ctx, grad):
+        """The upstream gradient per row, shaped (rows, 1), scaled for the mean."""
+        if ctx.reduction == "none":
+            return grad.reshape(-1, 1)
+        return _scale(ctx, grad)
+
+
+class NllLoss(_ClassLoss):
+    """Negative log-likelihood of the target class, given log-probabilities (N, C, d1, ...)."""
+
+    op_name = "nll_loss"
+
+    @staticmethod
+    def forward(ctx, x, target, weight, ignore_index, reduction):
+        q = NllLoss.prepare(ctx, x, target, weight, ignore_index, 0.0, reduction)
+        loss = -(q * _rows(x)).sum(axis=1)
+        return _reduce(loss.reshape(ctx.loss_shape), reduction, ctx.denominator)
+
+    @staticmethod
+    def backward(ctx, grad):
+        rows = NllLoss.row_grad(ctx, grad) * _const(-ctx.q)
+        return _tensor_unrows(rows, ctx.x_shape), None, None, None, None
+
+
+class CrossEntropy(_ClassLoss):
+    """log_softmax over dim 1 and the negative log-likelihood, in one node.
+
+    d loss_row / d logits = softmax * sum_c q[c] - q (softmax - onehot in the plain case).
+    """
+
+    op_name = "cross_entropy"
+
+    @staticmethod
+    def forward(ctx, x, target, weight, ignore_index, label_smoothing, reduction):
+        q = CrossEntropy.prepare(ctx, x, target, weight, ignore_index, label_smoothing, reduction)
+        z = _rows(x)
+        shifted = z - z.max(axis=1, keepdims=True)
+        log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        loss = -(q * log_p).sum(axis=1)
+        q_sum = q.sum(axis=1, keepdims=True)
+        ctx.q_sum = None if np.all(q_sum == 1) else q_sum
+        ctx.label_smoothing, ctx.weight = label_smoothing, weight
+        ctx.save_for_backward(x)
+        return _reduce(loss.reshape(ctx.loss_shape), reduction, ctx.denominator)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, = ctx.saved_tensors
+        need_x, need_target = ctx.needs_input_grad[:2]
+        g = CrossEntropy.row_grad(ctx, grad)
+        z = _tensor_rows(x)
+        grad_x = grad_target = None
+        if need_x:
+            p = z.softmax(1)
+            if ctx.q_sum is not None:
+                p = p * _const(ctx.q_sum)
+            grad_x = _tensor_unrows((p - _const(ctx.q)) * g, ctx.x_shape)
+        if need_target:   # probability targets: -(1 - eps) w_c log p_c
+            factor = -(1 - ctx.label_smoothing)
+            if ctx.weight is not None:
+                factor = _const(factor * ctx.weight)
+            grad_target = _tensor_unrows(z.log_softmax(1) * factor * g, ctx.x_shape)
+        return grad_x, grad_target, None, None, None, None

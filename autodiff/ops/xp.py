@@ -1,0 +1,129 @@
+"""The two math namespaces a derivative formula runs on (``ctx.xp`` in ``backward``).
+
+Each op's derivative is written once, with Python operators and the functions
+below. An ordinary ``backward()`` runs it on numpy arrays (``ArrayMath``): no
+graph, no tensor objects, the speed of numpy. ``create_graph=True`` runs the very
+same formula on tensors (``TensorMath``), so the backward pass is itself
+recorded and can be differentiated again.
+"""
+import math
+
+import numpy as np
+
+from ..autograd import function as _function
+from .dims import is_basic_index, sum_to_shape
+
+
+def _sigmoid(x):
+    return np.exp(-np.logaddexp(0, -x))
+
+
+def _index_backward(grad, key, shape):
+    """Scatter-add ``grad`` into zeros of ``shape`` at ``key`` (repeated indices accumulate)."""
+    out = np.zeros(shape, dtype=grad.dtype)
+    if is_basic_index(key):
+        out[key] = grad
+    else:
+        np.add.at(out, key, grad)
+    return out
+
+
+def _index_put(x, key, value):
+    out = x.copy()
+    out[key] = value
+    return out
+
+
+class ArrayMath:
+    """Derivative formulas on numpy arrays."""
+
+    exp = staticmethod(np.exp)
+    log = staticmethod(np.log)
+    sin = staticmethod(np.sin)
+    cos = staticmethod(np.cos)
+    sign = staticmethod(np.sign)
+    where = staticmethod(np.where)
+    sigmoid = staticmethod(_sigmoid)
+    broadcast_to = staticmethod(np.broadcast_to)
+    expand_dims = staticmethod(np.expand_dims)
+    squeeze = staticmethod(np.squeeze)
+    swapaxes = staticmethod(np.swapaxes)
+    transpose = staticmethod(np.transpose)
+    index_backward = staticmethod(_index_backward)
+    index_put = staticmethod(_index_put)
+    sum_to_shape = staticmethod(sum_to_shape)
+
+    @staticmethod
+    def sum(x, axis=None, keepdims=False):
+        return np.sum(x, axis=axis, keepdims=keepdims)
+
+
+class TensorMath:
+    """The same functions on tensors, recorded in the graph (``create_graph=True``)."""
+
+    @staticmethod
+    def exp(x):
+        return x.exp()
+
+    @staticmethod
+    def log(x):
+        return x.log() if isinstance(x, _function.Tensor) else math.log(x)
+
+    @staticmethod
+    def sin(x):
+        return x.sin()
+
+    @staticmethod
+    def cos(x):
+        return x.cos()
+
+    @staticmethod
+    def sign(x):
+        return x.sign()
+
+    @staticmethod
+    def where(condition, a, b):
+        from ..tensor import where
+        return where(condition, a, b)
+
+    @staticmethod
+    def sigmoid(x):
+        return x.sigmoid()
+
+    @staticmethod
+    def broadcast_to(x, shape):
+        return x.expand(*shape)
+
+    @staticmethod
+    def expand_dims(x, axis):
+        return x.unsqueeze(axis)
+
+    @staticmethod
+    def squeeze(x, axis):
+        return x.squeeze(axis)
+
+    @staticmethod
+    def swapaxes(x, a, b):
+        return x.transpose(a, b)
+
+    @staticmethod
+    def transpose(x, axes):
+        return x.permute(*axes)
+
+    @staticmethod
+    def sum(x, axis=None, keepdims=False):
+        return x.sum(axis, keepdim=keepdims)
+
+    @staticmethod
+    def sum_to_shape(x, shape):
+        return x.sum_to_size(shape)
+
+    @staticmethod
+    def index_backward(grad, key, shape):
+        from .shape import IndexBackward
+        return IndexBackward.apply(grad, key, shape)
+
+    @staticmethod
+    def index_put(x, key, value):
+        from .shape import IndexPut
+        return IndexPut.apply(x, key, value)

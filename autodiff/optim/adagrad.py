@@ -1,0 +1,61 @@
+"""Adagrad: per-coordinate learning rates from the running sum of squared gradients."""
+import numpy as np
+
+from ..tensor import Tensor
+from .optimizer import Optimizer
+
+
+class Adagrad(Optimizer):
+    """PyTorch's Adagrad:
+
+        g = grad (+ weight_decay * p)
+        clr = lr / (1 + (step - 1) * lr_decay)
+        sum = sum + g * g
+        p = p - clr * g / (sqrt(sum) + eps)
+    """
+
+    def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0,
+                 initial_accumulator_value=0.0, eps=1e-10, *, maximize=False):
+        defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
+                        initial_accumulator_value=initial_accumulator_value, maximize=maximize)
+        super().__init__(params, defaults)
+        for group in self.param_groups:
+            for p in group["params"]:
+                self._init_state(p, group)
+
+    def _init_state(self, p, group):
+        st = self.state[p]
+        st["step"] = 0
+        st["sum"] = Tensor._wrap(np.full_like(p._data, group["initial_accumulator_value"]))
+        return st
+
+    def _update(self, group):
+        lr = float(group["lr"])
+        lr_decay = float(group["lr_decay"])
+        weight_decay = float(group["weight_decay"])
+        eps = float(group["eps"])
+        maximize = group["maximize"]
+        state = self.state
+        for p in group["params"]:
+            grad = p.grad
+            if grad is None:
+                continue
+            g = grad._data
+            st = state[p]
+            if not st:
+                st = self._init_state(p, group)
+            step = st["step"] + 1
+            st["step"] = step
+            if maximize:
+                g = -g
+            if weight_decay != 0:
+                g = g + weight_decay * p._data
+            clr = lr / (1 + (step - 1) * lr_decay)
+            total = st["sum"]._data
+            total += g * g
+            std = np.sqrt(total)
+            std += eps
+            update = g * -clr
+            update /= std
+            p._data += update
+            p._version[0] += 1

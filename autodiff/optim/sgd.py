@@ -1,0 +1,55 @@
+"""Stochastic gradient descent with momentum, dampening, Nesterov and weight decay."""
+from .optimizer import Optimizer
+
+
+class SGD(Optimizer):
+    """PyTorch's SGD. With momentum ``m`` and dampening ``d``:
+
+        g = grad (+ weight_decay * p)          (-grad when maximize)
+        buf = g                    on the first step
+        buf = m * buf + (1 - d) * g            afterwards
+        g = g + m * buf  (nesterov)   or   g = buf
+        p = p - lr * g
+    """
+
+    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0,
+                 nesterov=False, *, maximize=False):
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("SGD: Nesterov momentum requires a momentum > 0 and zero dampening "
+                             f"(got momentum={momentum}, dampening={dampening})")
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                        nesterov=nesterov, maximize=maximize)
+        super().__init__(params, defaults)
+
+    def _update(self, group):
+        lr = float(group["lr"])
+        momentum = float(group["momentum"])
+        dampening = float(group["dampening"])
+        weight_decay = float(group["weight_decay"])
+        nesterov, maximize = group["nesterov"], group["maximize"]
+        state = self.state
+        for p in group["params"]:
+            grad = p.grad
+            if grad is None:
+                continue
+            g = grad._data
+            if maximize:
+                g = -g
+            if weight_decay != 0:
+                g = g + weight_decay * p._data
+            if momentum != 0:
+                st = state[p]
+                buf = st.get("momentum_buffer")
+                if buf is None:
+                    b = g.copy()
+                    st["momentum_buffer"] = p._wrap(b)
+                else:
+                    b = buf._data
+                    b *= momentum
+                    if dampening == 0:
+                        b += g
+                    else:
+                        b += (1.0 - dampening) * g
+                g = g + momentum * b if nesterov else b
+            p._data -= lr * g
+            p._version[0] += 1

@@ -1,0 +1,119 @@
+"""Per-op cost of the core engine against PyTorch CPU, measured in one run.
+
+1. One training step of the lecture network 2-20-40-20-1 (ReLU), batch 10,
+   BCE with logits, SGD with momentum 0.9, written with raw tensors in both
+   libraries (same formulas, same number of ops).
+2. A chain of 100,000 scalar ops, forward + backward.
+
+Each figure is the minimum over several repeats (these machines are shared and
+noisy); ratios compare numbers taken in the same run.
+
+    python benchmarks/bench_core.py [--repeats 7]
+"""
+import argparse
+import time
+
+import numpy as np
+
+import autodiff as ad
+
+try:
+    import torch
+    torch.set_num_threads(1)
+except ImportError:  # PyTorch is optional: pip install torch==2.13.0
+    torch = None
+
+SIZES = [2, 20, 40, 20, 1]
+BATCH = 10
+
+
+def init_weights(seed=0):
+    rng = np.random.default_rng(seed)
+    weights = []
+    for fan_in, fan_out in zip(SIZES, SIZES[1:]):
+        bound = 1 / np.sqrt(fan_in)
+        weights.append(rng.uniform(-bound, bound, (fan_out, fan_in)).astype(np.float32))
+        weights.append(rng.uniform(-bound, bound, fan_out).astype(np.float32))
+    x = rng.standard_normal((BATCH, 2)).astype(np.float32)
+    y = (rng.random((BATCH, 1)) < 0.5).astype(np.float32)
+    return weights, x, y
+
+
+def make_step(lib, weights, x, y, lr=0.01, momentum=0.9):
+    """A closure running one SGD-momentum step of the MLP in ``lib`` (autodiff or torch)."""
+    params = [lib.tensor(w, requires_grad=True) for w in weights]
+    velocity = [lib.zeros_like(p) for p in params]
+    X, Y = lib.tensor(x), lib.tensor(y)
+
+    def step():
+        h = X
+        for i in range(0, len(params), 2):
+            h = h @ params[i].T + params[i + 1]
+            if i + 2 < len(params):
+                h = h.relu()
+        loss = (h.clamp(min=0) - h * Y + (-h.abs()).exp().log1p()).mean()
+        for p in params:
+            p.grad = None
+        loss.backward()
+        with lib.no_grad():
+            for p, v in zip(params, velocity):
+                v.mul_(momentum).add_(p.grad)
+                p.sub_(v, alpha=lr)
+        return loss
+
+    return step, params
+
+
+def time_it(fn, number, repeats):
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(number):
+            fn()
+        best = min(best, (time.perf_counter() - start) / number)
+    return best
+
+
+def chain(lib, n):
+    x = lib.tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(n):
+        y = y * 1.0
+    y.backward()
+    return x.grad
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument("--chain", type=int, default=100_000)
+    args = parser.parse_args(argv)
+    weights, x, y = init_weights()
+    libs = [("autodiff", ad)] + ([("torch", torch)] if torch is not None else [])
+
+    print(f"lecture MLP {'-'.join(map(str, SIZES))}, batch {BATCH}, BCE with logits, SGD momentum "
+          f"(raw tensors), min of {args.repeats} x {args.steps} steps")
+    step_times, losses = {}, {}
+    for name, lib in libs:
+        step, params = make_step(lib, weights, x, y)
+        for _ in range(20):
+            step()                                   # warm up
+        step_times[name] = time_it(step, args.steps, args.repeats)
+        losses[name] = float(step().item())
+        print(f"  {name:9s} {step_times[name] * 1e6:8.1f} us/step   loss after warm-up {losses[name]:.6f}")
+    if torch is not None:
+        print(f"  speed-up autodiff vs torch: {step_times['torch'] / step_times['autodiff']:.2f}x")
+
+    print(f"chain of {args.chain:,} multiplications, forward + backward, min of 3")
+    chain_times = {}
+    for name, lib in libs:
+        assert float(chain(lib, 1000)) == 1.0
+        chain_times[name] = time_it(lambda: chain(lib, args.chain), 1, 3)
+        print(f"  {name:9s} {chain_times[name]:8.3f} s   ({chain_times[name] / args.chain * 1e6:.2f} us/op)")
+    if torch is not None:
+        print(f"  speed-up autodiff vs torch: {chain_times['torch'] / chain_times['autodiff']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

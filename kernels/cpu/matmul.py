@@ -1,0 +1,212 @@
+"""Blocked matrix products for float32/float64, with an optional fused bias and activation.
+
+The shared dimension is walked in slices KC deep. For each slice, B is packed once into
+column panels NR wide (in parallel), then (row block x column block) tasks run in parallel:
+each packs its rows of A into panels MR tall and calls a micro-kernel that keeps an
+MR x NR tile of C in registers for the whole slice (see `register_tile`). Its inner loop
+is MR*NR/8 vector FMAs for NR/8 vector loads and MR broadcasts.
+
+The packing routines read A and B through a transpose flag, so `a.T @ g` and `g @ b.T` read
+the arrays as stored. An F-contiguous input (like `a.T`) is read the same way; any other
+strided input (like `a[::2]`) is copied to a contiguous array first, which costs O(n^2)
+next to the product's O(n^3).
+"""
+
+import numba
+import numpy as np
+from numba import prange
+
+from ._jit import TILE_ROW_BYTES, TILE_ROWS, check_out, float_array, fmuladd, helper, kernel, \
+    register_tile, same_dtype
+from .activations import ACTIVATION_CODES, activate
+
+KC = 256        # depth of a slice: a packed B panel (KC x NR) fills 32 KiB of L1
+MC = 128        # most rows per task: its packed A (MC x KC) stays in L2
+MR = TILE_ROWS  # rows of the register tile
+
+@helper
+def _pack_a(a, trans_a, i0, i1, k0, kc, panel):
+    """panel[k, r] = A[i0 + r, k0 + k] for k < kc, with zeros for rows at or past i1;
+    A is a.T when trans_a. Reads follow the storage order of a."""
+    rows = min(panel.shape[1], i1 - i0)
+    if rows < panel.shape[1]:
+        panel[:kc] = 0
+    if trans_a:
+        for k in range(kc):
+            for r in range(rows):
+                panel[k, r] = a[k0 + k, i0 + r]
+    else:
+        for r in range(rows):
+            for k in range(kc):
+                panel[k, r] = a[i0 + r, k0 + k]
+
+
+@helper
+def _pack_b(b, trans_b, k0, kc, j0, panel):
+    """panel[k, j] = B[k0 + k, j0 + j] for k < kc, with zeros for columns past B's last;
+    B is b.T when trans_b. Reads follow the storage order of b."""
+    n = b.shape[0] if trans_b else b.shape[1]
+    cols = min(panel.shape[1], n - j0)
+    if cols < panel.shape[1]:
+        panel[:kc] = 0
+    if trans_b:
+        for j in range(cols):
+            for k in range(kc):
+                panel[k, j] = b[j0 + j, k0 + k]
+    else:
+        for k in range(kc):
+            for j in range(cols):
+                panel[k, j] = b[k0 + k, j0 + j]
+
+
+@helper
+def _micro_kernel(a_panel, b_panel, kc, out, i0, j0, rows, cols):
+    """out[i0:i0+rows, j0:j0+cols] += a_panel[:kc].T @ b_panel[:kc].
+
+    The accumulator tile has constant shape, so LLVM unrolls the r loop, vectorises the
+    j loop and keeps the tile in registers across the k loop.
+    """
+    acc = register_tile(out)
+    tile_rows, tile_cols = acc.shape
+    acc[:] = 0
+    for k in range(kc):
+        a = a_panel[k]
+        b = b_panel[k]
+        for j in range(tile_cols):
+            bj = b[j]
+            for r in range(tile_rows):
+                acc[r, j] = fmuladd(a[r], bj, acc[r, j])
+    for r in range(rows):
+        for j in range(cols):
+            out[i0 + r, j0 + j] += acc[r, j]
+
+
+@helper
+def _bias_activation(out, i0, i1, j0, j1, bias, has_bias, activation):
+    """out[i, j] = act(out[i, j] + bias[j]) over one task's block."""
+    for i in range(i0, i1):
+        row = out[i]
+        for j in range(j0, j1):
+            v = row[j] + bias[j] if has_bias else row[j]
+            row[j] = activate(v, activation)
+
+
+@kernel
+def _gemm(a, trans_a, b, trans_b, out, bias, has_bias, activation, row_block, col_block):
+    """out = act(A @ B + bias), A = a.T if trans_a else a, B likewise; a, b C-contiguous.
+
+    col_block is a multiple of the panel width NR.
+    """
+    m, n = out.shape
+    depth = a.shape[0] if trans_a else a.shape[1]
+    nr = TILE_ROW_BYTES // out.itemsize
+    n_panels = (n + nr - 1) // nr
+    b_packed = np.empty((n_panels, KC, nr), out.dtype)
+    row_blocks = (m + row_block - 1) // row_block
+    col_blocks = (n + col_block - 1) // col_block
+    # A zero-depth product still runs one (empty) slice, which zeroes out and adds bias.
+    for k0 in range(0, max(depth, 1), KC):
+        kc = min(KC, depth - k0)
+        for q in prange(n_panels):
+            _pack_b(b, trans_b, k0, kc, q * nr, b_packed[q])
+        for task in prange(row_blocks * col_blocks):
+            i0 = (task // col_blocks) * row_block
+            i1 = min(i0 + row_block, m)
+            j0 = (task % col_blocks) * col_block
+            j1 = min(j0 + col_block, n)
+            if k0 == 0:
+                out[i0:i1, j0:j1] = 0
+            a_packed = np.empty(((i1 - i0 + MR - 1) // MR, KC, MR), out.dtype)
+            for p in range(a_packed.shape[0]):
+                _pack_a(a, trans_a, i0 + p * MR, i1, k0, kc, a_packed[p])
+            for q in range(j0 // nr, (j1 + nr - 1) // nr):
+                for p in range(a_packed.shape[0]):
+                    i = i0 + p * MR
+                    _micro_kernel(a_packed[p], b_packed[q], kc, out, i, q * nr,
+                                  min(MR, i1 - i), min(nr, n - q * nr))
+            if k0 + KC >= depth and (has_bias or activation != 0):
+                _bias_activation(out, i0, i1, j0, j1, bias, has_bias, activation)
+
+
+def _operand(x):
+    """(array, transposed) with array C-contiguous and x == (array.T if transposed else array)."""
+    if x.flags.c_contiguous:
+        return x, False
+    if x.flags.f_contiguous:
+        return x.T, True
+    return np.ascontiguousarray(x), False
+
+
+def _cdiv(x, y):
+    return -(-x // y)
+
+
+def _blocks(m, n, nr):
+    """Task shape: row blocks of at most MC rows, one per thread or more; columns are split
+    (in multiples of nr) only when there are too few row blocks to keep threads busy."""
+    threads = numba.get_num_threads()
+    row_block = MR * _cdiv(min(MC, _cdiv(m, threads)), MR)
+    col_groups = min(_cdiv(n, nr), _cdiv(2 * threads, _cdiv(m, row_block)))
+    col_block = nr * _cdiv(_cdiv(n, max(col_groups, 1)), nr)
+    return row_block, col_block
+
+
+def gemm(a, b, out=None, bias=None, activation=None, op="matmul"):
+    """act(a @ b + bias) for checked 2-D float arrays of one dtype; any strides.
+
+    `op` names the public function in error messages.
+    """
+    if activation not in ACTIVATION_CODES:
+        raise ValueError(f"{op}: activation must be one of {list(ACTIVATION_CODES)}, "
+                         f"got {activation!r}")
+    m, n = a.shape[0], b.shape[1]
+    if out is None:
+        out = np.empty((m, n), a.dtype)
+    else:
+        check_out(out, (m, n), a.dtype, op, a, b)
+    if bias is None:
+        bias_array = np.empty(0, a.dtype)
+    else:
+        bias_array = np.ascontiguousarray(float_array(bias, op, "bias"))
+        same_dtype(op, a=a, bias=bias_array)
+        if bias_array.shape != (n,):
+            raise ValueError(f"{op}: bias must have shape ({n},), got {bias_array.shape}")
+    if m == 0 or n == 0:
+        return out
+    a_arr, trans_a = _operand(a)
+    b_arr, trans_b = _operand(b)
+    row_block, col_block = _blocks(m, n, TILE_ROW_BYTES // a.itemsize)
+    _gemm(a_arr, trans_a, b_arr, trans_b, out, bias_array, bias is not None,
+          ACTIVATION_CODES[activation], row_block, col_block)
+    return out
+
+
+def _check_pair(op, a, b, names, compatible):
+    """Float arrays of one dtype, 2-D, with compatible shapes; else an error naming op and shapes."""
+    a = float_array(a, op, names[0])
+    b = float_array(b, op, names[1])
+    same_dtype(op, **{names[0]: a, names[1]: b})
+    if a.ndim != 2 or b.ndim != 2:
+        raise ValueError(f"{op}: expected 2-D arrays, got {a.ndim}-D and {b.ndim}-D")
+    if not compatible(a.shape, b.shape):
+        raise ValueError(f"{op}: mat1 and mat2 shapes cannot be multiplied "
+                         f"({a.shape[0]}x{a.shape[1]} and {b.shape[0]}x{b.shape[1]})")
+    return a, b
+
+
+def matmul(a, b, out=None):
+    """a @ b for 2-D float32/float64 arrays of one dtype, any strides."""
+    a, b = _check_pair("matmul", a, b, ("a", "b"), lambda s, t: s[1] == t[0])
+    return gemm(a, b, out, op="matmul")
+
+
+def matmul_tn(a, g, out=None):
+    """a.T @ g, reading a as stored (a: K x M, g: K x N; result M x N)."""
+    a, g = _check_pair("matmul_tn", a, g, ("a", "g"), lambda s, t: s[0] == t[0])
+    return gemm(a.T, g, out, op="matmul_tn")
+
+
+def matmul_nt(g, b, out=None):
+    """g @ b.T, reading b as stored (g: M x K, b: N x K; result M x N)."""
+    g, b = _check_pair("matmul_nt", g, b, ("g", "b"), lambda s, t: s[1] == t[1])
+    return gemm(g, b.T, out, op="matmul_nt")

@@ -1,0 +1,132 @@
+"""Row-wise softmax, log-softmax, and fused softmax + cross-entropy.
+
+Every row is shifted by its maximum before exponentiating, so logits of +-1000 give
+finite results: log_softmax(x) = x - max - log(sum(exp(x - max))).
+"""
+
+import math
+
+import numpy as np
+from numba import prange
+
+from ._jit import check_out, float_array, kernel
+
+
+@kernel
+def _softmax_rows(x, log, out):
+    """out = softmax(x) (or log_softmax when `log`) along each row of 2-D x."""
+    rows, cols = x.shape
+    for i in prange(rows):
+        row, res = x[i], out[i]
+        top = row.max() if cols else row.dtype.type(0)
+        total = row.dtype.type(0)
+        for j in range(cols):
+            e = math.exp(row[j] - top)
+            res[j] = e
+            total += e
+        if log:
+            shift = top + math.log(total)
+            for j in range(cols):
+                res[j] = row[j] - shift
+        else:
+            for j in range(cols):
+                res[j] /= total
+
+
+@kernel
+def _softmax_cross_entropy(logits, targets, probs, losses):
+    """probs = softmax(logits) by rows; losses[i] = -log probs[i, targets[i]], computed as
+    log(sum(exp(x - max))) + max - x[target], which stays finite for huge logits."""
+    rows, cols = logits.shape
+    for i in prange(rows):
+        row, p = logits[i], probs[i]
+        top = row.max()
+        total = row.dtype.type(0)
+        for j in range(cols):
+            e = math.exp(row[j] - top)
+            p[j] = e
+            total += e
+        for j in range(cols):
+            p[j] /= total
+        losses[i] = math.log(total) + top - row[targets[i]]
+
+
+@kernel
+def _softmax_cross_entropy_backward(probs, targets, scale, grad):
+    """grad = scale * (probs - one_hot(targets))."""
+    rows, cols = probs.shape
+    for i in prange(rows):
+        for j in range(cols):
+            grad[i, j] = probs[i, j] * scale
+        grad[i, targets[i]] -= scale
+
+
+def _softmax(op, x, log, out):
+    """Run _softmax_rows over x viewed as (rows, last axis); result in x's shape."""
+    x = float_array(x, op, "x")
+    if x.ndim == 0:
+        raise ValueError(f"{op}: expected at least 1-D input, got a 0-D array")
+    if out is None:
+        out = np.empty(x.shape, x.dtype)
+    else:
+        check_out(out, x.shape, x.dtype, op, x)
+    shape = (math.prod(x.shape[:-1]), x.shape[-1])
+    _softmax_rows(np.ascontiguousarray(x).reshape(shape), log, out.reshape(shape))
+    return out
+
+
+def softmax(x, out=None):
+    """Softmax along the last axis."""
+    return _softmax("softmax", x, False, out)
+
+
+def log_softmax(x, out=None):
+    """Log-softmax along the last axis."""
+    return _softmax("log_softmax", x, True, out)
+
+
+def _check_targets(op, targets, rows, classes):
+    targets = np.asarray(targets)
+    if targets.dtype.kind not in "iu":
+        raise TypeError(f"{op}: targets must be integers, got {targets.dtype}")
+    if targets.shape != (rows,):
+        raise ValueError(f"{op}: targets must have shape ({rows},), got {targets.shape}")
+    if rows and (targets.min() < 0 or targets.max() >= classes):
+        bad = targets[(targets < 0) | (targets >= classes)][0]
+        raise IndexError(f"{op}: target {bad} is out of bounds for {classes} classes")
+    return np.ascontiguousarray(targets, dtype=np.int64)
+
+
+def _check_logits(op, logits, name):
+    logits = float_array(logits, op, name)
+    if logits.ndim != 2:
+        raise ValueError(f"{op}: {name} must be 2-D (batch, classes), got shape {logits.shape}")
+    if logits.shape[1] == 0:
+        raise ValueError(f"{op}: {name} must have at least one class")
+    return np.ascontiguousarray(logits)
+
+
+def softmax_cross_entropy_forward(logits, targets):
+    """(mean cross-entropy loss, softmax probabilities) for (batch, classes) logits and
+    integer class targets. The loss is a scalar of the logits' dtype (NaN for an empty
+    batch, as in PyTorch); the probabilities are what the backward pass needs."""
+    op = "softmax_cross_entropy_forward"
+    logits = _check_logits(op, logits, "logits")
+    targets = _check_targets(op, targets, *logits.shape)
+    probs = np.empty(logits.shape, logits.dtype)
+    losses = np.empty(logits.shape[0], logits.dtype)
+    _softmax_cross_entropy(logits, targets, probs, losses)
+    loss = losses.mean(dtype=np.float64) if losses.size else np.nan
+    return logits.dtype.type(loss), probs
+
+
+def softmax_cross_entropy_backward(probs, targets, grad_scale=1.0):
+    """Gradient of grad_scale * (mean loss) with respect to the logits:
+    grad_scale * (probs - one_hot(targets)) / batch."""
+    op = "softmax_cross_entropy_backward"
+    probs = _check_logits(op, probs, "probs")
+    targets = _check_targets(op, targets, *probs.shape)
+    grad = np.empty(probs.shape, probs.dtype)
+    scale = probs.dtype.type(grad_scale / max(probs.shape[0], 1))
+    _softmax_cross_entropy_backward(probs, targets, scale, grad)
+    return grad
