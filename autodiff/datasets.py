@@ -78,8 +78,8 @@ def make_circles(n_samples=100, noise=0.0, factor=0.8, seed=None, *, shuffle=Tru
     return _finish(X, y, rng, shuffle, noise)
 
 
-def make_blobs(n_samples=100, centers=None, n_features=2, cluster_std=1.0,
-               center_box=(-10.0, 10.0), seed=None, *, shuffle=True, random_state=None):
+def make_blobs(n_samples=100, centers=None, n_features=2, cluster_std=1.0, seed=None, *,
+               center_box=(-10.0, 10.0), shuffle=True, random_state=None):
     """Gaussian blobs, one class per center. ``centers`` is a number of centers (drawn
     uniformly in ``center_box``; default 3) or an array of them; ``cluster_std`` is one
     standard deviation or one per center."""

@@ -5,6 +5,8 @@ a named array; the structure around them (dicts, lists, tuples, numbers, strings
 is JSON in the file's metadata, next to a SHA-256 digest of the structure and the arrays.
 Loading parses JSON and raw little-endian numbers only: nothing in the file is ever
 executed or unpickled, so a checkpoint from a stranger cannot run code on your machine.
+The digest catches damaged or edited files; it is a checksum, not a signature (whoever
+edits a file can recompute it), so it says nothing about who wrote the file.
 
 Saving is atomic: the bytes go to a temporary file in the same directory, which is
 flushed to disk (fsync) and then renamed over the target (``os.replace``). A crash or an
@@ -181,27 +183,34 @@ def _fail(name, why):
     return CheckpointError(f"load: {name} {why}")
 
 
+def _foreign(name, data):
+    """The error for a file that has no safetensors header: say what it looks like."""
+    if data[:2] == b"PK":
+        return _fail(name, "is a zip archive (a torch.save or np.savez file?), not an autodiff "
+                           "checkpoint; autodiff.load never unpickles")
+    if data[:1] == b"\x80" or data[:1] in (b"(", b"]", b"}") and data[-1:] == b".":
+        return _fail(name, "looks like a pickle file, not an autodiff checkpoint; autodiff.load "
+                           "never unpickles (pickles can run code)")
+    return _fail(name, f"is truncated or not an autodiff checkpoint ({len(data)} bytes, no "
+                       "valid safetensors header)")
+
+
 def _load_bytes(data, name):
     from safetensors import SafetensorError
     from safetensors.numpy import load as from_bytes
 
-    if data[:2] == b"PK":
-        raise _fail(name, "is a zip archive (a torch.save or np.savez file?), not an autodiff "
-                          "checkpoint; autodiff.load never unpickles")
-    if data[:1] == b"\x80":
-        raise _fail(name, "looks like a pickle file, not an autodiff checkpoint; autodiff.load "
-                          "never unpickles (pickles can run code)")
     if len(data) < 8:
-        raise _fail(name, f"is truncated or not an autodiff checkpoint ({len(data)} bytes)")
+        raise _foreign(name, data)
     size = int.from_bytes(data[:8], "little")
     if size > _MAX_HEADER or 8 + size > len(data):
-        raise _fail(name, "is truncated or not an autodiff checkpoint (its header length "
-                          f"{size} does not fit in the file's {len(data)} bytes)")
+        raise _foreign(name, data)
     try:
         header = json.loads(data[8:8 + size])
         metadata = header.get("__metadata__") or {}
-    except (ValueError, AttributeError):
-        raise _fail(name, "is not an autodiff checkpoint (no safetensors header)") from None
+    except (ValueError, AttributeError, RecursionError):
+        raise _foreign(name, data) from None
+    if not isinstance(metadata, dict) or not isinstance(metadata.get("structure"), str):
+        metadata = {}
     if metadata.get("format") != FORMAT:
         raise _fail(name, "is a safetensors file without autodiff's structure metadata, not a "
                           "checkpoint written by autodiff.save")
@@ -212,12 +221,12 @@ def _load_bytes(data, name):
         arrays = from_bytes(data)
     except (SafetensorError, ValueError, TypeError) as exc:
         raise _fail(name, f"is truncated or damaged ({exc})") from None
-    structure = metadata.get("structure", "")
+    structure = metadata["structure"]
     if _digest(structure, arrays) != metadata.get("sha256"):
         raise _fail(name, "was altered or damaged after it was saved (its SHA-256 digest does "
                           "not match its contents)")
     arrays = {k: np.array(v, copy=True) for k, v in arrays.items()}   # writable, owned
     try:
         return _decode(json.loads(structure), arrays)
-    except (ValueError, KeyError, TypeError) as exc:
-        raise _fail(name, f"has a malformed structure ({exc})") from None
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
+        raise _fail(name, f"has a malformed structure ({type(exc).__name__}: {exc})") from None

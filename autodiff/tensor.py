@@ -25,8 +25,6 @@ _new = object.__new__
 MaxMin = namedtuple("MaxMin", ["values", "indices"])
 
 
-def _check_operand(op, other):
-    return isinstance(other, (Tensor, _Number, np.ndarray))
 
 
 class _HookHandle:
@@ -334,52 +332,52 @@ class Tensor:
 
     # ------------------------------------------------------------------ arithmetic
     def __add__(self, other):
-        if not _check_operand("add", other):
+        if not isinstance(other, _OPERANDS):
             return NotImplemented
         return E.Add.apply(self, other)
 
     def __radd__(self, other):
-        if not _check_operand("add", other):
+        if not isinstance(other, _OPERANDS):
             return NotImplemented
         return E.Add.apply(other, self)
 
     def __sub__(self, other):
-        if not _check_operand("sub", other):
+        if not isinstance(other, _OPERANDS):
             return NotImplemented
         return E.Sub.apply(self, other)
 
     def __rsub__(self, other):
-        if not _check_operand("sub", other):
+        if not isinstance(other, _OPERANDS):
             return NotImplemented
         return E.Sub.apply(other, self)
 
     def __mul__(self, other):
-        if not _check_operand("mul", other):
+        if not isinstance(other, _OPERANDS):
             return NotImplemented
         return E.Mul.apply(self, other)
 
     def __rmul__(self, other):
-        if not _check_operand("mul", other):
+        if not isinstance(other, _OPERANDS):
             return NotImplemented
         return E.Mul.apply(other, self)
 
     def __truediv__(self, other):
-        if not _check_operand("div", other):
+        if not isinstance(other, _OPERANDS):
             return NotImplemented
         return E.Div.apply(self, other)
 
     def __rtruediv__(self, other):
-        if not _check_operand("div", other):
+        if not isinstance(other, _OPERANDS):
             return NotImplemented
         return E.Div.apply(other, self)
 
     def __pow__(self, other):
-        if not _check_operand("pow", other):
+        if not isinstance(other, _OPERANDS):
             return NotImplemented
         return E.Pow.apply(self, other)
 
     def __rpow__(self, other):
-        if not _check_operand("pow", other):
+        if not isinstance(other, _OPERANDS):
             return NotImplemented
         return E.Pow.apply(other, self)
 
@@ -421,7 +419,7 @@ class Tensor:
 
     # ------------------------------------------------------------------ comparisons (no gradient)
     def _compare(self, other, ufunc):
-        if not _check_operand("compare", other):
+        if not isinstance(other, _OPERANDS):
             return NotImplemented
         try:
             return Tensor._wrap(np.asarray(ufunc(self._data, _data_of(other))))
@@ -713,6 +711,8 @@ class Tensor:
         out = S.Index.apply(self, key)
         if S.is_basic_index(key):
             out._version = self._version    # a view: in-place changes show in both
+            if out.grad_fn is not None:
+                out.grad_fn.is_view = True
         return out
 
     def __setitem__(self, key, value):
@@ -739,6 +739,11 @@ class Tensor:
             if self._data.dtype.kind != "f":
                 raise RuntimeError(f"{name}: cannot record an in-place change of a "
                                    f"{dtypes.name(self._data.dtype)} tensor with a gradient")
+            if self.grad_fn is not None and self.grad_fn.is_view:
+                raise RuntimeError(
+                    f"{name}: in-place change of a view ({self.grad_fn.name()}) of a tensor that "
+                    "requires grad is not supported: the change would not reach the base tensor's "
+                    "gradient. Use an out-of-place operation, or .clone() the view first")
             old = Tensor._wrap(self._data)
             old._requires_grad, old.grad_fn = True, self.grad_fn
             old._version = [self._version[0]]
@@ -912,6 +917,7 @@ def _clone(x):
 
 
 _function.Tensor = Tensor
+_OPERANDS = (Tensor, _Number, np.ndarray)   # what arithmetic accepts on the other side
 
 
 # ---------------------------------------------------------------------- creation and free functions
@@ -923,8 +929,8 @@ def tensor(data, dtype=None, requires_grad=False):
     """
     if isinstance(data, Tensor):
         array = data._data.copy()
-    elif isinstance(data, np.ndarray):
-        array = data.copy()
+    elif isinstance(data, (np.ndarray, np.generic)):
+        array = np.array(data)               # numpy arrays and scalars keep their dtype
     else:
         if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in data):
             data = [_nested_data(d) for d in data]

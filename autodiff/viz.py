@@ -210,7 +210,7 @@ class _Drawing:
         self.names = names
         self.nodes = []
         self.edges = []          # (tail id, head id)
-        self.hidden = 0          # vertices left out by max_nodes
+        self.hidden = 0          # nodes left out by max_nodes
         self.cut = []            # ids of nodes with an input that was left out
         self.leaf_group = {}     # leaf node id -> module prefix of its name ("fc1.weight" -> "fc1")
         self.op_of = {}          # op node id -> the ids of the nodes feeding it
@@ -312,8 +312,11 @@ class _Drawing:
             with g.subgraph(name="cluster_legend") as sub:
                 sub.attr(label="legend", style="rounded", color="#adb5bd", fontname="Helvetica",
                          fontsize="11")
-                for kind, text in _LEGEND:
-                    sub.node(f"legend_{kind}", text, **_STYLE[kind])
+                present = {n.kind for n in self.nodes}
+                entries = _LEGEND if rankdir in ("TB", "BT") else reversed(_LEGEND)   # reads top-down
+                for kind, text in entries:
+                    if kind in present:
+                        sub.node(f"legend_{kind}", text, **_STYLE[kind])
         return GraphPicture(g, labels, edges)
 
 
@@ -364,7 +367,7 @@ def _draw_tensors(root, names, show_values, show_grads, max_nodes):
     kept = _keep(order, cost, max_nodes)
     drawing = _Drawing(names)
     drawing.max_nodes = max_nodes
-    drawing.hidden = len(order) - len(kept)
+    drawing.hidden = sum(cost(v) for v in order[len(kept):])
     out_meta = {}                                 # id(node) -> (shape, dtype) of its result
     for vertex in kept:
         if not isinstance(vertex, Tensor):
@@ -405,10 +408,13 @@ def _draw_tensors(root, names, show_values, show_grads, max_nodes):
 
 def _draw_scalars(root, names, show_values, show_grads, max_nodes):
     order = topological_order([root])
-    kept = _keep(order, lambda v: 1 + bool(v._parents), max_nodes)
+    def cost(s):    # a value node, plus an op node when it has operands
+        return 2 if s._parents else 1
+
+    kept = _keep(order, cost, max_nodes)
     drawing = _Drawing(names)
     drawing.max_nodes = max_nodes
-    drawing.hidden = len(order) - len(kept)
+    drawing.hidden = sum(cost(v) for v in order[len(kept):])
     show_grads = show_grads and root.grad != 0     # backward() has run
     drawn = {}
     for s in reversed(kept):

@@ -30,8 +30,9 @@ def md(text):
     return new_markdown_cell(_dedent(text))
 
 
-def code(text):
-    return new_code_cell(_dedent(text))
+def code(*parts):
+    """A code cell; several parts (each indented as you like) are joined by blank lines."""
+    return new_code_cell("\n\n\n".join(_dedent(part) for part in parts))
 
 
 def _dedent(text):
@@ -328,7 +329,7 @@ def scalar_to_mlp():
         from autodiff.autograd.engine import topological_order
 
         print(len(model.parameters()), "parameters,", len(topological_order([loss])), "Scalar nodes in the loss")
-        draw_graph(loss, max_nodes=30)
+        draw_graph(loss, module=model, max_nodes=30)
         """),
         md("""
         ## The same network with tensors
@@ -599,6 +600,959 @@ def tensors_and_autograd():
             test_wrong_gradient()
         except Exception as error:
             print("caught:", str(error).strip().splitlines()[0])
+        """),
+    ]
+
+
+# ============================================================================ 04
+_PLOT_BOUNDARY = '''
+def plot_boundary(model, X, y, ax, title=""):
+    """Colour the plane by the model's P(class 1); draw the P = 0.5 line and the points."""
+    lo, hi = X.numpy().min(0) - 0.5, X.numpy().max(0) + 0.5
+    gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], 150), np.linspace(lo[1], hi[1], 150))
+    grid = autodiff.tensor(np.c_[gx.ravel(), gy.ravel()].astype(np.float32))
+    with autodiff.no_grad():
+        prob = model(grid).sigmoid().numpy().reshape(gx.shape)
+    ax.contourf(gx, gy, prob, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.6)
+    ax.contour(gx, gy, prob, levels=[0.5], colors="k", linewidths=1.5)
+    ax.scatter(*X.numpy().T, c=y.numpy(), cmap="RdBu_r", s=10, edgecolors="white", linewidths=0.4)
+    ax.set_title(title)
+'''
+
+
+@notebook("04_training_an_mlp.ipynb")
+def training_an_mlp():
+    return [
+        md("""
+        # 04 · Training an MLP on two moons
+
+        The complete PyTorch workflow on a small problem: a **dataset**, a **data loader**
+        that cuts it into shuffled mini-batches, a **model** made of layers, a **loss**, an
+        **optimizer**, and the four-line training step. Then we look at what was learned:
+        the loss curves and the decision boundary.
+        """),
+        code("""
+        import matplotlib.pyplot as plt
+        import numpy as np
+
+        import autodiff
+        from autodiff import nn, optim
+        from autodiff.data import DataLoader, Dataset, TensorDataset
+        from autodiff.datasets import make_moons, train_test_split
+        from autodiff.viz import draw_graph
+
+        autodiff.manual_seed(0)
+        X, y = make_moons(1000, noise=0.2, seed=0)
+        X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, seed=0)
+        print("train:", X_train.shape, X_train.dtype, " labels:", y_train.shape, y_train.dtype)
+        print("test: ", X_test.shape)
+
+        fig, ax = plt.subplots(figsize=(5, 3.5))
+        ax.scatter(*X_train.numpy().T, c=y_train.numpy(), cmap="RdBu_r", s=10)
+        ax.set_title("make_moons: 800 training points, noise 0.2")
+        plt.show()
+        """),
+        md("""
+        ## Dataset and DataLoader
+
+        A **map-style dataset** is anything with `__len__` and `__getitem__`: sample $i$ is
+        a (features, label) pair. The `DataLoader` draws a new random order every epoch
+        and stacks `batch_size` samples into one tensor per field.
+        `TensorDataset(X, y)` is exactly this class for data that already sits in
+        tensors (and it cuts each batch with one indexing operation).
+        """),
+        code("""
+        class Moons(Dataset):
+            def __init__(self, X, y):
+                self.X, self.y = X, y.float()       # BCE wants float targets
+
+            def __len__(self):
+                return len(self.X)
+
+            def __getitem__(self, i):
+                return self.X[i], self.y[i]
+
+
+        print(len(Moons(X_train, y_train)), "samples; the first:", Moons(X_train, y_train)[0])
+
+        train_set = TensorDataset(X_train, y_train.float())
+        loader = DataLoader(train_set, batch_size=32, shuffle=True, generator=0)
+        xb, yb = next(iter(loader))
+        print("one batch:", xb.shape, yb.shape, "|", len(loader), "batches per epoch")
+        """),
+        md("""
+        ## The model
+
+        The lecture network: 2 inputs, hidden layers of 80 and 60 ReLU units, and one
+        output, the **logit** $z$ of class 1 ($P(\\text{class }1) = \\sigma(z)$).
+        `BCEWithLogitsLoss` takes logits: it fuses the sigmoid and the cross-entropy
+        into one numerically stable formula, $\\max(z,0) - zy + \\log(1 + e^{-|z|})$.
+        """),
+        code("""
+        model = nn.Sequential(
+            nn.Linear(2, 80), nn.ReLU(),
+            nn.Linear(80, 60), nn.ReLU(),
+            nn.Linear(60, 1),
+        )
+        print(model)
+        print(sum(p.numel() for p in model.parameters()), "parameters:",
+              [(name, tuple(p.shape)) for name, p in model.named_parameters()])
+        """),
+        md("""
+        ## Training
+
+        Every step is the same four lines: forget the previous gradients, compute the
+        loss, backpropagate, update. After each epoch we measure the loss on the test
+        points under `no_grad()` (no graph is needed to evaluate).
+        """),
+        code("""
+        loss_fn = nn.BCEWithLogitsLoss()
+        optimizer = optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+
+
+        def evaluate(model, X, y):
+            with autodiff.no_grad():
+                logits = model(X).squeeze(-1)
+                loss = loss_fn(logits, y.float()).item()
+                accuracy = ((logits > 0) == (y == 1)).float().mean().item()
+            return loss, accuracy
+
+
+        history = {"train": [], "test": []}
+        for epoch in range(30):
+            total = 0.0
+            for xb, yb in loader:
+                optimizer.zero_grad()                       # 1. .grad accumulates: reset it
+                loss = loss_fn(model(xb).squeeze(-1), yb)   # 2. forward
+                loss.backward()                             # 3. backward: every parameter's .grad
+                optimizer.step()                            # 4. p -= lr * (momentum-averaged) grad
+                total += loss.item() * len(xb)
+            history["train"].append(total / len(train_set))
+            history["test"].append(evaluate(model, X_test, y_test)[0])
+            if epoch % 5 == 4:
+                print(f"epoch {epoch + 1:2d}  train loss {history['train'][-1]:.4f}  "
+                      f"test loss {history['test'][-1]:.4f}")
+
+        print("train accuracy %.3f, test accuracy %.3f" % (evaluate(model, X_train, y_train)[1],
+                                                           evaluate(model, X_test, y_test)[1]))
+        """),
+        code(_PLOT_BOUNDARY, """
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+        ax1.plot(history["train"], label="train")
+        ax1.plot(history["test"], label="test")
+        ax1.set(xlabel="epoch", ylabel="binary cross-entropy", yscale="log", title="Loss")
+        ax1.legend()
+        plot_boundary(model, X_test, y_test, ax2, "Decision boundary, test points")
+        plt.show()
+        """),
+        md("""
+        The test loss follows the training loss: with 5,000 parameters and 800 points the
+        network could memorise the noise, but 30 epochs are not enough for that here.
+        The boundary is the smooth S between the moons; the points on the wrong side are
+        the noise.
+
+        ## The graph of one training step
+
+        One forward pass of this model is a short graph: each `Linear` layer is a single
+        `linear` node (`x @ W.T + b`), fed by its weight and bias. `group_by_module=True`
+        boxes each layer with its parameters; after backward every parameter shows its
+        gradient (its norm, for big tensors).
+        """),
+        code("""
+        optimizer.zero_grad()
+        loss = loss_fn(model(xb).squeeze(-1), yb)
+        loss.backward()
+        draw_graph(loss, module=model, labels={loss: "loss"}, group_by_module=True)
+        """),
+    ]
+
+
+# ============================================================================ 05
+@notebook("05_optimizers.ipynb")
+def optimizers():
+    return [
+        md("""
+        # 05 · Optimizers compared
+
+        All optimizers use the gradient $g_t$ of the current mini-batch; they differ in what
+        they do with it ($\\eta$ is the learning rate, operations are per parameter entry):
+
+        | optimizer | update |
+        |---|---|
+        | SGD | $\\theta \\leftarrow \\theta - \\eta\\, g_t$ |
+        | SGD + momentum | $v \\leftarrow \\mu v + g_t$, $\\;\\theta \\leftarrow \\theta - \\eta\\, v$ (a running sum that smooths the direction) |
+        | Adagrad | $G \\leftarrow G + g_t^2$, $\\;\\theta \\leftarrow \\theta - \\eta\\, g_t / (\\sqrt{G} + \\epsilon)$ (per-entry step sizes that only shrink) |
+        | RMSprop | $s \\leftarrow \\alpha s + (1-\\alpha) g_t^2$, $\\;\\theta \\leftarrow \\theta - \\eta\\, g_t / (\\sqrt{s} + \\epsilon)$ (a moving average instead of a sum) |
+        | Adam | momentum on $g$ and RMSprop's scaling, both bias-corrected |
+
+        First on a function we can draw, then on a network.
+        """),
+        code("""
+        import copy
+
+        import matplotlib.pyplot as plt
+        import numpy as np
+
+        import autodiff
+        from autodiff import nn, optim
+        from autodiff.data import DataLoader, TensorDataset
+        from autodiff.datasets import make_moons
+
+        NAMES = ["SGD", "SGD + momentum", "Adagrad", "RMSprop", "Adam"]
+        """),
+        md("""
+        ## A long, narrow valley
+
+        $f(a, b) = \\tfrac12 (a^2 + 25\\, b^2)$ is 25 times steeper along $b$ than along $a$.
+        Plain SGD must keep $\\eta$ below $2/25$ to stay stable along $b$, and then crawls
+        along $a$. Momentum builds up speed along the valley floor. Adagrad, RMSprop and
+        Adam divide each coordinate by its own gradient scale, so both directions move at
+        a similar pace.
+        """),
+        code("""
+        def valley(p):
+            return 0.5 * (p[0] ** 2 + 25 * p[1] ** 2)
+
+
+        settings = {"SGD": (optim.SGD, dict(lr=0.035)),
+                    "SGD + momentum": (optim.SGD, dict(lr=0.01, momentum=0.9)),
+                    "Adagrad": (optim.Adagrad, dict(lr=1.0)),
+                    "RMSprop": (optim.RMSprop, dict(lr=0.1)),
+                    "Adam": (optim.Adam, dict(lr=0.3))}
+
+        paths = {}
+        for name, (Optimizer, kwargs) in settings.items():
+            p = autodiff.tensor([-4.0, 1.5], requires_grad=True)
+            opt = Optimizer([p], **kwargs)
+            path = [p.detach().numpy().copy()]
+            for _ in range(60):
+                opt.zero_grad()
+                valley(p).backward()
+                opt.step()
+                path.append(p.detach().numpy().copy())
+            paths[name] = np.array(path)
+            print(f"{name:15s} after 60 steps: f = {valley(p).item():.2e}")
+
+        a, b = np.meshgrid(np.linspace(-4.5, 1, 200), np.linspace(-1.8, 1.8, 200))
+        fig, ax = plt.subplots(figsize=(9, 4.5))
+        ax.contour(a, b, 0.5 * (a ** 2 + 25 * b ** 2), levels=np.geomspace(0.01, 60, 14), colors="0.8")
+        for name, path in paths.items():
+            ax.plot(path[:, 0], path[:, 1], ".-", ms=3, lw=1, label=name)
+        ax.plot(0, 0, "k*", ms=12)
+        ax.set(xlabel="a", ylabel="b", title="60 steps from (-4, 1.5)")
+        ax.legend()
+        plt.show()
+        """),
+        md("""
+        ## On a network
+
+        The same five optimizers train the same network from the **same initial weights**
+        (`copy.deepcopy` of one model) on the **same mini-batches** (a `DataLoader` with the
+        same seed), so only the update rule differs. Their learning rates are typical
+        values for each: adaptive methods use smaller $\\eta$, because their steps are
+        already normalised.
+        """),
+        code("""
+        X, y = make_moons(1000, noise=0.2, seed=0)
+        dataset = TensorDataset(X, y.float())
+        autodiff.manual_seed(0)
+        initial = nn.Sequential(nn.Linear(2, 32), nn.Tanh(), nn.Linear(32, 32), nn.Tanh(), nn.Linear(32, 1))
+        loss_fn = nn.BCEWithLogitsLoss()
+
+        settings = {"SGD": (optim.SGD, dict(lr=0.05)),
+                    "SGD + momentum": (optim.SGD, dict(lr=0.05, momentum=0.9)),
+                    "Adagrad": (optim.Adagrad, dict(lr=0.05)),
+                    "RMSprop": (optim.RMSprop, dict(lr=0.003)),
+                    "Adam": (optim.Adam, dict(lr=0.005))}
+
+        curves = {}
+        for name, (Optimizer, kwargs) in settings.items():
+            model = copy.deepcopy(initial)
+            opt = Optimizer(model.parameters(), **kwargs)
+            loader = DataLoader(dataset, batch_size=32, shuffle=True, generator=0)
+            losses = []
+            for epoch in range(20):
+                total = 0.0
+                for xb, yb in loader:
+                    opt.zero_grad()
+                    loss = loss_fn(model(xb).squeeze(-1), yb)
+                    loss.backward()
+                    opt.step()
+                    total += loss.item() * len(xb)
+                losses.append(total / len(dataset))
+            curves[name] = losses
+            print(f"{name:15s} final training loss {losses[-1]:.4f}")
+
+        fig, ax = plt.subplots(figsize=(7, 4))
+        for name, losses in curves.items():
+            ax.plot(range(1, 21), losses, label=name)
+        ax.set(xlabel="epoch", ylabel="training loss", yscale="log", title="Same network, same batches")
+        ax.legend()
+        plt.show()
+        """),
+        md("""
+        Plain SGD with this learning rate stalls near 0.28, where a nearly linear
+        boundary is as good as small steps can make it; momentum and the adaptive methods
+        find the curved boundary. Rankings like this depend on the learning rates: each
+        optimizer has its own good range, and tuning $\\eta$ matters more than the choice
+        among the last four.
+        """),
+    ]
+
+
+# ============================================================================ 06
+@notebook("06_activations_and_initialisation.ipynb")
+def activations_and_initialisation():
+    return [
+        md("""
+        # 06 · Activations, initialisation, and vanishing or exploding gradients
+
+        Backpropagation multiplies, layer after layer, by each layer's weights and by the
+        derivative of its activation. Over many layers, a product of factors a bit
+        smaller than 1 **vanishes**, and one of factors a bit larger **explodes**. We
+        measure it on a 10-layer network of width 64: the gradient norm of each layer's
+        weight after one backward pass.
+        """),
+        code("""
+        import matplotlib.pyplot as plt
+        import numpy as np
+
+        import autodiff
+        from autodiff import nn
+        from autodiff.datasets import make_moons
+
+        X, y = make_moons(512, noise=0.2, seed=0)
+        y = y.float()
+        DEPTH, WIDTH = 10, 64
+
+
+        def deep_net(activation, init=None):
+            autodiff.manual_seed(0)
+            layers, n_in = [], 2
+            for _ in range(DEPTH):
+                linear = nn.Linear(n_in, WIDTH)
+                if init is not None:
+                    init(linear.weight)
+                    nn.init.zeros_(linear.bias)
+                layers += [linear, activation()]
+                n_in = WIDTH
+            return nn.Sequential(*layers, nn.Linear(WIDTH, 1))
+
+
+        def hidden_linears(model):
+            return [m for m in model if isinstance(m, nn.Linear)][:-1]
+
+
+        def gradient_norms(model):
+            model.zero_grad()
+            nn.BCEWithLogitsLoss()(model(X).squeeze(-1), y).backward()
+            return [np.linalg.norm(m.weight.grad.numpy()) for m in hidden_linears(model)]
+
+
+        def activation_stds(model):
+            stds, h = [], X
+            with autodiff.no_grad():
+                for layer in list(model)[:-1]:
+                    h = layer(h)
+                    if not isinstance(layer, nn.Linear):
+                        stds.append(h.std().item())
+            return stds
+        """),
+        md("""
+        ## Sigmoid versus ReLU
+
+        $\\sigma'(a) = \\sigma(a)(1 - \\sigma(a)) \\le 1/4$: every sigmoid layer divides the
+        gradient by at least 4. ReLU's derivative is 1 wherever the unit is active, so it
+        lets the gradient through unchanged. Both networks use PyTorch's default
+        initialisation.
+        """),
+        code("""
+        layers = np.arange(1, DEPTH + 1)
+        fig, ax = plt.subplots(figsize=(6, 3.8))
+        for name, activation in [("sigmoid", nn.Sigmoid), ("ReLU", nn.ReLU)]:
+            norms = gradient_norms(deep_net(activation))
+            ax.semilogy(layers, norms, "o-", label=name)
+            print(f"{name:8s} layer 1: {norms[0]:.1e}   layer {DEPTH}: {norms[-1]:.1e}")
+        ax.set(xlabel="layer (1 = next to the input)", ylabel="‖∂L/∂W‖", title="Gradient norm per layer")
+        ax.legend()
+        plt.show()
+        """),
+        md("""
+        With sigmoids the first layer gets a gradient about a million times smaller
+        than the last: it barely learns. That is the vanishing-gradient problem that held deep
+        networks back until ReLUs (and the initialisations below) came along.
+
+        ## Initialisation
+
+        For a linear layer with `fan_in` inputs and weights of variance $\\sigma^2$, the
+        output variance is $\\text{fan\\_in}\\cdot\\sigma^2$ times the input's; a ReLU then
+        halves it (it zeroes half the units). So each layer multiplies the variance of
+        the signal by $\\tfrac12\\,\\text{fan\\_in}\\,\\sigma^2$ (here, with width 64):
+
+        * $\\sigma = 0.01$: factor $0.0032$, the signal dies;
+        * $\\sigma = 1$: factor $32$, it explodes;
+        * **Xavier/Glorot**, $\\sigma^2 = 2/(\\text{fan\\_in} + \\text{fan\\_out})$: factor 1 without
+          the ReLU's halving, right for tanh and linear layers, $\\tfrac12$ per layer with ReLU;
+        * **He/Kaiming**, $\\sigma^2 = 2/\\text{fan\\_in}$: factor exactly 1 with ReLU.
+        """),
+        code("""
+        inits = {
+            "normal σ=0.01": lambda w: nn.init.normal_(w, 0.0, 0.01),
+            "normal σ=1": lambda w: nn.init.normal_(w, 0.0, 1.0),
+            "Xavier": nn.init.xavier_normal_,
+            "He": lambda w: nn.init.kaiming_normal_(w, nonlinearity="relu"),
+        }
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+        for name, init in inits.items():
+            model = deep_net(nn.ReLU, init)
+            ax1.semilogy(layers, activation_stds(model), "o-", label=name)
+            ax2.semilogy(layers, gradient_norms(model), "o-", label=name)
+        ax1.set(xlabel="layer", ylabel="std of the ReLU outputs", title="Forward: activations")
+        ax2.set(xlabel="layer", ylabel="‖∂L/∂W‖", title="Backward: gradient norms")
+        ax1.legend()
+        plt.show()
+        """),
+        md("""
+        Only He initialisation keeps the activations at the same scale through all ten
+        ReLU layers. On the right, the gradient of layer $k$'s weights is the product of
+        the gradient arriving from above (scaled by every layer after $k$) and the
+        activation entering from below (scaled by every layer before $k$). So every layer
+        carries the same total factor, $\\big(\\sqrt{\\tfrac12\\text{fan\\_in}}\\,\\sigma\\big)^{9}$: the
+        curves are flat, but at the wrong height. With $\\sigma = 0.01$ every gradient is
+        around $10^{-13}$ (the output is essentially 0 whatever the input); with
+        $\\sigma = 1$ activations reach $10^{7}$ and gradients $10^6$: one SGD step would
+        throw the weights far away.
+
+        Does it matter for training? Ten epochs of the same training, from each
+        initialisation:
+        """),
+        code("""
+        from autodiff import optim
+        from autodiff.data import DataLoader, TensorDataset
+
+        loader = DataLoader(TensorDataset(X, y), batch_size=32, shuffle=True, generator=0)
+        for name in ["normal σ=0.01", "Xavier", "He"]:
+            model = deep_net(nn.ReLU, inits[name])
+            opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+            for epoch in range(10):
+                for xb, yb in loader:
+                    opt.zero_grad()
+                    loss = nn.BCEWithLogitsLoss()(model(xb).squeeze(-1), yb)
+                    loss.backward()
+                    opt.step()
+            with autodiff.no_grad():
+                final = nn.BCEWithLogitsLoss()(model(X).squeeze(-1), y).item()
+            print(f"{name:14s} loss after 10 epochs: {final:.4f}   (log 2 = 0.6931 is a coin toss)")
+        """),
+        md("""
+        The network started at $\\sigma = 0.01$ has not moved from a coin toss; the
+        He-initialised one learns fastest. This is why `nn.Linear` initialises its weights
+        with a variance proportional to $1/\\text{fan\\_in}$, and why batch normalization
+        (notebook 08), which rescales activations explicitly, makes deep networks far
+        less sensitive to all this.
+        """),
+    ]
+
+
+# ============================================================================ 07
+@notebook("07_schedules_batches_accumulation.ipynb")
+def schedules_batches_accumulation():
+    return [
+        md("""
+        # 07 · Learning-rate schedules, batch size, gradient accumulation
+
+        Three knobs of the training loop that are not the model: how the learning rate
+        changes over time, how many samples each step sees, and how to get a large
+        batch's step from several small ones.
+        """),
+        code("""
+        import copy
+
+        import matplotlib.pyplot as plt
+        import numpy as np
+
+        import autodiff
+        from autodiff import nn, optim
+        from autodiff.data import DataLoader, TensorDataset
+        from autodiff.datasets import make_moons
+        from autodiff.optim import lr_scheduler
+
+        X, y = make_moons(1000, noise=0.2, seed=0)
+        dataset = TensorDataset(X, y.float())
+        loss_fn = nn.BCEWithLogitsLoss()
+        autodiff.manual_seed(0)
+        initial = nn.Sequential(nn.Linear(2, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 1))
+
+
+        def train_epoch(model, opt, loader, scheduler=None):
+            total = 0.0
+            for xb, yb in loader:
+                opt.zero_grad()
+                loss = loss_fn(model(xb).squeeze(-1), yb)
+                loss.backward()
+                opt.step()
+                total += loss.item() * len(xb)
+            if scheduler is not None:
+                scheduler.step()               # once per epoch, after the optimizer's steps
+            return total / len(loader.dataset)
+        """),
+        md("""
+        ## Schedules
+
+        Large steps early move fast; small steps late settle into a minimum instead of
+        bouncing around it. A scheduler changes `optimizer.param_groups[i]["lr"]` each
+        time `scheduler.step()` is called (here once per epoch). The formulas are
+        PyTorch's.
+        """),
+        code("""
+        def lr_curve(make_scheduler, epochs=60):
+            opt = optim.SGD([autodiff.zeros(1, requires_grad=True)], lr=0.1)
+            scheduler = make_scheduler(opt)
+            lrs = []
+            for _ in range(epochs):
+                lrs.append(opt.param_groups[0]["lr"])
+                opt.step()
+                scheduler.step()
+            return lrs
+
+
+        schedules = {
+            "StepLR(step_size=20, gamma=0.3)": lambda o: lr_scheduler.StepLR(o, step_size=20, gamma=0.3),
+            "ExponentialLR(gamma=0.95)": lambda o: lr_scheduler.ExponentialLR(o, gamma=0.95),
+            "CosineAnnealingLR(T_max=60)": lambda o: lr_scheduler.CosineAnnealingLR(o, T_max=60),
+            "linear warm-up (LambdaLR)": lambda o: lr_scheduler.LambdaLR(o, lambda e: min(1.0, (e + 1) / 10)),
+        }
+        fig, ax = plt.subplots(figsize=(7, 3.5))
+        for name, make in schedules.items():
+            ax.plot(lr_curve(make), label=name)
+        ax.set(xlabel="epoch", ylabel="learning rate")
+        ax.legend(fontsize=8)
+        plt.show()
+        """),
+        md("""
+        The same network and batches, with a constant learning rate and with cosine
+        annealing from the same starting value:
+        """),
+        code("""
+        results = {}
+        for name in ["constant", "cosine"]:
+            model = copy.deepcopy(initial)
+            opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+            scheduler = lr_scheduler.CosineAnnealingLR(opt, T_max=40) if name == "cosine" else None
+            loader = DataLoader(dataset, batch_size=32, shuffle=True, generator=0)
+            results[name] = [train_epoch(model, opt, loader, scheduler) for _ in range(40)]
+            print(f"{name:8s} mean loss of the last 5 epochs: {np.mean(results[name][-5:]):.4f}")
+
+        fig, ax = plt.subplots(figsize=(6, 3.5))
+        for name, losses in results.items():
+            ax.plot(losses, label=name)
+        ax.set(xlabel="epoch", ylabel="training loss", yscale="log")
+        ax.legend()
+        plt.show()
+        """),
+        md("""
+        With a constant rate the loss keeps jumping from epoch to epoch: each step
+        follows one noisy mini-batch. As the cosine schedule brings the rate towards 0,
+        the noise fades and the loss settles lower.
+
+        ## Batch size
+
+        A mini-batch gradient is an average over `batch_size` samples: an estimate of the
+        full gradient whose noise shrinks like $1/\\sqrt{\\text{batch size}}$. Larger batches
+        give better steps, but fewer of them per epoch. Same learning rate, same number of
+        epochs:
+        """),
+        code("""
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8))
+        for batch_size in [8, 32, 128, 1000]:
+            model = copy.deepcopy(initial)
+            opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+            loader = DataLoader(dataset, batch_size=batch_size, shuffle=True, generator=0)
+            losses = [train_epoch(model, opt, loader) for _ in range(20)]
+            steps = np.arange(1, 21) * len(loader)
+            ax1.plot(range(1, 21), losses, label=f"batch {batch_size}")
+            ax2.plot(steps, losses, label=f"batch {batch_size}")
+            print(f"batch {batch_size:4d}: {len(loader):3d} steps per epoch, final loss {losses[-1]:.4f}")
+        ax1.set(xlabel="epoch", ylabel="training loss", yscale="log", title="per epoch")
+        ax2.set(xlabel="optimizer steps", xscale="log", yscale="log", title="per step")
+        ax1.legend()
+        plt.show()
+        """),
+        md("""
+        Per epoch (the same amount of computation), the small batches (8 and 32) end far
+        below 128 and 1000: many cheap steps beat a few precise ones. Per step, large batches win: each step is better.
+        On a GPU, a batch of 128 costs about as much time as a batch of 8, which is why
+        practice favours the largest batch that fits, with the learning rate scaled up.
+
+        ## Gradient accumulation
+
+        When a large batch does not fit in memory, split it into micro-batches, run
+        backward on each **without** zeroing the gradients in between (`.grad`
+        accumulates), and step once. With a mean-reduced loss, scale each micro-batch's
+        loss by $1/k$ for $k$ micro-batches: the sum of the $k$ gradients is then the
+        gradient of the mean over the whole batch, and the update is the same.
+        """),
+        code("""
+        xb, yb = X[:64], y[:64].float()
+
+        big = copy.deepcopy(initial)
+        opt = optim.SGD(big.parameters(), lr=0.1)
+        opt.zero_grad()
+        loss_fn(big(xb).squeeze(-1), yb).backward()            # one batch of 64
+        opt.step()
+
+        small = copy.deepcopy(initial)
+        opt = optim.SGD(small.parameters(), lr=0.1)
+        opt.zero_grad()
+        k = 4
+        for xm, ym in zip(xb.chunk(k), yb.chunk(k)):            # four micro-batches of 16
+            (loss_fn(small(xm).squeeze(-1), ym) / k).backward()  # gradients add up in .grad
+        opt.step()
+
+        diff = max(np.abs(p.detach().numpy() - q.detach().numpy()).max()
+                   for p, q in zip(big.parameters(), small.parameters()))
+        print(f"largest difference between the two updated networks: {diff:.1e}")
+        """),
+        md("""
+        The two updates agree to float32 rounding. (The equivalence holds for layers that
+        treat samples independently; batch normalization, which mixes the samples of a
+        batch, sees micro-batch statistics instead.)
+        """),
+    ]
+
+
+# ============================================================================ 08
+@notebook("08_batch_normalization.ipynb")
+def batch_normalization():
+    return [
+        md("""
+        # 08 · Batch normalization
+
+        Notebook 06 showed how the scale of activations drifts from layer to layer unless
+        the initialisation is just right. **Batch normalization** fixes the scale
+        explicitly: for each feature, over the samples of the mini-batch,
+
+        $$\\hat x = \\frac{x - \\mu_B}{\\sqrt{\\sigma_B^2 + \\epsilon}}, \\qquad y = \\gamma\\,\\hat x + \\beta,$$
+
+        with $\\gamma, \\beta$ learned (so the layer can still choose any scale). During
+        training it uses the batch's statistics and keeps running averages of them; in
+        evaluation (`model.eval()`) it uses those running averages, so a prediction does
+        not depend on which other samples share its batch.
+        """),
+        code("""
+        import matplotlib.pyplot as plt
+        import numpy as np
+
+        import autodiff
+        from autodiff import nn, optim
+        from autodiff.data import DataLoader, TensorDataset
+        from autodiff.datasets import make_spiral
+
+        autodiff.manual_seed(0)
+        bn = nn.BatchNorm1d(3)
+        x = autodiff.randn(8, 3) * 5 + 2
+        y = bn(x)                                                 # training mode: batch statistics
+        by_hand = (x - x.mean(dim=0)) / (x.var(dim=0, unbiased=False) + bn.eps).sqrt() * bn.weight + bn.bias
+        print("same as the formula:", y.allclose(by_hand, atol=1e-5))
+        print("per-feature mean", y.mean(dim=0).detach(), " std", y.std(dim=0, unbiased=False).detach())
+        print("running mean after one batch:", bn.running_mean)   # moved 10% of the way to the batch mean
+        bn.eval()
+        print("eval mode uses the running statistics:", bn(x)[0].detach())
+        """),
+        md("""
+        ## Training with and without it
+
+        A harder dataset, three interleaved spirals, and a 6-layer network of width 64.
+        We train it with and without a `BatchNorm1d` after each linear layer, in two
+        settings known to be difficult: **sigmoid** activations (vanishing gradients), and
+        ReLU with a **large learning rate**.
+        """),
+        code("""
+        X, y = make_spiral(600, n_classes=3, noise=0.2, seed=0)
+        fig, ax = plt.subplots(figsize=(4, 4))
+        ax.scatter(*X.numpy().T, c=y.numpy(), cmap="brg", s=8)
+        ax.set_title("make_spiral: 3 classes")
+        plt.show()
+
+
+        def network(activation, batch_norm, depth=6, width=64):
+            autodiff.manual_seed(0)
+            layers, n_in = [], 2
+            for _ in range(depth):
+                layers.append(nn.Linear(n_in, width))
+                if batch_norm:
+                    layers.append(nn.BatchNorm1d(width))
+                layers.append(activation())
+                n_in = width
+            return nn.Sequential(*layers, nn.Linear(width, 3))
+
+
+        def train(model, lr, epochs=30):
+            opt = optim.SGD(model.parameters(), lr=lr, momentum=0.9)
+            loader = DataLoader(TensorDataset(X, y), batch_size=32, shuffle=True, generator=0)
+            loss_fn = nn.CrossEntropyLoss()
+            losses = []
+            for epoch in range(epochs):
+                model.train()
+                total = 0.0
+                for xb, yb in loader:
+                    opt.zero_grad()
+                    loss = loss_fn(model(xb), yb)
+                    loss.backward()
+                    opt.step()
+                    total += loss.item() * len(xb)
+                losses.append(total / len(X))
+            model.eval()
+            with autodiff.no_grad():
+                accuracy = (model(X).argmax(dim=1) == y).float().mean().item()
+            return losses, accuracy
+        """),
+        code("""
+        experiments = [("sigmoid, lr 0.05", nn.Sigmoid, 0.05), ("ReLU, lr 0.5", nn.ReLU, 0.5)]
+        fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
+        for ax, (title, activation, lr) in zip(axes, experiments):
+            for batch_norm in (False, True):
+                losses, accuracy = train(network(activation, batch_norm), lr)
+                label = "with BatchNorm" if batch_norm else "without"
+                ax.plot(losses, label=f"{label} (accuracy {accuracy:.2f})")
+                print(f"{title:17s} {label:15s} final loss {losses[-1]:.3f}  accuracy {accuracy:.3f}")
+            ax.axhline(np.log(3), color="0.6", ls=":", lw=1)
+            ax.set(title=title, xlabel="epoch")
+            ax.legend()
+        axes[0].set_ylabel("training loss (dotted: log 3, chance)")
+        plt.show()
+        """),
+        md("""
+        Without batch normalization neither network gets past chance (a loss of
+        $\\log 3$, accuracy 1/3): the sigmoid network's gradients vanish, and the ReLU
+        network, knocked about by steps too large, gets stuck there too. With it, both
+        learn the spirals.
+
+        Things to remember when using it:
+        * call `model.train()` before training and `model.eval()` before evaluating:
+          the two modes compute different things;
+        * a linear layer followed by batch normalization does not need its own bias
+          ($\\beta$ plays that role; the mean subtraction removes any constant);
+        * statistics need enough samples per batch; with tiny batches they are noisy.
+        """),
+    ]
+
+
+# ============================================================================ 09
+@notebook("09_kernels_and_devices.ipynb")
+def kernels_and_devices():
+    return [
+        md("""
+        # 09 · Kernels and devices
+
+        A **kernel** is the compiled loop that does an operation's arithmetic. numpy's
+        operations are kernels written in C (and matmul calls BLAS, hand-tuned assembly).
+        The `kernels/` package holds this project's own, written in Python and compiled by
+        **Numba**: `kernels.cpu` runs loops in parallel on all CPU cores, `kernels.cuda` runs
+        them on an NVIDIA GPU. Both take plain arrays (numpy arrays, or GPU device arrays),
+        so they can be tested and timed on their own.
+
+        Without a GPU, Numba's **CUDA simulator** runs the very same GPU kernels on the CPU,
+        thread by thread in Python: slow, but enough to check them. It must be switched on
+        before Numba is imported, so this comes first.
+        """),
+        code("""
+        import os
+        import shutil
+
+        HAVE_GPU = shutil.which("nvidia-smi") is not None
+        if not HAVE_GPU:
+            os.environ["NUMBA_ENABLE_CUDASIM"] = "1"    # before the first `import numba`
+
+        import time
+
+        import numba
+        import numpy as np
+
+        import autodiff
+        from kernels import cpu
+
+        print("GPU:", "yes" if HAVE_GPU else "no, CUDA kernels run on the simulator")
+        print("Numba", numba.__version__, "with", numba.get_num_threads(), "CPU threads")
+        """),
+        md("""
+        ## A Numba kernel
+
+        `@numba.njit` compiles a Python function to machine code on its first call (for the
+        argument types of that call). With `parallel=True`, the iterations of a
+        `numba.prange` loop are split among the CPU's threads. The first call pays for the
+        compilation; the project's kernels add `cache=True`, which keeps the machine code on
+        disk for the next run.
+        """),
+        code("""
+        @numba.njit(parallel=True)
+        def relu_loop(x, out):
+            for i in numba.prange(x.size):
+                out[i] = x[i] if x[i] > 0 else 0.0
+
+
+        x = np.random.default_rng(0).standard_normal(1_000_000).astype(np.float32)
+        out = np.empty_like(x)
+        for call in ["first", "second"]:
+            start = time.perf_counter()
+            relu_loop(x, out)
+            print(f"{call} call: {1000 * (time.perf_counter() - start):8.2f} ms")
+        print("same as numpy:", np.array_equal(out, np.maximum(x, 0)))
+        """),
+        md("""
+        ## The project's CPU kernels against numpy
+
+        First, that they compute the same thing:
+        """),
+        code("""
+        rng = np.random.default_rng(0)
+        a = rng.standard_normal((300, 200)).astype(np.float32)
+        b = rng.standard_normal((200, 100)).astype(np.float32)
+        x = rng.standard_normal(1_000_000).astype(np.float32)
+
+        print("matmul  ", np.allclose(cpu.matmul(a, b), a @ b, rtol=1e-5, atol=1e-4))
+        print("relu    ", np.array_equal(cpu.relu(x), np.maximum(x, 0)))
+        print("sigmoid ", np.allclose(cpu.sigmoid(x), 1 / (1 + np.exp(-x)), rtol=1e-6, atol=1e-7))
+        """),
+        md("""
+        Then how fast. We time each call several times and keep the best (the least
+        disturbed by anything else running on the machine). The numbers are from the
+        machine that ran this notebook: run it again on yours.
+        """),
+        code("""
+        def best_ms(fn, *args, repeat=7):
+            times = []
+            for _ in range(repeat):
+                start = time.perf_counter()
+                fn(*args)
+                times.append(time.perf_counter() - start)
+            return 1000 * min(times)
+
+
+        def numpy_sigmoid(x):
+            return 1 / (1 + np.exp(-x))
+
+
+        rows = []
+        for n in [64, 256, 512]:
+            a = rng.standard_normal((n, n)).astype(np.float32)
+            b = rng.standard_normal((n, n)).astype(np.float32)
+            rows.append((f"matmul {n}x{n}", best_ms(np.matmul, a, b), best_ms(cpu.matmul, a, b)))
+        for n in [10_000, 1_000_000]:
+            x = rng.standard_normal(n).astype(np.float32)
+            rows.append((f"relu, {n:,} values", best_ms(np.maximum, x, 0), best_ms(cpu.relu, x)))
+            rows.append((f"sigmoid, {n:,} values", best_ms(numpy_sigmoid, x), best_ms(cpu.sigmoid, x)))
+
+        print(f"{'':26s}{'numpy':>10s}{'kernels.cpu':>13s}")
+        for name, numpy_ms, kernel_ms in rows:
+            print(f"{name:26s}{numpy_ms:8.3f} ms{kernel_ms:10.3f} ms   x{numpy_ms / kernel_ms:.1f}")
+        """),
+        md("""
+        How to read this:
+
+        * **matmul**: numpy hands it to BLAS, decades of hand-tuned assembly. A Numba
+          kernel gets close with the same ideas (blocking for the caches, a register tile
+          of the output in the inner loop), but rarely beats it; the reasons to write one
+          are to learn how it works, and to **fuse** more work into the same pass
+          (`kernels.cpu.linear_forward` adds the bias and the activation while the tile
+          is still in registers).
+        * **elementwise**: numpy's sigmoid is four passes over memory (negate, exp, add,
+          divide), each writing a temporary array, on one core. The kernel is one pass on
+          all cores. On small arrays the cost of starting the threads dominates, and numpy
+          can win.
+
+        ## The CUDA path
+
+        A GPU runs thousands of threads at once. A CUDA kernel is the code of **one**
+        thread; the launch `kernel[blocks, threads_per_block](...)` says how many to start,
+        and each thread uses its index (`cuda.grid(1)`) to pick its element. Threads of
+        one block can share a small fast memory and wait for each other
+        (`cuda.syncthreads()`).
+
+        The tiled matrix product below is the classic example: each block computes a
+        $T \\times T$ tile of the output; for each step along the inner dimension, its
+        threads first copy one tile of `a` and one of `b` into shared memory, **wait**
+        until all copies are done, multiply out of the fast memory, and **wait again**
+        before the tiles are overwritten. Forgetting the second `syncthreads()` is a race
+        (MiniTorch's CUDA matmul had exactly this bug): the results are wrong only
+        sometimes.
+        """),
+        code("""
+        from numba import cuda
+
+        T = 8   # tile size: blocks of T x T threads
+
+
+        @cuda.jit
+        def tiled_matmul(a, b, out):
+            sa = cuda.shared.array((T, T), numba.float32)
+            sb = cuda.shared.array((T, T), numba.float32)
+            row, col = cuda.grid(2)
+            ty, tx = cuda.threadIdx.x, cuda.threadIdx.y
+            acc = numba.float32(0.0)
+            for start in range(0, a.shape[1], T):
+                # each thread copies one element of each tile (zero outside the matrices)
+                sa[ty, tx] = a[row, start + tx] if row < a.shape[0] and start + tx < a.shape[1] else 0.0
+                sb[ty, tx] = b[start + ty, col] if start + ty < b.shape[0] and col < b.shape[1] else 0.0
+                cuda.syncthreads()          # the tiles are complete
+                for k in range(T):
+                    acc += sa[ty, k] * sb[k, tx]
+                cuda.syncthreads()          # everyone is done with them before the next copy
+            if row < out.shape[0] and col < out.shape[1]:
+                out[row, col] = acc
+
+
+        a = rng.standard_normal((20, 12)).astype(np.float32)
+        b = rng.standard_normal((12, 10)).astype(np.float32)
+        d_a, d_b = cuda.to_device(a), cuda.to_device(b)          # host -> device
+        d_out = cuda.device_array((20, 10), np.float32)
+        blocks = (-(-20 // T), -(-10 // T))                      # enough tiles to cover the output
+        tiled_matmul[blocks, (T, T)](d_a, d_b, d_out)
+        print("tiled matmul correct:", np.allclose(d_out.copy_to_host(), a @ b, atol=1e-5))
+        """),
+        md("""
+        `kernels.cuda` has the project's GPU kernels, with the same names as `kernels.cpu`.
+        They take and return **device arrays**: data is moved to the GPU once
+        (`cuda.to_device`) and back once (`.copy_to_host()`), and a chain of operations in
+        between stays on the device. Copying to the GPU and back around every single
+        operation is the classic way to make GPU training slower than the CPU.
+
+        One layer, `relu(x @ W + b)`, on the device (tiny sizes: on the simulator every
+        GPU thread is a Python thread):
+        """),
+        code("""
+        from kernels import cuda as gpu
+
+        x = rng.standard_normal((16, 8)).astype(np.float32)
+        W = rng.standard_normal((8, 4)).astype(np.float32)
+        bias = rng.standard_normal(4).astype(np.float32)
+
+        d_x, d_W, d_b = cuda.to_device(x), cuda.to_device(W), cuda.to_device(bias)
+        d_h = gpu.relu(gpu.bias_add(gpu.matmul(d_x, d_W), d_b))   # three kernels, no copies
+        h = d_h.copy_to_host()
+        print("device:", "CUDA simulator" if not HAVE_GPU else cuda.get_current_device().name)
+        print("relu(x @ W + b) correct:", np.allclose(h, np.maximum(x @ W + bias, 0), atol=1e-5))
+        """),
+        md("""
+        ## Devices in autodiff
+
+        A tensor has a `.device`, as in PyTorch, and `.to(device)` moves it. Where a
+        device is not available, the error says so:
+        """),
+        code("""
+        t = autodiff.ones(3)
+        print("tensor on", t.device)
+        try:
+            print("moved to", t.to("cuda").device)
+        except RuntimeError as error:
+            print("RuntimeError:", error)
+        """),
+        md("""
+        **Summary.** Kernels are where the arithmetic happens; everything else in an
+        autograd engine is bookkeeping. Elementwise kernels gain from fusing passes and
+        using every core; matrix products come down to cache blocking and register
+        tiles. On a GPU, the same ideas appear as thread blocks and shared memory, and
+        the main rule is to keep the data on the device.
         """),
     ]
 

@@ -116,3 +116,79 @@ def test_gradcheck_tolerances():
     x = leaf([1.0, 2.0])
     assert ad.gradcheck(SlightlyOff.apply, x) is True             # within rtol=1e-3
     assert ad.gradcheck(SlightlyOff.apply, x, rtol=1e-5, raise_exception=False) is False
+
+
+# ---------------------------------------------------------------------- autodiff.testing
+def test_import_autodiff_does_not_need_hypothesis():
+    import subprocess
+    import sys
+    code = ("import sys; sys.modules['hypothesis'] = None\n"
+            "import autodiff\n"
+            "print((autodiff.tensor([1.0], requires_grad=True) * 2).sum().item())\n"
+            "try:\n    autodiff.testing\nexcept ImportError:\n    print('no testing')\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["2.0", "no", "testing"]
+
+
+def test_autodiff_testing_is_exported():
+    from autodiff import testing
+    assert ad.testing is testing
+    assert {"tensors", "shapes", "broadcastable_shapes", "valid_dims", "index_expressions",
+            "assert_gradients_match", "assert_gradgrad_match"} <= set(testing.__all__)
+
+
+def test_strategies_draw_what_they_promise():
+    from hypothesis import given, strategies as st
+    from autodiff import testing
+
+    @given(x=testing.tensors(shape=testing.shapes(0, 3, 1, 3), min_value=-2, max_value=3,
+                             contiguous=False),
+           y=testing.tensors(shape=(2, 3), dtype=np.float32, contiguous=True),
+           i=testing.tensors(shape=(4,), dtype=np.int64, min_value=0, max_value=5),
+           shapes=testing.broadcastable_shapes(3, max_dims=3, max_side=3), data=st.data())
+    def check(x, y, i, shapes, data):
+        assert x.dtype == np.float64 and x.requires_grad and x.is_leaf and x.ndim <= 3
+        assert ((x._data >= -2) & (x._data <= 3)).all()
+        if sum(n > 1 for n in x.shape) >= 1:
+            assert not x._data.flags.c_contiguous     # a transpose or a strided slice
+        assert y.dtype == np.float32 and y.shape == (2, 3) and y._data.flags.c_contiguous
+        assert i.dtype == np.int64 and not i.requires_grad and ((i._data >= 0) & (i._data <= 5)).all()
+        assert np.broadcast_shapes(*shapes.input_shapes) == shapes.result_shape
+        dim = data.draw(testing.valid_dims(x.ndim))
+        x.sum(dim)                                     # accepted by the reductions
+        key = data.draw(testing.index_expressions(x.shape))
+        np.testing.assert_array_equal(x[key]._data, x._data[key])
+
+    check()
+
+
+def test_assert_gradients_match_catches_wrong_derivatives():
+    from autodiff.testing import assert_gradgrad_match, assert_gradients_match
+    x = leaf([1.0, -2.0, 0.5])
+    assert_gradients_match(lambda t: t ** 3, x)
+    assert_gradients_match(lambda t: t ** 3, x, upstream=np.array([1.0, 0.0, 2.0]))
+    assert_gradgrad_match(lambda t: t ** 3, x)
+    with pytest.raises(AssertionError, match="gradient of input 0"):
+        assert_gradients_match(WrongSquare.apply, x)
+    assert_gradients_match(DetachedCube.apply, x)          # first derivative is right ...
+    with pytest.raises(AssertionError, match="gradient of input 0"):
+        assert_gradgrad_match(DetachedCube.apply, x)        # ... the second is not
+    assert x.grad is None and x.tolist() == [1.0, -2.0, 0.5]
+
+
+def test_assert_gradients_match_catches_a_mutated_input():
+    from autodiff.testing import assert_gradients_match
+
+    class Sloppy(ad.Function):
+        @staticmethod
+        def forward(ctx, x):
+            data = x.detach().numpy()
+            data += 1.0                    # changes the caller's tensor
+            return x * 1.0
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad
+
+    with pytest.raises(AssertionError, match="input 0 was changed in place"):
+        assert_gradients_match(Sloppy.apply, leaf([1.0, 2.0]))

@@ -29,7 +29,3 @@ def test_quadratic_gradient():
     assert z.item() == 18.0
     assert x.grad.item() == 13.0
 
-
-def test_demo_trains():
-    from autodiff import demo
-    assert demo.main(["--epochs", "200"]) > 0.95

@@ -245,9 +245,12 @@ def test_max_nodes_for_scalars():
     y = x
     for _ in range(50):
         y = y * 1.01 + x
+    full = draw_graph(y, max_nodes=1000)
+    assert len(full.nodes) == 1 + 50 * 5        # x, then per step: 1.01, *, y * 1.01, +, y
+    assert len(draw_graph(y).nodes) == 200 + 1  # the default max_nodes, and the note
     picture = draw_graph(y, max_nodes=10)
     assert len(picture.nodes) == 11 and "note" in picture.nodes
-    assert "more nodes not shown" in picture.nodes["note"][0]
+    assert picture.nodes["note"][0] == f"... {len(full.nodes) - 10} more nodes not shown"
 
 
 def test_rankdir_option():
@@ -264,7 +267,8 @@ def test_rankdir_option():
 
 def test_legend():
     source = draw_graph(lecture_tensors()[-1], legend=True).source
-    assert "cluster_legend" in source and "parameter" in source
+    assert "cluster_legend" in source and "input (leaf)" in source and "output" in source
+    assert "parameter" not in source          # only the kinds that are drawn
 
 
 # ---------------------------------------------------------------------- rendering
@@ -322,3 +326,40 @@ def test_without_any_renderer_the_dot_file_is_written_and_the_error_says_how_to_
     assert set(picture._repr_mimebundle_()) == {"text/plain"}
     with pytest.raises(RendererNotFoundError, match="pip install pygraphviz"):
         picture.pipe("png")
+
+
+def test_nn_module_parameters_are_named_green_and_grouped():
+    from autodiff import nn
+
+    autodiff.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 1))
+    x = autodiff.randn(4, 2)
+    loss = nn.MSELoss()(model(x), autodiff.zeros(4, 1))
+    loss.backward()
+    picture = draw_graph(loss, module=model, group_by_module=True)
+    for name, shape in [("0.weight", "(8, 2)"), ("0.bias", "(8,)"), ("2.weight", "(1, 8)"), ("2.bias", "(1,)")]:
+        node = only(picture, name)
+        assert picture.nodes[node][1] == f"{shape} float32"
+        assert picture.nodes[node][-1].startswith("grad ")
+        assert re.search(rf'{node} \[label="{re.escape(name)}.*{viz._STYLE["param"]["fillcolor"]}', picture.source)
+    assert 'label="0 (Linear)"' in picture.source and 'label="2 (Linear)"' in picture.source
+    where = clusters_of(picture.source)
+    assert [where[i] for i in picture.find("linear")] == ["0", "2"]
+    assert [where[i] for i in picture.find("relu")] == [None]
+
+
+def test_scalar_constants_are_dashed_and_module_parameters_green():
+    x = autodiff.Scalar(3.0, label="x")
+    w = autodiff.Scalar(0.5)
+
+    class Neuron:
+        def parameters(self):
+            return [w]
+
+    picture = draw_graph(x * w * 2, module=Neuron())
+    kinds = {m.group(1): m.group(2) for m in re.finditer(r'(n\d+) \[label="([^"]*)"', picture.source)}
+    lines = {m.group(1): m.group(0) for m in re.finditer(r"(n\d+) \[.*\]", picture.source)}
+    const = [i for i, label in kinds.items() if label == "data 2"]
+    param = [i for i, label in kinds.items() if label == "data 0.5"]
+    assert len(const) == 1 and "dashed" in lines[const[0]]
+    assert len(param) == 1 and viz._STYLE["param"]["fillcolor"] in lines[param[0]]

@@ -17,7 +17,9 @@ import numpy as np
 
 from .grad_mode import _state
 
-_OUTPUT = object()   # marks "the op's own output" among saved values
+_INPUT = "input"      # kinds of saved values: an input tensor,
+_OUTPUT = "output"    # the op's own output,
+_CONSTANT = "constant"  # anything else
 _FREED = object()    # marks a node whose saved values were released by backward
 
 Tensor = None  # set by autodiff.tensor (circular import)
@@ -35,14 +37,14 @@ class Function:
 
     is_view = False      # True when the output shares memory with the first input
     array_backward = False   # Op sets True: backward may run on numpy arrays via ctx.xp
-    _on_arrays = False
     _hooks = None
     _retained = None     # weak reference to a non-leaf tensor that called retain_grad()
     _stores_grad = False  # True once retain_grad() was called (see the engine)
     _retained_grad = None
-    _output_data = None
-    _to_save = ()
-    _saved = ()
+    # attributes every node has, in slots (no per-node dict unless an op stores
+    # its own, like ctx.dim): fewer objects per op for the garbage collector
+    __slots__ = ("_parents", "_input_meta", "_to_save", "_saved", "_output_data", "_on_arrays",
+                 "__dict__", "__weakref__")
 
     # ---- the ctx API used inside forward/backward (PyTorch's names) ----
     def save_for_backward(self, *values):
@@ -59,8 +61,12 @@ class Function:
             raise _second_backward_error(self)
         on_arrays = self._on_arrays
         values = []
-        for value, version in saved:
-            if value is _OUTPUT:
+        for kind, value, version in saved:
+            if kind is _INPUT:
+                if value._version[0] != version:
+                    raise _inplace_error(self, value, version)
+                values.append(value._data if on_arrays else value)
+            elif kind is _OUTPUT:
                 if on_arrays:
                     values.append(self._output_data)
                 else:
@@ -68,10 +74,6 @@ class Function:
                     out._requires_grad = True
                     out.grad_fn = self
                     values.append(out)
-            elif isinstance(value, Tensor):
-                if value._version[0] != version:
-                    raise _inplace_error(self, value, version)
-                values.append(value._data if on_arrays else value)
             elif isinstance(value, np.ndarray) and not on_arrays:
                 values.append(Tensor._wrap(value))
             else:
@@ -81,7 +83,7 @@ class Function:
     @property
     def needs_input_grad(self):
         """For each forward argument, whether a gradient must be computed for it."""
-        return tuple(p is not None for p in self._parents)
+        return [p is not None for p in self._parents]
 
     @property
     def xp(self):
@@ -106,6 +108,7 @@ class Function:
         """Run ``forward`` without recording, then record one node for it."""
         node = cls.__new__(cls)
         node._parents = ()
+        node._to_save = ()
         saved_mode = _state.enabled
         _state.enabled = False
         try:
@@ -115,38 +118,38 @@ class Function:
         if not isinstance(out, Tensor):
             raise TypeError(f"{cls.__name__}.forward must return a Tensor, got {type(out).__name__}")
         if saved_mode and any(isinstance(a, Tensor) and a._requires_grad for a in args):
-            return node._record(args, args, out, out._data)
+            parents, meta = _links(args)
+            return node._record(args, args, parents, meta, out, out._data)
         return out
 
     # ---- graph bookkeeping, shared by Function and Op ----
-    def _record(self, args, raw, out, out_data):
-        """Link this node to its inputs and wrap ``out_data`` as its output tensor."""
-        parents = []
-        meta = []
-        for a in args:
-            if isinstance(a, Tensor) and a._requires_grad:
-                grad_fn = a.grad_fn
-                parents.append(a if grad_fn is None else grad_fn)
-                data = a._data
-                meta.append((data.shape, data.dtype))
-            else:
-                parents.append(None)
-                meta.append(None)
+    def _record(self, args, raw, parents, meta, out, out_data):
+        """Link this node to its inputs and wrap ``out_data`` as its output tensor.
+
+        ``parents[i]`` is the vertex that receives argument i's gradient (its
+        grad_fn, or the leaf itself; None for constants), ``meta[i]`` its
+        (shape, dtype) for the central unbroadcast and cast.
+        """
         self._parents = parents
         self._input_meta = meta
-        if self._to_save:
+        self._output_data = None
+        self._on_arrays = False
+        if not self._to_save:
+            self._saved = ()
+        else:
             saved = []
             for value in self._to_save:
                 if value is out or value is out_data:
-                    saved.append((_OUTPUT, 0))
+                    saved.append((_OUTPUT, None, 0))
                     self._output_data = out_data
                     continue
-                for a, r in zip(args, raw):
-                    if (value is r or value is a) and isinstance(a, Tensor):
-                        saved.append((a, a._version[0]))
+                for i, r in enumerate(raw):
+                    if value is r and isinstance(args[i], Tensor):
+                        a = args[i]
+                        saved.append((_INPUT, a, a._version[0]))
                         break
                 else:
-                    saved.append((value, 0))
+                    saved.append((_CONSTANT, value, 0))
             self._saved = saved
             self._to_save = ()
         result = Tensor._wrap(out_data)
@@ -176,10 +179,8 @@ class Function:
         if on_arrays and type(grad) is not np.ndarray:
             grad = np.asarray(grad)        # 0-d arithmetic gives numpy scalars
         if on_arrays and not cls.array_backward:
-            with_tensors = True
             grads = cls.backward(self, Tensor._wrap(grad))
         else:
-            with_tensors = False
             self._on_arrays = on_arrays
             grads = cls.backward(self, grad)
             self._on_arrays = False
@@ -192,10 +193,8 @@ class Function:
                 continue
             shape, dtype = meta
             if on_arrays:
-                if with_tensors or isinstance(g, Tensor):
+                if type(g) is not np.ndarray:
                     g = g._data if isinstance(g, Tensor) else np.asarray(g)
-                elif type(g) is not np.ndarray:
-                    g = np.asarray(g)
                 if g.shape != shape:
                     g = _sum_to_shape(g, shape)
                 if g.dtype != dtype:
@@ -227,7 +226,13 @@ def _run_tensor_hooks(hooks, grad):
     for hook in hooks:
         changed = hook(value)
         if changed is not None:
-            value = changed if isinstance(changed, Tensor) else Tensor._wrap(np.asarray(changed))
+            changed = changed if isinstance(changed, Tensor) else Tensor._wrap(np.asarray(changed))
+            if changed._data.shape != value._data.shape or changed._data.dtype != value._data.dtype:
+                raise RuntimeError(
+                    f"hook {getattr(hook, '__name__', hook)!r} returned a gradient of shape "
+                    f"{tuple(changed.shape)} and dtype {changed.dtype}; expected shape "
+                    f"{tuple(value.shape)} and dtype {value.dtype}")
+            value = changed
     return value._data if on_arrays else value
 
 
@@ -263,24 +268,39 @@ class Op(Function):
 
     @classmethod
     def apply(cls, *args):
+        recording = _state.enabled
         raw = []
+        parents = []
+        meta = []
         requires_grad = False
         for a in args:
             if isinstance(a, Tensor):
-                raw.append(a._data)
-                if a._requires_grad:
-                    requires_grad = True
+                data = a._data
+                raw.append(data)
+                if recording:
+                    if a._requires_grad:
+                        requires_grad = True
+                        grad_fn = a.grad_fn
+                        parents.append(a if grad_fn is None else grad_fn)
+                        meta.append((data.shape, data.dtype))
+                    else:
+                        parents.append(None)
+                        meta.append(None)
             else:
                 raw.append(a)
-        if requires_grad and _state.enabled:
+                if recording:
+                    parents.append(None)
+                    meta.append(None)
+        if requires_grad:
             node = cls.__new__(cls)
+            node._to_save = ()
             try:
                 out = cls.forward(node, *raw)
             except (ValueError, IndexError, TypeError) as exc:
                 raise _op_error(cls, args, exc) from None
             if type(out) is np.ndarray:
-                return node._record(args, raw, out, out)
-            return node._record(args, raw, out, np.asarray(out))   # numpy scalar from a 0-d op
+                return node._record(args, raw, parents, meta, out, out)
+            return node._record(args, raw, parents, meta, out, np.asarray(out))   # numpy scalar of a 0-d op
         try:
             out = cls.forward(_NO_GRAPH, *raw)
         except (ValueError, IndexError, TypeError) as exc:
@@ -291,6 +311,21 @@ class Op(Function):
         if cls.is_view:
             result._version = args[0]._version
         return result
+
+
+def _links(args):
+    """For each argument: the vertex its gradient goes to and its (shape, dtype), or None."""
+    parents = []
+    meta = []
+    for a in args:
+        if isinstance(a, Tensor) and a._requires_grad:
+            grad_fn = a.grad_fn
+            parents.append(a if grad_fn is None else grad_fn)
+            meta.append((a._data.shape, a._data.dtype))
+        else:
+            parents.append(None)
+            meta.append(None)
+    return parents, meta
 
 
 def op_name(cls):

@@ -25,14 +25,15 @@ def linear(input, weight, bias=None):
 
 def relu(input, inplace=False):
     if inplace:
-        return input._inplace("relu_", E.Relu.apply, lambda d: np.maximum(d, 0, out=d))
+        return input._inplace("relu_", None, lambda old, _: E.Relu.apply(old),
+                              lambda d, _: np.maximum(d, 0, out=d))
     return E.Relu.apply(input)
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     if inplace:
-        return input._inplace("leaky_relu_", lambda old: E.LeakyRelu.apply(old, negative_slope),
-                              lambda d: np.multiply(d, negative_slope, out=d, where=d < 0))
+        return input._inplace("leaky_relu_", negative_slope, E.LeakyRelu.apply,
+                              lambda d, slope: np.multiply(d, slope, out=d, where=d < 0))
     return E.LeakyRelu.apply(input, negative_slope)
 
 
@@ -46,8 +47,8 @@ def tanh(input):
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     if inplace:
-        return input._inplace("hardtanh_", lambda old: E.Hardtanh.apply(old, min_val, max_val),
-                              lambda d: np.clip(d, min_val, max_val, out=d))
+        return input._inplace("hardtanh_", None, lambda old, _: E.Hardtanh.apply(old, min_val, max_val),
+                              lambda d, _: np.clip(d, min_val, max_val, out=d))
     return E.Hardtanh.apply(input, min_val, max_val)
 
 

@@ -8,12 +8,23 @@ input's shape (see ``autodiff.autograd.function``).
 import numpy as np
 
 from ..autograd.function import Op
+from ..dtypes import get_default_dtype
+
+
+def promote(out, a, b):
+    """PyTorch's result dtype where numpy's differs: integers (or float32) mixed with a
+    Python float or an integer tensor give the default float dtype, not float64."""
+    if out.dtype == np.float64 and not (
+            (isinstance(a, np.ndarray) and a.dtype == np.float64)
+            or (isinstance(b, np.ndarray) and b.dtype == np.float64)):
+        return out.astype(get_default_dtype())
+    return out
 
 
 class Add(Op):
     @staticmethod
     def forward(ctx, a, b):
-        return a + b
+        return promote(a + b, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -23,7 +34,7 @@ class Add(Op):
 class Sub(Op):
     @staticmethod
     def forward(ctx, a, b):
-        return a - b
+        return promote(a - b, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -34,7 +45,7 @@ class Mul(Op):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return a * b
+        return promote(a * b, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -47,10 +58,7 @@ class Div(Op):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        out = a / b
-        if out.dtype == np.float64 and _both_integer(a, b):
-            out = out.astype(np.float32)  # int / int gives float32, as in PyTorch
-        return out
+        return promote(a / b, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -59,16 +67,10 @@ class Div(Op):
         return (grad / b if need_a else None), (-grad * a / (b * b) if need_b else None)
 
 
-def _both_integer(a, b):
-    def is_int(v):
-        return isinstance(v, int) or (isinstance(v, np.ndarray) and v.dtype.kind in "iub")
-    return is_int(a) and is_int(b)
-
-
 class Pow(Op):
     @staticmethod
     def forward(ctx, a, b):
-        out = a ** b
+        out = promote(a ** b, a, b)
         ctx.save_for_backward(a, b, out)
         return out
 
@@ -289,7 +291,7 @@ class Maximum(Op):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return np.maximum(a, b)
+        return promote(np.maximum(a, b), a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -302,7 +304,7 @@ class Minimum(Op):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return np.minimum(a, b)
+        return promote(np.minimum(a, b), a, b)
 
     @staticmethod
     def backward(ctx, grad):

@@ -1,27 +1,23 @@
 """Neural-network ops fused into one graph node each: GELU and the losses.
 
 As everywhere in ``autodiff/ops``, ``forward`` works on numpy arrays and
-``backward`` on tensors, so that ``create_graph=True`` works through them.
-A loss applies its reduction (``'mean'``, ``'sum'`` or ``'none'``) inside the
-op, so ``loss_fn(output, target)`` adds a single node to the graph. The
-argument checks (shapes, dtypes, target ranges) live in ``autodiff.nn.functional``;
-these ops assume valid arguments.
+``backward`` is written with Python operators and ``ctx.xp``, so that it runs on
+arrays in an ordinary backward pass and on recorded tensors under
+``create_graph=True``. A loss applies its reduction (``'mean'``, ``'sum'`` or
+``'none'``) inside the op, so ``loss_fn(output, target)`` adds a single node to
+the graph. The argument checks (shapes, dtypes, target ranges) live in
+``autodiff.nn.functional``; these ops assume valid arguments.
 """
 import math
 
 import numpy as np
 
-from ..autograd import function as _function
 from ..autograd.function import Op
 
 SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 GELU_KAPPA = 0.044715
-BCE_EPSILON = 1e-12     # PyTorch's floor on x(1-x) in the gradient of binary_cross_entropy
-
-
-def _const(array):
-    return _function.Tensor._wrap(array)
+BCE_EPSILON = float(np.float32(1e-12))   # PyTorch's floor on x(1-x) in binary_cross_entropy's gradient
 
 
 _erf = None
@@ -69,25 +65,34 @@ class Gelu(Op):
     @staticmethod
     def backward(ctx, grad):
         x, = ctx.saved_tensors
-        return grad * GeluDerivative.apply(x, ctx.approximate)
+        if isinstance(x, np.ndarray):
+            return grad * gelu_derivative(x, ctx.approximate)
+        return grad * GeluDerivative.apply(x, ctx.approximate)   # create_graph: record it
+
+
+def gelu_derivative(x, approximate):
+    """d gelu(x) / dx on a numpy array."""
+    if approximate == "tanh":
+        t = np.tanh(SQRT_2_OVER_PI * (x + GELU_KAPPA * x * x * x))
+        du = SQRT_2_OVER_PI * (1 + 3 * GELU_KAPPA * x * x)
+        return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du
+    cdf = 0.5 * (1 + erf(x * (1 / math.sqrt(2))))
+    pdf = INV_SQRT_2PI * np.exp(-0.5 * x * x)
+    return cdf + x * pdf
 
 
 class GeluDerivative(Op):
-    """d gelu(x) / dx, an op of its own so that its derivative (gelu's second) is recorded too."""
+    """d gelu(x) / dx as an op of its own, so that under create_graph gelu's second
+    derivative is recorded too. Its backward uses tensor methods (tanh)."""
 
     op_name = "gelu_backward"
+    array_backward = False
 
     @staticmethod
     def forward(ctx, x, approximate):
         ctx.save_for_backward(x)
         ctx.approximate = approximate
-        if approximate == "tanh":
-            t = np.tanh(SQRT_2_OVER_PI * (x + GELU_KAPPA * x * x * x))
-            du = SQRT_2_OVER_PI * (1 + 3 * GELU_KAPPA * x * x)
-            return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du
-        cdf = 0.5 * (1 + erf(x * (1 / math.sqrt(2))))
-        pdf = INV_SQRT_2PI * np.exp(-0.5 * x * x)
-        return cdf + x * pdf
+        return gelu_derivative(x, approximate)
 
     @staticmethod
     def backward(ctx, grad):
@@ -185,16 +190,19 @@ class BinaryCrossEntropy(Op):
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
+        xp = ctx.xp
         need_x, need_y, _, _ = ctx.needs_input_grad
         g = _scale(ctx, grad)
         if ctx.weight is not None:
-            g = g * _const(ctx.weight)
+            g = g * ctx.weight
         grad_x = grad_y = None
         if need_x:   # (x - y) / (x (1 - x)), the denominator floored at 1e-12 as in PyTorch
-            grad_x = g * (x - y) / ((1 - x) * x).clamp(min=BCE_EPSILON)
-        if need_y:
+            var = (1 - x) * x
+            grad_x = g * (x - y) / xp.where(var > BCE_EPSILON, var, BCE_EPSILON)
+        if need_y:   # log(1 - x) - log(x), each clamped at -100
             with np.errstate(divide="ignore", invalid="ignore"):
-                grad_y = g * ((1 - x).log().clamp(min=-100) - x.log().clamp(min=-100))
+                log_1mx, log_x = xp.log(1 - x), xp.log(x)
+                grad_y = g * (xp.where(log_1mx > -100, log_1mx, -100) - xp.where(log_x > -100, log_x, -100))
         return grad_x, grad_y, None, None
 
 
@@ -210,8 +218,8 @@ class BinaryCrossEntropyWithLogits(Op):
         ctx.save_for_backward(x, y)
         ctx.weight, ctx.pos_weight = weight, pos_weight
         ctx.reduction, ctx.denominator = reduction, x.size
-        if pos_weight is None:
-            loss = np.maximum(x, 0) - x * y + np.log1p(np.exp(-np.abs(x)))
+        if pos_weight is None:    # logaddexp(0, x) = max(x, 0) + log(1 + exp(-|x|)), computed stably
+            loss = np.logaddexp(0, x) - x * y
         else:
             log_weight = 1 + (pos_weight - 1) * y
             loss = (1 - y) * x + log_weight * np.logaddexp(0, -x)
@@ -222,52 +230,45 @@ class BinaryCrossEntropyWithLogits(Op):
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
+        xp = ctx.xp
         need_x, need_y, _, _, _ = ctx.needs_input_grad
         g = _scale(ctx, grad)
         if ctx.weight is not None:
-            g = g * _const(ctx.weight)
-        pos_weight = ctx.pos_weight
+            g = g * ctx.weight
+        pw = ctx.pos_weight
         grad_x = grad_y = None
-        if pos_weight is None:
+        if pw is None:
             if need_x:       # sigmoid(x) - y
-                grad_x = (x.sigmoid() - y) * g
+                grad_x = (xp.sigmoid(x) - y) * g
             if need_y:
                 grad_y = -x * g
         else:
-            pw = _const(pos_weight)
             if need_x:       # L sigmoid(x) - pos_weight y
-                grad_x = ((y * (pw - 1) + 1) * x.sigmoid() - pw * y) * g
-            if need_y:       # (pos_weight - 1) softplus(-x) - x
-                grad_y = ((pw - 1) * (-x).softplus() - x) * g
+                grad_x = ((y * (pw - 1) + 1) * xp.sigmoid(x) - pw * y) * g
+            if need_y:       # (pos_weight - 1) softplus(-x) - x,  softplus(-x) = max(-x, 0) + log(1 + e^-|x|)
+                softplus_neg = xp.where(x < 0, -x, 0) + xp.log(1 + xp.exp(-abs(x)))
+                grad_y = ((pw - 1) * softplus_neg - x) * g
         return grad_x, grad_y, None, None, None
 
 
 # ---------------------------------------------------------------------- classification over C classes
-def _rows(array):
-    """(N, C, d1, ...) -> (N*d1*..., C): one row per prediction, classes last."""
-    if array.ndim == 1:
-        return array.reshape(1, -1)
-    if array.ndim == 2:
-        return array
-    return np.moveaxis(array, 1, -1).reshape(-1, array.shape[1])
-
-
-def _tensor_rows(x):
-    """``_rows`` with tensor ops (differentiable)."""
+def _rows(x, xp=None):
+    """(N, C, d1, ...) -> (N*d1*..., C): one row per prediction, classes last (arrays or tensors)."""
     if x.ndim == 1:
-        return x.reshape(1, -1)
+        return x.reshape((1, -1))
     if x.ndim == 2:
         return x
-    return x.permute(0, *range(2, x.ndim), 1).reshape(-1, x.shape[1])
+    moved = (xp.transpose if xp is not None else np.transpose)(x, (0,) + tuple(range(2, x.ndim)) + (1,))
+    return moved.reshape((-1, x.shape[1]))
 
 
-def _tensor_unrows(rows, shape):
-    """The inverse of ``_tensor_rows`` for an input of ``shape``."""
+def _unrows(rows, shape, xp):
+    """The inverse of ``_rows`` for an input of ``shape``."""
     if len(shape) <= 2:
         return rows.reshape(shape)
-    moved = (shape[0],) + tuple(shape[2:]) + (shape[1],)
     n = len(shape)
-    return rows.reshape(moved).permute(0, n - 1, *range(1, n - 1))
+    moved = rows.reshape((shape[0],) + tuple(shape[2:]) + (shape[1],))
+    return xp.transpose(moved, (0, n - 1) + tuple(range(1, n - 1)))
 
 
 def target_distribution(target, num_classes, weight, ignore_index, label_smoothing, dtype):
@@ -304,17 +305,17 @@ def target_distribution(target, num_classes, weight, ignore_index, label_smoothi
 class _ClassLoss(Op):
     """Shared by nll_loss and cross_entropy: the loss of each row is -sum_c q[c] * logp[c]."""
 
-    @classmethod
-    def prepare(cls, ctx, x, target, weight, ignore_index, label_smoothing, reduction):
+    @staticmethod
+    def prepare(ctx, x, target, weight, ignore_index, label_smoothing, reduction):
+        """q, the mean's denominator and the shape of the unreduced loss (also kept on ctx)."""
         q, denominator = target_distribution(target, x.shape[1 if x.ndim > 1 else 0], weight,
                                              ignore_index, label_smoothing, x.dtype)
-        ctx.q, ctx.reduction, ctx.denominator = q, reduction, denominator
         if target.dtype.kind in "iu":
-            ctx.loss_shape = target.shape
+            loss_shape = target.shape
         else:
-            ctx.loss_shape = x.shape[:1] + x.shape[2:] if x.ndim > 1 else ()
-        ctx.x_shape = x.shape
-        return q
+            loss_shape = x.shape[:1] + x.shape[2:] if x.ndim > 1 else ()
+        ctx.q, ctx.reduction, ctx.denominator, ctx.x_shape = q, reduction, denominator, x.shape
+        return q, denominator, loss_shape
 
     @staticmethod
     def row_grad(ctx, grad):
@@ -331,52 +332,65 @@ class NllLoss(_ClassLoss):
 
     @staticmethod
     def forward(ctx, x, target, weight, ignore_index, reduction):
-        q = NllLoss.prepare(ctx, x, target, weight, ignore_index, 0.0, reduction)
+        q, denominator, loss_shape = NllLoss.prepare(ctx, x, target, weight, ignore_index, 0.0, reduction)
         loss = -(q * _rows(x)).sum(axis=1)
-        return _reduce(loss.reshape(ctx.loss_shape), reduction, ctx.denominator)
+        return _reduce(loss.reshape(loss_shape), reduction, denominator)
 
     @staticmethod
     def backward(ctx, grad):
-        rows = NllLoss.row_grad(ctx, grad) * _const(-ctx.q)
-        return _tensor_unrows(rows, ctx.x_shape), None, None, None, None
+        rows = NllLoss.row_grad(ctx, grad) * -ctx.q
+        return _unrows(rows, ctx.x_shape, ctx.xp), None, None, None, None
 
 
 class CrossEntropy(_ClassLoss):
     """log_softmax over dim 1 and the negative log-likelihood, in one node.
 
-    d loss_row / d logits = softmax * sum_c q[c] - q (softmax - onehot in the plain case).
+    d loss_row / d logits = softmax * sum_c q[c] - q   (softmax - onehot in the plain case);
+    d loss_row / d target = -(1 - label_smoothing) w_c log softmax_c   (probability targets).
     """
 
     op_name = "cross_entropy"
 
     @staticmethod
     def forward(ctx, x, target, weight, ignore_index, label_smoothing, reduction):
-        q = CrossEntropy.prepare(ctx, x, target, weight, ignore_index, label_smoothing, reduction)
+        q, denominator, loss_shape = CrossEntropy.prepare(ctx, x, target, weight, ignore_index,
+                                                          label_smoothing, reduction)
         z = _rows(x)
-        shifted = z - z.max(axis=1, keepdims=True)
+        row_max = z.max(axis=1, keepdims=True)
+        shifted = z - row_max
         log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
         loss = -(q * log_p).sum(axis=1)
         q_sum = q.sum(axis=1, keepdims=True)
         ctx.q_sum = None if np.all(q_sum == 1) else q_sum
+        ctx.row_max = row_max       # a constant shift: softmax(z - c) = softmax(z) for any c
         ctx.label_smoothing, ctx.weight = label_smoothing, weight
-        ctx.save_for_backward(x)
-        return _reduce(loss.reshape(ctx.loss_shape), reduction, ctx.denominator)
+        ctx.save_for_backward(x, target)
+        return _reduce(loss.reshape(loss_shape), reduction, denominator)
 
     @staticmethod
     def backward(ctx, grad):
-        x, = ctx.saved_tensors
+        x, target = ctx.saved_tensors
+        xp = ctx.xp
         need_x, need_target = ctx.needs_input_grad[:2]
         g = CrossEntropy.row_grad(ctx, grad)
-        z = _tensor_rows(x)
+        shifted = _rows(x, xp) - ctx.row_max
+        e = xp.exp(shifted)
+        total = xp.sum(e, axis=1, keepdims=True)
         grad_x = grad_target = None
         if need_x:
-            p = z.softmax(1)
-            if ctx.q_sum is not None:
-                p = p * _const(ctx.q_sum)
-            grad_x = _tensor_unrows((p - _const(ctx.q)) * g, ctx.x_shape)
-        if need_target:   # probability targets: -(1 - eps) w_c log p_c
+            q, q_sum = ctx.q, ctx.q_sum
+            if need_target:   # q depends on the target: rebuild it from the (maybe recorded) target
+                q = _rows(target, xp) * (1 - ctx.label_smoothing) + ctx.label_smoothing / ctx.q.shape[1]
+                if ctx.weight is not None:
+                    q = q * ctx.weight
+                q_sum = xp.sum(q, axis=1, keepdims=True)
+            p = e / total
+            if q_sum is not None:
+                p = p * q_sum
+            grad_x = _unrows((p - q) * g, ctx.x_shape, xp)
+        if need_target:
             factor = -(1 - ctx.label_smoothing)
             if ctx.weight is not None:
-                factor = _const(factor * ctx.weight)
-            grad_target = _tensor_unrows(z.log_softmax(1) * factor * g, ctx.x_shape)
+                factor = factor * ctx.weight
+            grad_target = _unrows((shifted - xp.log(total)) * factor * g, ctx.x_shape, xp)
         return grad_x, grad_target, None, None, None, None

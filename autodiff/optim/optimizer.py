@@ -33,6 +33,9 @@ class Optimizer:
         if isinstance(params, Tensor):
             raise TypeError(f"{self._name()}: params should be an iterable of tensors or dicts, "
                             "got a single Tensor (pass [tensor] or model.parameters())")
+        if isinstance(params, (set, frozenset)):
+            raise TypeError(f"{self._name()}: parameters need to be in an ordered collection (a "
+                            "list); the order of tensors in a set changes between runs")
         self.state = defaultdict(dict)
         self.param_groups = []
         groups = list(params)

@@ -12,20 +12,20 @@ import importlib
 
 _SUBMODULE = {
     # matrix products
-    "matmul": "matmul", "matmul_tn": "matmul", "matmul_nt": "matmul",
+    "matmul": "_matmul", "matmul_tn": "_matmul", "matmul_nt": "_matmul",
     # activations and their backward passes
-    "relu": "activations", "relu_backward": "activations",
-    "leaky_relu": "activations", "leaky_relu_backward": "activations",
-    "sigmoid": "activations", "sigmoid_backward": "activations",
-    "tanh": "activations", "tanh_backward": "activations",
-    "hardtanh": "activations", "hardtanh_backward": "activations",
-    "gelu": "activations", "gelu_backward": "activations",
-    "softplus": "activations", "softplus_backward": "activations",
+    "relu": "_activations", "relu_backward": "_activations",
+    "leaky_relu": "_activations", "leaky_relu_backward": "_activations",
+    "sigmoid": "_activations", "sigmoid_backward": "_activations",
+    "tanh": "_activations", "tanh_backward": "_activations",
+    "hardtanh": "_activations", "hardtanh_backward": "_activations",
+    "gelu": "_activations", "gelu_backward": "_activations",
+    "softplus": "_activations", "softplus_backward": "_activations",
     # fused layers
-    "linear_forward": "linear", "linear_backward": "linear",
-    "softmax": "softmax", "log_softmax": "softmax",
-    "softmax_cross_entropy_forward": "softmax",
-    "softmax_cross_entropy_backward": "softmax",
+    "linear_forward": "_linear", "linear_backward": "_linear",
+    "softmax": "_softmax", "log_softmax": "_softmax",
+    "softmax_cross_entropy_forward": "_softmax",
+    "softmax_cross_entropy_backward": "_softmax",
 }
 
 __all__ = sorted(_SUBMODULE)

@@ -1,4 +1,4 @@
-"""Numba decorators, two small LLVM intrinsics, and the input checks shared by the wrappers."""
+"""Numba decorators, two small LLVM intrinsics, and input checks for the CPU wrappers."""
 
 import numba
 import numpy as np
@@ -14,10 +14,9 @@ helper = numba.njit(cache=True, fastmath=False)
 
 FLOATS = (np.float32, np.float64)
 
-# The matmul micro-kernel's accumulator tile: TILE_ROWS rows of TILE_ROW_BYTES each
-# (4 x 32 float32 or 4 x 16 float64): 16 AVX2 registers, leaving room for the operands.
-TILE_ROWS = 4
-TILE_ROW_BYTES = 128
+# Shape of the matmul micro-kernel's accumulator tile, by itemsize: 16 AVX2 registers of
+# float32, leaving room for the operands.
+TILE_SHAPES = {4: (4, 32), 8: (4, 16)}
 
 
 @intrinsic
@@ -41,14 +40,14 @@ def fmuladd(typingctx, x, y, z):
 
 @intrinsic
 def register_tile(typingctx, like):
-    """A TILE_ROWS x (TILE_ROW_BYTES / itemsize) array of like's dtype, on the stack.
+    """A TILE_SHAPES[itemsize] array of like's dtype, on the stack; contents undefined.
 
     A fixed-size stack buffer that never escapes and is indexed by loops of constant
     length is promoted by LLVM to registers: that keeps the micro-kernel's C tile out of
-    memory across the whole k loop. Its contents start undefined.
+    memory across the whole k loop.
     """
     dtype = like.dtype
-    rows, cols = TILE_ROWS, TILE_ROW_BYTES // (dtype.bitwidth // 8)
+    rows, cols = TILE_SHAPES[dtype.bitwidth // 8]
     tile_type = types.Array(dtype, 2, "C")
 
     def codegen(context, builder, sig, args):
@@ -71,14 +70,6 @@ def float_array(x, op, name):
     if x.dtype not in FLOATS:
         raise TypeError(f"{op}: {name} must be float32 or float64, got {x.dtype}")
     return x
-
-
-def same_dtype(op, **arrays):
-    """Raise a TypeError naming the op unless all arrays share one dtype."""
-    dtypes = {name: a.dtype for name, a in arrays.items()}
-    if len(set(dtypes.values())) > 1:
-        listed = ", ".join(f"{name} {dt}" for name, dt in dtypes.items())
-        raise TypeError(f"{op}: expected one dtype, got {listed}")
 
 
 def check_out(out, shape, dtype, op, *inputs):

@@ -1,199 +1,100 @@
-"""Elementwise activations and their backward passes, one pass over memory each.
+"""Elementwise activations and their backward passes: one parallel pass over memory each.
 
-Each activation has a scalar formula (a `helper`, reused by the fused linear kernels), a
-parallel kernel over the flattened array, and a wrapper that checks its inputs. Backward
+The scalar formulas live in `kernels._scalar` (shared with the CUDA kernels). Backward
 passes use the saved output where the derivative is a function of it (relu, sigmoid,
-tanh) and the input otherwise. Formulas and NaN handling follow PyTorch's.
+tanh) and the input otherwise. Arrays of any shape are processed flat.
 """
-
-import math
 
 import numpy as np
 from numba import prange
 
-from ._jit import check_out, float_array, helper, kernel, same_dtype
+from .. import _scalar as S
+from .._checks import same_dtype
+from ._jit import check_out, float_array, kernel
 
-_SQRT1_2 = 1 / math.sqrt(2)
-_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
-
-
-# ---- scalar formulas (computed in the argument's own precision) ----
-
-@helper
-def relu_scalar(v):
-    return type(v)(0) if v <= 0 else v  # NaN stays NaN
-
-
-@helper
-def sigmoid_scalar(v):
-    """1 / (1 + e^-v) with exp of -|v| only, so nothing overflows for large |v|."""
-    one = type(v)(1)
-    e = math.exp(-abs(v))
-    return one / (one + e) if v >= 0 else e / (one + e)
-
-
-@helper
-def tanh_scalar(v):
-    return math.tanh(v)
-
-
-@helper
-def gelu_scalar(v):
-    """Exact GELU, v * Phi(v), as PyTorch's default (approximate='none')."""
-    half = type(v)(0.5)
-    return half * v * (type(v)(1) + math.erf(v * type(v)(_SQRT1_2)))
-
-
-@helper
-def softplus_scalar(v, beta, threshold):
-    """log(1 + e^(beta v)) / beta, or v itself where beta v > threshold (PyTorch's rule)."""
-    z = v * beta
-    return v if z > threshold else math.log1p(math.exp(z)) / beta
-
-
-# Gradients through the activations that can use their saved output y.
-
-@helper
-def relu_grad_scalar(g, y):
-    return type(g)(0) if y <= 0 else g
-
-
-@helper
-def sigmoid_grad_scalar(g, y):
-    return g * y * (type(g)(1) - y)
-
-
-@helper
-def tanh_grad_scalar(g, y):
-    return g * (type(g)(1) - y * y)
-
-
-# The activations a fused linear layer can apply, by code (see kernels.cpu.linear).
-ACTIVATION_CODES = {None: 0, "relu": 1, "sigmoid": 2, "tanh": 3}
-
-
-@helper
-def activate(v, code):
-    """The activation numbered `code` in ACTIVATION_CODES, applied to v."""
-    if code == 1:
-        return relu_scalar(v)
-    if code == 2:
-        return sigmoid_scalar(v)
-    if code == 3:
-        return tanh_scalar(v)
-    return v
-
-
-@helper
-def activate_grad(g, y, code):
-    """The gradient g through activation `code`, given its output y."""
-    if code == 1:
-        return relu_grad_scalar(g, y)
-    if code == 2:
-        return sigmoid_grad_scalar(g, y)
-    if code == 3:
-        return tanh_grad_scalar(g, y)
-    return g
-
-
-# ---- parallel kernels over flat arrays ----
 
 @kernel
 def _relu(x, out):
     for i in prange(x.size):
-        out[i] = relu_scalar(x[i])
+        out[i] = S.relu(x[i])
 
 
 @kernel
 def _relu_backward(grad, out, grad_in):
     for i in prange(grad.size):
-        grad_in[i] = relu_grad_scalar(grad[i], out[i])
+        grad_in[i] = S.relu_grad(grad[i], out[i])
 
 
 @kernel
 def _leaky_relu(x, slope, out):
     for i in prange(x.size):
-        v = x[i]
-        out[i] = v if v > 0 else v * slope
+        out[i] = S.leaky_relu(x[i], slope)
 
 
 @kernel
 def _leaky_relu_backward(grad, x, slope, grad_in):
     for i in prange(grad.size):
-        grad_in[i] = grad[i] if x[i] > 0 else grad[i] * slope
+        grad_in[i] = S.leaky_relu_grad(grad[i], x[i], slope)
 
 
 @kernel
 def _sigmoid(x, out):
     for i in prange(x.size):
-        out[i] = sigmoid_scalar(x[i])
+        out[i] = S.sigmoid(x[i])
 
 
 @kernel
 def _sigmoid_backward(grad, out, grad_in):
     for i in prange(grad.size):
-        grad_in[i] = sigmoid_grad_scalar(grad[i], out[i])
+        grad_in[i] = S.sigmoid_grad(grad[i], out[i])
 
 
 @kernel
 def _tanh(x, out):
     for i in prange(x.size):
-        out[i] = tanh_scalar(x[i])
+        out[i] = S.tanh(x[i])
 
 
 @kernel
 def _tanh_backward(grad, out, grad_in):
     for i in prange(grad.size):
-        grad_in[i] = tanh_grad_scalar(grad[i], out[i])
+        grad_in[i] = S.tanh_grad(grad[i], out[i])
 
 
 @kernel
 def _hardtanh(x, min_val, max_val, out):
     for i in prange(x.size):
-        v = x[i]
-        out[i] = min_val if v < min_val else (max_val if v > max_val else v)
+        out[i] = S.hardtanh(x[i], min_val, max_val)
 
 
 @kernel
 def _hardtanh_backward(grad, x, min_val, max_val, grad_in):
-    zero = grad.dtype.type(0)
     for i in prange(grad.size):
-        v = x[i]
-        grad_in[i] = grad[i] if (v > min_val and v < max_val) else zero
+        grad_in[i] = S.hardtanh_grad(grad[i], x[i], min_val, max_val)
 
 
 @kernel
 def _gelu(x, out):
     for i in prange(x.size):
-        out[i] = gelu_scalar(x[i])
+        out[i] = S.gelu(x[i])
 
 
 @kernel
 def _gelu_backward(grad, x, grad_in):
-    """d/dv [v Phi(v)] = Phi(v) + v phi(v)."""
-    half = grad.dtype.type(0.5)
-    one = grad.dtype.type(1)
-    sqrt1_2 = grad.dtype.type(_SQRT1_2)
-    inv_sqrt_2pi = grad.dtype.type(_INV_SQRT_2PI)
     for i in prange(grad.size):
-        v = x[i]
-        cdf = half * (one + math.erf(v * sqrt1_2))
-        pdf = math.exp(-half * v * v) * inv_sqrt_2pi
-        grad_in[i] = grad[i] * (cdf + v * pdf)
+        grad_in[i] = S.gelu_grad(grad[i], x[i])
 
 
 @kernel
 def _softplus(x, beta, threshold, out):
     for i in prange(x.size):
-        out[i] = softplus_scalar(x[i], beta, threshold)
+        out[i] = S.softplus(x[i], beta, threshold)
 
 
 @kernel
 def _softplus_backward(grad, x, beta, threshold, grad_in):
-    """d/dv softplus = sigmoid(beta v), or 1 where the forward returned v itself."""
     for i in prange(grad.size):
-        z = x[i] * beta
-        grad_in[i] = grad[i] if z > threshold else grad[i] * sigmoid_scalar(z)
+        grad_in[i] = S.softplus_grad(grad[i], x[i], beta, threshold)
 
 
 # ---- wrappers ----

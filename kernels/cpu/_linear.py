@@ -9,9 +9,10 @@ over grad_out, then two matmuls that read x and w as stored.
 import numpy as np
 from numba import prange
 
-from ._jit import float_array, kernel, same_dtype
-from .activations import ACTIVATION_CODES, activate_grad
-from .matmul import gemm
+from .. import _scalar as S
+from .._checks import same_dtype
+from ._jit import float_array, kernel
+from ._matmul import gemm
 
 # Row chunks for the bias gradient's partial sums: a fixed count, so the summation order,
 # and hence the result, does not depend on the number of threads.
@@ -33,7 +34,7 @@ def _activation_and_bias_grad(grad_out, out, activation, grad_z, partial):
                     sums[j] += grad_out[i, j]
             else:
                 for j in range(cols):
-                    g = activate_grad(grad_out[i, j], out[i, j], activation)
+                    g = S.activate_grad(grad_out[i, j], out[i, j], activation)
                     grad_z[i, j] = g
                     sums[j] += g
 
@@ -69,10 +70,10 @@ def linear_backward(grad_out, x, w, out=None, activation=None):
     shape = (x.shape[0], w.shape[0])
     if grad_out.shape != shape:
         raise ValueError(f"{op}: grad_out must have shape {shape}, got {grad_out.shape}")
-    if activation not in ACTIVATION_CODES:
-        raise ValueError(f"{op}: activation must be one of {list(ACTIVATION_CODES)}, "
+    if activation not in S.ACTIVATION_CODES:
+        raise ValueError(f"{op}: activation must be one of {list(S.ACTIVATION_CODES)}, "
                          f"got {activation!r}")
-    code = ACTIVATION_CODES[activation]
+    code = S.ACTIVATION_CODES[activation]
     grad_out = np.ascontiguousarray(grad_out)
     if code:
         if out is None:

@@ -3,8 +3,8 @@
 The shared dimension is walked in slices KC deep. For each slice, B is packed once into
 column panels NR wide (in parallel), then (row block x column block) tasks run in parallel:
 each packs its rows of A into panels MR tall and calls a micro-kernel that keeps an
-MR x NR tile of C in registers for the whole slice (see `register_tile`). Its inner loop
-is MR*NR/8 vector FMAs for NR/8 vector loads and MR broadcasts.
+MR x NR tile of C in registers for the whole slice (see `register_tile`). With AVX2 its
+inner loop is 16 vector FMAs for 4 vector loads and 4 broadcasts, all from L1.
 
 The packing routines read A and B through a transpose flag, so `a.T @ g` and `g @ b.T` read
 the arrays as stored. An F-contiguous input (like `a.T`) is read the same way; any other
@@ -16,13 +16,14 @@ import numba
 import numpy as np
 from numba import prange
 
-from ._jit import TILE_ROW_BYTES, TILE_ROWS, check_out, float_array, fmuladd, helper, kernel, \
-    register_tile, same_dtype
-from .activations import ACTIVATION_CODES, activate
+from .. import _scalar as S
+from .._checks import same_dtype
+from ._jit import (TILE_SHAPES, check_out, float_array, fmuladd, helper, kernel,
+                   register_tile)
 
-KC = 256        # depth of a slice: a packed B panel (KC x NR) fills 32 KiB of L1
-MC = 128        # most rows per task: its packed A (MC x KC) stays in L2
-MR = TILE_ROWS  # rows of the register tile
+KC = 256  # depth of a slice: a packed B panel (KC x NR) fills 32 KiB of L1
+MC = 128  # most rows per task: its packed A (MC x KC) stays in L2
+
 
 @helper
 def _pack_a(a, trans_a, i0, i1, k0, kc, panel):
@@ -88,18 +89,17 @@ def _bias_activation(out, i0, i1, j0, j1, bias, has_bias, activation):
         row = out[i]
         for j in range(j0, j1):
             v = row[j] + bias[j] if has_bias else row[j]
-            row[j] = activate(v, activation)
+            row[j] = S.activate(v, activation)
 
 
 @kernel
-def _gemm(a, trans_a, b, trans_b, out, bias, has_bias, activation, row_block, col_block):
+def _gemm(a, trans_a, b, trans_b, out, bias, has_bias, activation, mr, nr, row_block, col_block):
     """out = act(A @ B + bias), A = a.T if trans_a else a, B likewise; a, b C-contiguous.
 
-    col_block is a multiple of the panel width NR.
+    (mr, nr) is the register tile's shape; row_block is a multiple of mr, col_block of nr.
     """
     m, n = out.shape
     depth = a.shape[0] if trans_a else a.shape[1]
-    nr = TILE_ROW_BYTES // out.itemsize
     n_panels = (n + nr - 1) // nr
     b_packed = np.empty((n_panels, KC, nr), out.dtype)
     row_blocks = (m + row_block - 1) // row_block
@@ -116,14 +116,14 @@ def _gemm(a, trans_a, b, trans_b, out, bias, has_bias, activation, row_block, co
             j1 = min(j0 + col_block, n)
             if k0 == 0:
                 out[i0:i1, j0:j1] = 0
-            a_packed = np.empty(((i1 - i0 + MR - 1) // MR, KC, MR), out.dtype)
+            a_packed = np.empty(((i1 - i0 + mr - 1) // mr, KC, mr), out.dtype)
             for p in range(a_packed.shape[0]):
-                _pack_a(a, trans_a, i0 + p * MR, i1, k0, kc, a_packed[p])
+                _pack_a(a, trans_a, i0 + p * mr, i1, k0, kc, a_packed[p])
             for q in range(j0 // nr, (j1 + nr - 1) // nr):
                 for p in range(a_packed.shape[0]):
-                    i = i0 + p * MR
+                    i = i0 + p * mr
                     _micro_kernel(a_packed[p], b_packed[q], kc, out, i, q * nr,
-                                  min(MR, i1 - i), min(nr, n - q * nr))
+                                  min(mr, i1 - i), min(nr, n - q * nr))
             if k0 + KC >= depth and (has_bias or activation != 0):
                 _bias_activation(out, i0, i1, j0, j1, bias, has_bias, activation)
 
@@ -141,11 +141,12 @@ def _cdiv(x, y):
     return -(-x // y)
 
 
-def _blocks(m, n, nr):
-    """Task shape: row blocks of at most MC rows, one per thread or more; columns are split
-    (in multiples of nr) only when there are too few row blocks to keep threads busy."""
+def _blocks(m, n, mr, nr):
+    """Task shape: row blocks (multiples of mr) of at most about MC rows, one per thread or
+    more; columns are split (in multiples of nr) only when there are too few row blocks to
+    keep the threads busy."""
     threads = numba.get_num_threads()
-    row_block = MR * _cdiv(min(MC, _cdiv(m, threads)), MR)
+    row_block = mr * _cdiv(min(MC, _cdiv(m, threads)), mr)
     col_groups = min(_cdiv(n, nr), _cdiv(2 * threads, _cdiv(m, row_block)))
     col_block = nr * _cdiv(_cdiv(n, max(col_groups, 1)), nr)
     return row_block, col_block
@@ -156,8 +157,8 @@ def gemm(a, b, out=None, bias=None, activation=None, op="matmul"):
 
     `op` names the public function in error messages.
     """
-    if activation not in ACTIVATION_CODES:
-        raise ValueError(f"{op}: activation must be one of {list(ACTIVATION_CODES)}, "
+    if activation not in S.ACTIVATION_CODES:
+        raise ValueError(f"{op}: activation must be one of {list(S.ACTIVATION_CODES)}, "
                          f"got {activation!r}")
     m, n = a.shape[0], b.shape[1]
     if out is None:
@@ -175,9 +176,9 @@ def gemm(a, b, out=None, bias=None, activation=None, op="matmul"):
         return out
     a_arr, trans_a = _operand(a)
     b_arr, trans_b = _operand(b)
-    row_block, col_block = _blocks(m, n, TILE_ROW_BYTES // a.itemsize)
+    mr, nr = TILE_SHAPES[a.itemsize]
     _gemm(a_arr, trans_a, b_arr, trans_b, out, bias_array, bias is not None,
-          ACTIVATION_CODES[activation], row_block, col_block)
+          S.ACTIVATION_CODES[activation], mr, nr, *_blocks(m, n, mr, nr))
     return out
 
 

@@ -25,9 +25,9 @@ def _softmax_rows(x, log, out):
             res[j] = e
             total += e
         if log:
-            shift = top + math.log(total)
+            log_total = math.log(total)
             for j in range(cols):
-                res[j] = row[j] - shift
+                res[j] = (row[j] - top) - log_total
         else:
             for j in range(cols):
                 res[j] /= total
@@ -36,7 +36,7 @@ def _softmax_rows(x, log, out):
 @kernel
 def _softmax_cross_entropy(logits, targets, probs, losses):
     """probs = softmax(logits) by rows; losses[i] = -log probs[i, targets[i]], computed as
-    log(sum(exp(x - max))) + max - x[target], which stays finite for huge logits."""
+    log(sum(exp(x - max))) - (x[target] - max), which stays finite for huge logits."""
     rows, cols = logits.shape
     for i in prange(rows):
         row, p = logits[i], probs[i]
@@ -48,7 +48,7 @@ def _softmax_cross_entropy(logits, targets, probs, losses):
             total += e
         for j in range(cols):
             p[j] /= total
-        losses[i] = math.log(total) + top - row[targets[i]]
+        losses[i] = math.log(total) - (row[targets[i]] - top)
 
 
 @kernel

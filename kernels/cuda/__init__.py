@@ -1,0 +1,54 @@
+"""CUDA kernels written with Numba (`numba.cuda`), for numba device arrays.
+
+Callers move data themselves (`cuda.to_device`, `.copy_to_host()`): every function here
+takes device arrays and returns new device arrays (or updates them in place, for the
+optimizer steps), so a chain of operations never round-trips through the host.
+
+Importing this package is cheap (it does not import Numba); a name's submodule is imported
+on first access, and each kernel is compiled on its first launch. Set
+NUMBA_ENABLE_CUDASIM=1 before Numba is imported to run everything on Numba's CUDA
+simulator (slow: keep arrays tiny).
+"""
+
+import importlib
+
+_SUBMODULE = {
+    "matmul": "_matmul", "matmul_tn": "_matmul", "matmul_nt": "_matmul",
+    # elementwise
+    "relu": "_elementwise", "relu_backward": "_elementwise",
+    "leaky_relu": "_elementwise", "leaky_relu_backward": "_elementwise",
+    "sigmoid": "_elementwise", "sigmoid_backward": "_elementwise",
+    "tanh": "_elementwise", "tanh_backward": "_elementwise",
+    "hardtanh": "_elementwise", "hardtanh_backward": "_elementwise",
+    "gelu": "_elementwise", "gelu_backward": "_elementwise",
+    "softplus": "_elementwise", "softplus_backward": "_elementwise",
+    "add": "_elementwise", "sub": "_elementwise", "mul": "_elementwise", "div": "_elementwise",
+    "bias_add": "_elementwise",
+    # reductions and row-wise kernels
+    "sum": "_reduce", "bias_grad": "_reduce",
+    "softmax": "_reduce", "log_softmax": "_reduce",
+    "softmax_cross_entropy_forward": "_reduce", "softmax_cross_entropy_backward": "_reduce",
+    # optimizer steps, in place
+    "sgd_update": "_optim", "adam_update": "_optim",
+}
+
+__all__ = sorted([*_SUBMODULE, "is_available"])
+
+
+def is_available():
+    """True when Numba can run CUDA kernels here: a GPU and driver, or the simulator."""
+    from numba import cuda
+
+    return cuda.is_available()
+
+
+def __getattr__(name):
+    if name not in _SUBMODULE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_SUBMODULE[name]}", __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__():
+    return __all__

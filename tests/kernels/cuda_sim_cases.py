@@ -1,0 +1,172 @@
+"""kernels.cuda on Numba's CUDA simulator, against numpy references and PyTorch's optimizers.
+
+Not collected directly (the name does not match test_*.py): test_kernels_cuda_sim.py runs
+this file in a subprocess with NUMBA_ENABLE_CUDASIM=1, which must be set before Numba is
+first imported. The simulator runs about 2,000 threads a second, so arrays are tiny; sizes
+that are not multiples of the 16 x 16 matmul tile or of the 128-thread blocks are chosen on
+purpose.
+"""
+import os
+
+import numpy as np
+import pytest
+
+import kernel_references as ref
+
+if os.environ.get("NUMBA_ENABLE_CUDASIM") != "1":
+    pytest.skip("runs only under the CUDA simulator (see test_kernels_cuda_sim.py)",
+                allow_module_level=True)
+
+from numba import cuda  # noqa: E402  (after the simulator check)
+
+from kernels import cuda as K  # noqa: E402
+
+DTYPES = [np.float32, np.float64]
+
+
+def tol(dtype):
+    return dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-13)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(3)
+
+
+def dev(x):
+    return cuda.to_device(np.ascontiguousarray(x))
+
+
+def host(x):
+    return x.copy_to_host()
+
+
+def test_is_available():
+    assert K.is_available()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("m,k,n", [(5, 7, 3), (1, 1, 1), (17, 20, 18)])
+def test_matmul(rng, dtype, m, k, n):
+    a = rng.standard_normal((m, k)).astype(dtype)
+    b = rng.standard_normal((k, n)).astype(dtype)
+    np.testing.assert_allclose(host(K.matmul(dev(a), dev(b))), a.astype(np.float64) @ b, **tol(dtype))
+
+
+def test_matmul_transposed_operands(rng):
+    a = rng.standard_normal((6, 5))   # used as a.T: 5 x 6
+    g = rng.standard_normal((6, 4))
+    np.testing.assert_allclose(host(K.matmul_tn(dev(a), dev(g))), a.T @ g, rtol=1e-12)
+    h = rng.standard_normal((3, 6))
+    b = rng.standard_normal((4, 6))   # used as b.T: 6 x 4
+    np.testing.assert_allclose(host(K.matmul_nt(dev(h), dev(b))), h @ b.T, rtol=1e-12)
+    with pytest.raises(ValueError, match=r"matmul: mat1 and mat2 shapes cannot be multiplied \(3x6 and 4x6\)"):
+        K.matmul(dev(h), dev(b))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", ref.ACTIVATIONS)
+def test_activations(rng, dtype, name):
+    forward_ref, derivative_ref, params, saves_output = ref.ACTIVATIONS[name]
+    x = ref.activation_sample(rng, (3, 5), dtype)
+    grad = rng.standard_normal(x.shape).astype(dtype)
+    out = getattr(K, name)(dev(x), **params)
+    np.testing.assert_allclose(host(out), forward_ref(x.astype(np.float64), **params), **tol(dtype))
+    grad_in = getattr(K, name + "_backward")(dev(grad), out if saves_output else dev(x), **params)
+    np.testing.assert_allclose(host(grad_in), grad * derivative_ref(x.astype(np.float64), **params),
+                               **tol(dtype))
+
+
+def test_sigmoid_extremes():
+    x = np.array([-1000.0, 0.0, 1000.0], np.float32)
+    np.testing.assert_array_equal(host(K.sigmoid(dev(x))), [0.0, 0.5, 1.0])
+
+
+@pytest.mark.parametrize("op,fn", [("add", np.add), ("sub", np.subtract),
+                                   ("mul", np.multiply), ("div", np.divide)])
+def test_arithmetic_with_broadcasting(rng, op, fn):
+    kernel = getattr(K, op)
+    a = rng.standard_normal((3, 4))
+    for b in (rng.standard_normal((3, 4)), rng.standard_normal(4), rng.standard_normal((1, 4)),
+              rng.standard_normal((3, 1))):
+        np.testing.assert_allclose(host(kernel(dev(a), dev(b))), fn(a, b), rtol=1e-14)
+        np.testing.assert_allclose(host(kernel(dev(b), dev(a))), fn(b, a), rtol=1e-14)
+    np.testing.assert_allclose(host(kernel(dev(a), 2.5)), fn(a, 2.5), rtol=1e-14)
+    np.testing.assert_allclose(host(kernel(2.5, dev(a))), fn(2.5, a), rtol=1e-14)
+    c = rng.standard_normal((2, 2, 3))
+    d = rng.standard_normal((2, 2, 3)) + 3
+    np.testing.assert_allclose(host(kernel(dev(c), dev(d))), fn(c, d), rtol=1e-14)
+
+
+def test_arithmetic_errors():
+    with pytest.raises(ValueError, match=r"add: The size of tensor a \(3\) must match the size of tensor b \(4\) at non-singleton dimension 1"):
+        K.add(dev(np.ones((2, 3))), dev(np.ones(4)))
+    with pytest.raises(TypeError, match="mul: expected one dtype, got a float64, b float32"):
+        K.mul(dev(np.ones(3)), dev(np.ones(3, np.float32)))
+    with pytest.raises(TypeError, match="sub: a must be a device array .* or a number, got ndarray"):
+        K.sub(np.ones(3), dev(np.ones(3)))
+
+
+def test_bias_add_and_bias_grad(rng):
+    x = rng.standard_normal((5, 3)).astype(np.float32)
+    b = rng.standard_normal(3).astype(np.float32)
+    np.testing.assert_allclose(host(K.bias_add(dev(x), dev(b))), x + b, rtol=1e-6)
+    np.testing.assert_allclose(host(K.bias_grad(dev(x))), x.sum(axis=0), rtol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sums(rng, dtype):
+    x = rng.standard_normal((3, 130)).astype(dtype)  # a row longer than a block
+    np.testing.assert_allclose(host(K.sum(dev(x))), [x.astype(np.float64).sum()], **tol(dtype))
+    np.testing.assert_allclose(host(K.sum(dev(x), axis=0)), x.astype(np.float64).sum(0), **tol(dtype))
+    np.testing.assert_allclose(host(K.sum(dev(x), axis=1)), x.astype(np.float64).sum(1), **tol(dtype))
+    np.testing.assert_array_equal(host(K.sum(dev(np.arange(10.0)))), [45.0])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_softmax_and_cross_entropy(rng, dtype):
+    logits = (2 * rng.standard_normal((4, 5))).astype(dtype)
+    logits[0] = [1000, -1000, 0, 3, 2]
+    targets = np.array([0, 4, 1, 1])
+    np.testing.assert_allclose(host(K.log_softmax(dev(logits))), ref.log_softmax(logits), **tol(dtype))
+    np.testing.assert_allclose(host(K.softmax(dev(logits))), np.exp(ref.log_softmax(logits)), **tol(dtype))
+    loss, probs = K.softmax_cross_entropy_forward(dev(logits), dev(targets))
+    expected_loss, expected_grad = ref.cross_entropy(logits, targets)
+    np.testing.assert_allclose(host(loss), [expected_loss], **tol(dtype))
+    np.testing.assert_allclose(host(probs), np.exp(ref.log_softmax(logits)), **tol(dtype))
+    grad = K.softmax_cross_entropy_backward(probs, dev(targets), 2.0)
+    np.testing.assert_allclose(host(grad), 2.0 * expected_grad, **tol(dtype))
+
+
+def test_sgd_matches_torch(rng):
+    torch = pytest.importorskip("torch")
+    for momentum, nesterov, weight_decay in [(0.0, False, 0.0), (0.9, False, 0.01), (0.9, True, 0.0)]:
+        start = rng.standard_normal(7)
+        grads = rng.standard_normal((3, 7))
+        p = torch.tensor(start, requires_grad=True)
+        opt = torch.optim.SGD([p], lr=0.1, momentum=momentum, nesterov=nesterov,
+                              weight_decay=weight_decay)
+        param, velocity = dev(start), dev(np.zeros(7))
+        for g in grads:
+            p.grad = torch.tensor(g)
+            opt.step()
+            K.sgd_update(param, dev(g), velocity, lr=0.1, momentum=momentum,
+                         weight_decay=weight_decay, nesterov=nesterov)
+        np.testing.assert_allclose(host(param), p.detach().numpy(), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("decoupled", [False, True])
+def test_adam_matches_torch(rng, decoupled):
+    torch = pytest.importorskip("torch")
+    start = rng.standard_normal(6)
+    grads = rng.standard_normal((3, 6))
+    p = torch.tensor(start, requires_grad=True)
+    kind = torch.optim.AdamW if decoupled else torch.optim.Adam
+    opt = kind([p], lr=0.01, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1)
+    param, m, v = dev(start), dev(np.zeros(6)), dev(np.zeros(6))
+    for step, g in enumerate(grads, start=1):
+        p.grad = torch.tensor(g)
+        opt.step()
+        K.adam_update(param, dev(g), m, v, step, lr=0.01, betas=(0.8, 0.99), eps=1e-6,
+                      weight_decay=0.1, decoupled_weight_decay=decoupled)
+    np.testing.assert_allclose(host(param), p.detach().numpy(), rtol=1e-12, atol=1e-14)

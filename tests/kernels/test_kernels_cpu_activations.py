@@ -1,0 +1,117 @@
+"""kernels.cpu activations: forward against numpy formulas, backward against the analytic
+derivative and against central differences of the forward (float64), for float32 and
+float64 arrays of several shapes, contiguous or not, and at extreme values."""
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import kernel_references as ref
+from kernels import cpu
+
+DTYPES = [np.float32, np.float64]
+SHAPES = [(), (1,), (1, 1), (7,), (1, 9), (9, 1), (3, 5, 4), (0, 3)]
+CASES = ref.ACTIVATIONS
+
+
+def tol(dtype):
+    return dict(rtol=1e-6, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-13, atol=1e-14)
+
+
+sample = ref.activation_sample
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(1)
+
+
+@pytest.mark.parametrize("name", CASES)
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", SHAPES)
+def test_forward_and_backward_match_references(rng, name, dtype, shape):
+    forward_ref, derivative_ref, params, saves_output = CASES[name]
+    forward = getattr(cpu, name)
+    backward = getattr(cpu, name + "_backward")
+    x = sample(rng, shape, dtype)
+    grad = rng.standard_normal(shape).astype(dtype)
+    out = forward(x, **params)
+    assert out.dtype == dtype and out.shape == shape
+    x64 = x.astype(np.float64)
+    np.testing.assert_allclose(out, forward_ref(x64, **params), **tol(dtype))
+    grad_in = backward(grad, out if saves_output else x, **params)
+    assert grad_in.dtype == dtype and grad_in.shape == shape
+    # Derivative evaluated at the float32 output for relu/sigmoid/tanh, like the kernel.
+    np.testing.assert_allclose(grad_in, grad * derivative_ref(x64, **params),
+                               rtol=1e-5 if dtype == np.float32 else 1e-12,
+                               atol=1e-6 if dtype == np.float32 else 1e-13)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_backward_matches_central_differences(rng, name):
+    _, _, params, saves_output = CASES[name]
+    forward = getattr(cpu, name)
+    backward = getattr(cpu, name + "_backward")
+    x = sample(rng, (4, 6), np.float64)
+    grad = rng.standard_normal(x.shape)
+    eps = 1e-6
+    numeric = grad * (forward(x + eps, **params) - forward(x - eps, **params)) / (2 * eps)
+    analytic = backward(grad, forward(x, **params) if saves_output else x, **params)
+    np.testing.assert_allclose(analytic, numeric, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_non_contiguous_inputs(rng, dtype):
+    base = sample(rng, (6, 8), dtype)
+    for x in (base.T, base[::2, 1::3], base[:, ::-1]):
+        assert not x.flags.c_contiguous
+        np.testing.assert_allclose(cpu.gelu(x), CASES["gelu"][0](x.astype(np.float64)), **tol(dtype))
+        grad = np.full(x.shape[::-1], 2.0, dtype).T  # a transposed view
+        np.testing.assert_allclose(cpu.tanh_backward(grad, x), 2 * (1 - x.astype(np.float64) ** 2),
+                                   **tol(dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_extreme_values_are_finite_and_warning_free(dtype):
+    x = np.array([-1000.0, -100.0, -20.0, 0.0, 20.0, 100.0, 1000.0], dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        s = cpu.sigmoid(x)
+        np.testing.assert_array_equal(s[[0, -1]], [0.0, 1.0])
+        assert np.all(np.isfinite(s)) and s[3] == 0.5
+        np.testing.assert_allclose(s, ref.sigmoid(x.astype(np.float64)), **tol(dtype))
+        np.testing.assert_array_equal(cpu.tanh(x)[[0, -1]], [-1.0, 1.0])
+        sp = cpu.softplus(x)
+        np.testing.assert_array_equal(sp[[0, -1]], [0.0, 1000.0])
+        np.testing.assert_allclose(sp, ref.softplus(x.astype(np.float64)), **tol(dtype))
+        np.testing.assert_array_equal(cpu.softplus_backward(np.ones_like(x), x)[[0, -1]], [0.0, 1.0])
+        np.testing.assert_array_equal(cpu.gelu(x)[[0, -1]], [0.0, 1000.0])
+        np.testing.assert_array_equal(cpu.gelu_backward(np.ones_like(x), x)[[0, -1]], [0.0, 1.0])
+
+
+def test_hand_computed_values_and_nan():
+    x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0, np.nan])
+    np.testing.assert_array_equal(cpu.relu(x), [0.0, 0.0, 0.0, 0.5, 2.0, np.nan])
+    np.testing.assert_array_equal(cpu.leaky_relu(x, 0.1), [-0.2, -0.05, 0.0, 0.5, 2.0, np.nan])
+    np.testing.assert_array_equal(cpu.hardtanh(x), [-1.0, -0.5, 0.0, 0.5, 1.0, np.nan])
+    np.testing.assert_array_equal(cpu.hardtanh_backward(np.ones(6), x), [0, 1, 1, 1, 0, 0])
+    np.testing.assert_array_equal(cpu.relu_backward(np.full(6, 3.0), cpu.relu(x)),
+                                  [0, 0, 0, 3, 3, 3])
+    np.testing.assert_allclose(cpu.gelu(np.array([1.0])), [0.8413447460685429], rtol=1e-15)
+    np.testing.assert_allclose(cpu.softplus(np.array([0.0])), [math.log(2)], rtol=1e-15)
+
+
+def test_out_argument_and_errors():
+    x = np.linspace(-1, 1, 5)
+    out = np.empty(5)
+    assert cpu.relu(x, out=out) is out
+    np.testing.assert_array_equal(out, np.maximum(x, 0))
+    with pytest.raises(TypeError, match="sigmoid: x must be float32 or float64, got int64"):
+        cpu.sigmoid(np.arange(3))
+    with pytest.raises(ValueError, match=r"tanh_backward: grad shape \(3,\) does not match out shape \(4,\)"):
+        cpu.tanh_backward(np.ones(3), np.ones(4))
+    with pytest.raises(TypeError, match="gelu_backward: expected one dtype, got grad float32, x float64"):
+        cpu.gelu_backward(np.ones(3, np.float32), np.ones(3))
+    with pytest.raises(ValueError, match="relu: out must not overlap an input"):
+        cpu.relu(x, out=x)
