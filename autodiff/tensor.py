@@ -485,16 +485,16 @@ class Tensor:
 
     # ------------------------------------------------------------------ elementwise math
     def exp(self):
-        return E.Exp.apply(self)
+        return E.Exp.apply(_floating(self))
 
     def log(self):
-        return E.Log.apply(self)
+        return E.Log.apply(_floating(self))
 
     def log1p(self):
-        return E.Log1p.apply(self)
+        return E.Log1p.apply(_floating(self))
 
     def sqrt(self):
-        return E.Sqrt.apply(self)
+        return E.Sqrt.apply(_floating(self))
 
     def rsqrt(self):
         return E.Pow.apply(self, -0.5)
@@ -503,16 +503,16 @@ class Tensor:
         return E.Mul.apply(self, self)
 
     def sin(self):
-        return E.Sin.apply(self)
+        return E.Sin.apply(_floating(self))
 
     def cos(self):
-        return E.Cos.apply(self)
+        return E.Cos.apply(_floating(self))
 
     def tanh(self):
-        return E.Tanh.apply(self)
+        return E.Tanh.apply(_floating(self))
 
     def sigmoid(self):
-        return E.Sigmoid.apply(self)
+        return E.Sigmoid.apply(_floating(self))
 
     def relu(self):
         return E.Relu.apply(self)
@@ -825,6 +825,11 @@ class Size(tuple):
 
 
 # ---------------------------------------------------------------------- helpers
+def _floating(x):
+    """Integer and bool tensors become the default float dtype before float math (as in PyTorch)."""
+    return x if x._data.dtype.kind in "fc" else x.to(dtypes.get_default_dtype())
+
+
 def _data_of(value):
     return value._data if isinstance(value, Tensor) else value
 

@@ -318,8 +318,6 @@ def test_integer_tensor_with_python_float_gives_float32():
     assert (i * ad.tensor(np.array([0.5, 1.0]))).dtype == np.float64
 
 
-@pytest.mark.xfail(reason="known gap: unary math on an integer tensor gives numpy's float64; "
-                          "PyTorch gives the default dtype, float32")
 def test_unary_math_on_integer_tensor_gives_float32():
     i = ad.tensor([1, 2])
     for y in (i.sqrt(), i.exp(), i.log(), i.sin(), i.sigmoid(), i.tanh()):
