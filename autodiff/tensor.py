@@ -41,15 +41,36 @@ class _HookHandle:
 class Tensor:
     """An N-d array (numpy-backed) that can record operations for backward."""
 
-    __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_version", "_hooks",
-                 "_name", "__weakref__")
+    # hot attributes in slots; rarely set ones (hooks, a name) in a dict made on first use
+    __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_vc", "__dict__", "__weakref__")
+    _hooks = None
+    _name = None
     __array_ufunc__ = None   # numpy defers to our operators: ndarray * Tensor -> Tensor
     _parents = ()            # a leaf, as a vertex of the graph, has no parents
 
     def __init__(self, data, requires_grad=False, dtype=None):
         t = tensor(data, dtype=dtype, requires_grad=requires_grad)
         self._data, self._requires_grad, self.grad, self.grad_fn = t._data, t._requires_grad, None, None
-        self._version, self._hooks, self._name = [0], None, None
+        self._vc = None
+
+    # ---- version counter: how many in-place changes; views share their base's counter.
+    # Most tensors are never changed in place, so the shared cell (a 1-element list,
+    # ``_vc``) is only made when needed.
+    @property
+    def _version(self):
+        vc = self._vc
+        return 0 if vc is None else vc[0]
+
+    def _bump_version(self):
+        if self._vc is None:
+            self._vc = [1]
+        else:
+            self._vc[0] += 1
+
+    def _share_version(self, base):
+        if base._vc is None:
+            base._vc = [0]
+        self._vc = base._vc
 
     @staticmethod
     def _wrap(data):
@@ -59,9 +80,7 @@ class Tensor:
         t._requires_grad = False
         t.grad = None
         t.grad_fn = None
-        t._version = [0]
-        t._hooks = None
-        t._name = None
+        t._vc = None
         return t
 
     # ------------------------------------------------------------------ attributes
@@ -124,7 +143,7 @@ class Tensor:
     def data(self):
         """The values as a tensor outside the graph (shares memory with this one)."""
         t = Tensor._wrap(self._data)
-        t._version = self._version
+        t._share_version(self)
         return t
 
     @data.setter
@@ -237,7 +256,7 @@ class Tensor:
     def detach(self):
         """The same values (shared memory) outside the graph."""
         t = Tensor._wrap(self._data)
-        t._version = self._version
+        t._share_version(self)
         return t
 
     def detach_(self):
@@ -306,6 +325,14 @@ class Tensor:
 
     _stores_grad = True
 
+    @property
+    def _out_shape(self):      # as a vertex: the shape its gradient must have
+        return self._data.shape
+
+    @property
+    def _out_dtype(self):
+        return self._data.dtype
+
     def _propagate(self, grad, retain_graph=False):
         return ()
 
@@ -322,7 +349,7 @@ class Tensor:
                 self.grad = self.grad + grad
             else:
                 self.grad._data += grad
-                self.grad._version[0] += 1
+                self.grad._bump_version()
         elif grad._requires_grad:                          # create_graph=True: keep the graph
             self.grad = grad if self.grad is None else self.grad + grad
         elif self.grad is None:
@@ -710,7 +737,7 @@ class Tensor:
         key = _index_key(key)
         out = S.Index.apply(self, key)
         if S.is_basic_index(key):
-            out._version = self._version    # a view: in-place changes show in both
+            out._share_version(self)    # a view: in-place changes show in both
             if out.grad_fn is not None:
                 out.grad_fn.is_view = True
         return out
@@ -746,7 +773,7 @@ class Tensor:
                     "gradient. Use an out-of-place operation, or .clone() the view first")
             old = Tensor._wrap(self._data)
             old._requires_grad, old.grad_fn = True, self.grad_fn
-            old._version = [self._version[0]]
+            old._vc = [self._version]
             new = recorded(old, other)
             if new._data.shape != self._data.shape:
                 raise _inplace_shape_error(name, self, other)
@@ -759,7 +786,7 @@ class Tensor:
             except TypeError as exc:
                 raise TypeError(f"{name}: {exc} (tensor of shape {tuple(self.shape)}, "
                                 f"{dtypes.name(self._data.dtype)})") from None
-        self._version[0] += 1
+        self._bump_version()
         return self
 
     def add_(self, other, alpha=1):

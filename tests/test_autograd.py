@@ -377,12 +377,12 @@ def test_custom_function_without_grad_records_nothing():
 def test_inplace_under_no_grad_changes_values_and_bumps_version(op, args, expected):
     x = leaf([1.0, 2.0])
     data = x._data
-    version = x._version[0]
+    version = x._version
     with ad.no_grad():
         out = getattr(x, op)(*args)
     assert out is x and x._data is data           # the same memory, changed in place
     np.testing.assert_array_equal(x._data, expected)
-    assert x._version[0] == version + 1
+    assert x._version == version + 1
     assert x.is_leaf and x.requires_grad
 
 
@@ -393,7 +393,7 @@ def test_inplace_operators():
     x -= 1
     x /= 2
     np.testing.assert_array_equal(x._data, [2.5, 4.0])
-    assert x._version[0] == 4
+    assert x._version == 4
 
 
 def test_inplace_on_a_leaf_requiring_grad_raises():
@@ -404,7 +404,7 @@ def test_inplace_on_a_leaf_requiring_grad_raises():
     with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
         x[0] = 5.0
     np.testing.assert_array_equal(x._data, [1.0, 2.0])
-    assert x._version[0] == 0
+    assert x._version == 0
 
 
 def test_inplace_change_of_a_saved_tensor_raises_version_error():
@@ -472,9 +472,9 @@ def _setitem(a, value):
 def test_inplace_on_a_non_leaf_bumps_its_version():
     x = leaf([1.0, 2.0])
     h = x * 2
-    before = h._version[0]
+    before = h._version
     h.add_(1.0)
-    assert h._version[0] == before + 1
+    assert h._version == before + 1
     np.testing.assert_array_equal(h._data, [3.0, 5.0])
     h.sum().backward()
     np.testing.assert_array_equal(x.grad._data, [2.0, 2.0])

@@ -13,12 +13,12 @@ from autodiff.ops.linalg import Linear
 @contextmanager
 def unchanged(*tensors):
     """Assert that values, versions and .grad of ``tensors`` are identical after the block."""
-    before = [(t.detach().numpy().copy(), t._version[0],
+    before = [(t.detach().numpy().copy(), t._version,
                None if t.grad is None else t.grad.numpy().copy()) for t in tensors]
     yield
     for t, (data, version, grad) in zip(tensors, before):
         np.testing.assert_array_equal(t.detach().numpy(), data)
-        assert t._version[0] == version
+        assert t._version == version
         if grad is None:
             assert t.grad is None
         else:

@@ -43,8 +43,8 @@ class Function:
     _retained_grad = None
     # attributes every node has, in slots (no per-node dict unless an op stores
     # its own, like ctx.dim): fewer objects per op for the garbage collector
-    __slots__ = ("_parents", "_input_meta", "_to_save", "_saved", "_output_data", "_on_arrays",
-                 "__dict__", "__weakref__")
+    __slots__ = ("_parents", "_out_shape", "_out_dtype", "_to_save", "_saved", "_output_data",
+                 "_on_arrays", "__dict__", "__weakref__")
 
     # ---- the ctx API used inside forward/backward (PyTorch's names) ----
     def save_for_backward(self, *values):
@@ -61,9 +61,10 @@ class Function:
             raise _second_backward_error(self)
         on_arrays = self._on_arrays
         values = []
-        for kind, value, version in saved:
+        for k in range(0, len(saved), 3):
+            kind, value, version = saved[k], saved[k + 1], saved[k + 2]
             if kind is _INPUT:
-                if value._version[0] != version:
+                if value._version != version:
                     raise _inplace_error(self, value, version)
                 values.append(value._data if on_arrays else value)
             elif kind is _OUTPUT:
@@ -79,6 +80,11 @@ class Function:
             else:
                 values.append(value)
         return tuple(values)
+
+    @property
+    def _input_meta(self):
+        """(shape, dtype) of each input that receives a gradient, else None (for pictures)."""
+        return [None if p is None else (p._out_shape, p._out_dtype) for p in self._parents]
 
     @property
     def needs_input_grad(self):
@@ -118,45 +124,45 @@ class Function:
         if not isinstance(out, Tensor):
             raise TypeError(f"{cls.__name__}.forward must return a Tensor, got {type(out).__name__}")
         if saved_mode and any(isinstance(a, Tensor) and a._requires_grad for a in args):
-            parents, meta = _links(args)
-            return node._record(args, args, parents, meta, out, out._data)
+            return node._record(args, args, _links(args), out, out._data)
         return out
 
     # ---- graph bookkeeping, shared by Function and Op ----
-    def _record(self, args, raw, parents, meta, out, out_data):
+    def _record(self, args, raw, parents, out, out_data):
         """Link this node to its inputs and wrap ``out_data`` as its output tensor.
 
         ``parents[i]`` is the vertex that receives argument i's gradient (its
-        grad_fn, or the leaf itself; None for constants), ``meta[i]`` its
-        (shape, dtype) for the central unbroadcast and cast.
+        grad_fn, or the leaf itself; None for constants). The output's shape and
+        dtype are kept for the nodes downstream, which sum and cast gradients to them.
         """
         self._parents = parents
-        self._input_meta = meta
+        self._out_shape = out_data.shape
+        self._out_dtype = out_data.dtype
         self._output_data = None
         self._on_arrays = False
         if not self._to_save:
             self._saved = ()
         else:
-            saved = []
+            saved = []   # flat: kind, value, version, kind, value, version ...
             for value in self._to_save:
                 if value is out or value is out_data:
-                    saved.append((_OUTPUT, None, 0))
+                    saved += (_OUTPUT, None, 0)
                     self._output_data = out_data
                     continue
                 for i, r in enumerate(raw):
                     if value is r and isinstance(args[i], Tensor):
                         a = args[i]
-                        saved.append((_INPUT, a, a._version[0]))
+                        saved += (_INPUT, a, a._version)
                         break
                 else:
-                    saved.append((_CONSTANT, value, 0))
+                    saved += (_CONSTANT, value, 0)
             self._saved = saved
             self._to_save = ()
         result = Tensor._wrap(out_data)
         result._requires_grad = True
         result.grad_fn = self
         if self.is_view:
-            result._version = args[0]._version
+            result._share_version(args[0])
         return result
 
     # ---- the vertex protocol used by the engine ----
@@ -187,11 +193,11 @@ class Function:
         if type(grads) is not tuple:
             grads = (grads,)
         result = []
-        for g, meta in zip(grads, self._input_meta):
-            if g is None or meta is None:
+        for g, parent in zip(grads, self._parents):
+            if g is None or parent is None:
                 result.append(None)
                 continue
-            shape, dtype = meta
+            shape, dtype = parent._out_shape, parent._out_dtype   # the input's shape and dtype
             if on_arrays:
                 if type(g) is not np.ndarray:
                     g = g._data if isinstance(g, Tensor) else np.asarray(g)
@@ -240,7 +246,7 @@ def _inplace_error(node, value, version):
     return RuntimeError(
         f"{node.name()}: one of the variables needed for gradient computation has been "
         f"modified by an inplace operation: a tensor of shape {tuple(value.shape)} is at "
-        f"version {value._version[0]}; expected version {version} instead. Avoid changing it "
+        f"version {value._version}; expected version {version} instead. Avoid changing it "
         "in place (use an out-of-place op, or .clone() it first).")
 
 
@@ -271,26 +277,21 @@ class Op(Function):
         recording = _state.enabled
         raw = []
         parents = []
-        meta = []
         requires_grad = False
         for a in args:
             if isinstance(a, Tensor):
-                data = a._data
-                raw.append(data)
+                raw.append(a._data)
                 if recording:
                     if a._requires_grad:
                         requires_grad = True
                         grad_fn = a.grad_fn
                         parents.append(a if grad_fn is None else grad_fn)
-                        meta.append((data.shape, data.dtype))
                     else:
                         parents.append(None)
-                        meta.append(None)
             else:
                 raw.append(a)
                 if recording:
                     parents.append(None)
-                    meta.append(None)
         if requires_grad:
             node = cls.__new__(cls)
             node._to_save = ()
@@ -299,8 +300,8 @@ class Op(Function):
             except (ValueError, IndexError, TypeError) as exc:
                 raise _op_error(cls, args, exc) from None
             if type(out) is np.ndarray:
-                return node._record(args, raw, parents, meta, out, out)
-            return node._record(args, raw, parents, meta, out, np.asarray(out))   # numpy scalar of a 0-d op
+                return node._record(args, raw, parents, out, out)
+            return node._record(args, raw, parents, out, np.asarray(out))   # numpy scalar of a 0-d op
         try:
             out = cls.forward(_NO_GRAPH, *raw)
         except (ValueError, IndexError, TypeError) as exc:
@@ -309,23 +310,19 @@ class Op(Function):
             out = np.asarray(out)
         result = Tensor._wrap(out)
         if cls.is_view:
-            result._version = args[0]._version
+            result._share_version(args[0])
         return result
 
 
 def _links(args):
-    """For each argument: the vertex its gradient goes to and its (shape, dtype), or None."""
+    """For each argument, the vertex its gradient goes to (None for constants)."""
     parents = []
-    meta = []
     for a in args:
         if isinstance(a, Tensor) and a._requires_grad:
-            grad_fn = a.grad_fn
-            parents.append(a if grad_fn is None else grad_fn)
-            meta.append((a._data.shape, a._data.dtype))
+            parents.append(a if a.grad_fn is None else a.grad_fn)
         else:
             parents.append(None)
-            meta.append(None)
-    return parents, meta
+    return parents
 
 
 def op_name(cls):

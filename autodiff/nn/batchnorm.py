@@ -70,7 +70,7 @@ class BatchNorm1d(Module):
         if self.training and self.track_running_stats:
             counter = self.num_batches_tracked
             counter._data += 1
-            counter._version[0] += 1
+            counter._bump_version()
             if self.momentum is None:     # cumulative moving average
                 factor = 1.0 / float(counter._data)
         use_batch_stats = self.training or (self.running_mean is None and self.running_var is None)

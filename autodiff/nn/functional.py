@@ -153,7 +153,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 def _update_running(buffer, batch_value, momentum):
     data = buffer._data
     np.copyto(data, (1 - momentum) * data + momentum * batch_value, casting="unsafe")
-    buffer._version[0] += 1
+    buffer._bump_version()
 
 
 # ---------------------------------------------------------------------- argument checks for losses

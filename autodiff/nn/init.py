@@ -61,7 +61,7 @@ def _calculate_correct_fan(tensor, mode):
 def _fill(tensor, values):
     """Write ``values`` into ``tensor`` in place (no graph), keeping its dtype."""
     np.copyto(tensor._data, values, casting="unsafe")
-    tensor._version[0] += 1
+    tensor._bump_version()
     return tensor
 
 

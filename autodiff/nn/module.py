@@ -344,7 +344,7 @@ class Module:
                 if grad.grad_fn is not None or grad._requires_grad:
                     grad = param.grad = Tensor._wrap(grad._data.copy())
                 grad._data.fill(0)
-                grad._version[0] += 1
+                grad._bump_version()
 
     # ------------------------------------------------------------------ dtype and device
     def to(self, *args, dtype=None, device=None):
@@ -372,7 +372,7 @@ class Module:
                 if value is None or value._data.dtype.kind != "f" or value._data.dtype == dtype:
                     continue
                 value._data = value._data.astype(dtype)
-                value._version[0] += 1
+                value._bump_version()
                 if value.grad is not None:
                     value.grad = Tensor._wrap(value.grad._data.astype(dtype))
 
@@ -453,7 +453,7 @@ class Module:
             if np.shares_memory(target._data, array):
                 array = array.copy()
             np.copyto(target._data, array, casting="unsafe")
-            target._version[0] += 1
+            target._bump_version()
         return _IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ printing

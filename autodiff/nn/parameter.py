@@ -26,7 +26,7 @@ class Parameter(Tensor):
         p._requires_grad = False
         p.grad = None
         p.grad_fn = None
-        p._version = [0]
+        p._vc = None
         p._hooks = None
         p._name = None
         if requires_grad:

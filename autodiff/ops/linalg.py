@@ -28,11 +28,14 @@ class MatMul(Op):
 
     @staticmethod
     def forward(ctx, a, b):
-        check_matmul_shapes("matmul", a.shape, b.shape)
         ctx.save_for_backward(a, b)
-        if a.ndim == 2 and b.ndim == 2:
-            return backend.matmul(a, b)
-        return np.matmul(a, b)
+        try:
+            if a.ndim == 2 and b.ndim == 2:
+                return backend.matmul(a, b)
+            return np.matmul(a, b)
+        except ValueError:
+            check_matmul_shapes("matmul", a.shape, b.shape)   # says which shapes, and why
+            raise
 
     @staticmethod
     def backward(ctx, grad):

@@ -58,4 +58,4 @@ class Adagrad(Optimizer):
             update = g * -clr
             update /= std
             p._data += update
-            p._version[0] += 1
+            p._bump_version()

@@ -77,7 +77,7 @@ class Adam(Optimizer):
             update = np.multiply(exp_avg, -step_size, out=sq)
             update /= denom
             data += update
-            p._version[0] += 1
+            p._bump_version()
 
 
 class AdamW(Adam):

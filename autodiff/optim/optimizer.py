@@ -128,7 +128,7 @@ class Optimizer:
                 else:
                     grad.detach_()
                     grad._data[...] = 0
-                    grad._version[0] += 1
+                    grad._bump_version()
 
     def step(self, closure=None):
         """Update every parameter that has a gradient; ``closure`` re-evaluates the loss."""

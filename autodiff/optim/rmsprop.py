@@ -72,4 +72,4 @@ class RMSprop(Optimizer):
                 update = g * -lr
                 update /= avg
                 p._data += update
-            p._version[0] += 1
+            p._bump_version()

@@ -52,4 +52,4 @@ class SGD(Optimizer):
                         b += (1.0 - dampening) * g
                 g = g + momentum * b if nesterov else b
             p._data -= lr * g
-            p._version[0] += 1
+            p._bump_version()
