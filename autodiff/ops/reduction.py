@@ -30,9 +30,11 @@ class Mean(Op):
     @staticmethod
     def forward(ctx, x, dims, keepdim):
         ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
-        out = x.mean(axis=dims, keepdims=keepdim)
-        ctx.count = x.size // max(np.size(out), 1) if x.size else 0
-        return out
+        total = np.add.reduce(x, axis=dims, keepdims=keepdim)   # (ndarray.mean is slow on small arrays)
+        ctx.count = x.size // max(np.size(total), 1) if x.size else 0
+        if x.dtype.kind not in "fc":
+            return total / ctx.count if ctx.count else np.full_like(total, np.nan, dtype=np.float64)
+        return np.true_divide(total, ctx.count, dtype=x.dtype) if ctx.count else total * np.nan
 
     @staticmethod
     def backward(ctx, grad):
