@@ -1460,6 +1460,9 @@ def kernels_and_devices():
           divide), each writing a temporary array, on one core. The kernel is one pass on
           all cores. On small arrays the cost of starting the threads dominates, and numpy
           can win.
+        * **the machine**: a parallel kernel is only as fast as its slowest thread. On a
+          machine with few cores that is busy with other work, threads wait for a turn
+          and every parallel kernel loses; `numba.set_num_threads(1)` makes them serial.
 
         ## The CUDA path
 
