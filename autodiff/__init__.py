@@ -7,6 +7,8 @@
     x.grad   # tensor([2., 4.])
 """
 from . import dtypes
+from . import cuda  # noqa: F401  (autodiff.cuda.is_available(); numba is imported on first use)
+from .cuda.devices import device  # noqa: F401
 from .dtypes import (bool, double, float, float16, float32, float64, get_default_dtype, half,  # noqa: F401
                      int, int8, int16, int32, int64, long, set_default_dtype, short, uint8)
 from .tensor import Size, Tensor, cat, chunk, concat, split, stack, tensor, where  # noqa: F401

@@ -1,7 +1,12 @@
-"""Factory functions: zeros, ones, rand, arange ... (PyTorch's names and defaults)."""
+"""Factory functions: zeros, ones, rand, arange ... (PyTorch's names and defaults).
+
+Each takes ``device=`` ('cpu', 'cuda'): values are made on the host, with the same random
+numbers for a seed on every device, then copied to the device.
+"""
 import numpy as np
 
 from . import dtypes
+from .cuda import devices as _devices
 from .tensor import Tensor, tensor
 
 _generator = np.random.default_rng()
@@ -25,10 +30,11 @@ def _shape(size):
 
 
 def _finish(array, dtype, requires_grad, device, default=None):
-    if device not in (None, "cpu"):
-        raise RuntimeError(f"device {device!r} is not available; this build supports 'cpu'")
     dtype = dtypes.as_dtype(dtype) if dtype is not None else (default or dtypes.get_default_dtype())
-    t = Tensor._wrap(np.asarray(array, dtype=dtype, order="C"))   # (ascontiguousarray makes 0-d 1-d)
+    array = np.asarray(array, dtype=dtype, order="C")   # (ascontiguousarray makes 0-d 1-d)
+    if device is not None:
+        array = _devices.move(array, _devices.canonical(device))
+    t = Tensor._wrap(array)
     if requires_grad:
         t.requires_grad_(True)
     return t
@@ -97,36 +103,38 @@ def from_numpy(array):
     return Tensor._wrap(array)
 
 
-def as_tensor(data, dtype=None):
+def as_tensor(data, dtype=None, device=None):
     if isinstance(data, Tensor) and (dtype is None or data.dtype == dtypes.as_dtype(dtype)):
-        return data
-    return tensor(data, dtype=dtype)
+        return data if device is None else data.to(device)
+    return tensor(data, dtype=dtype, device=device)
 
 
-def _like(x, dtype, fill, requires_grad):
+def _like(x, dtype, fill, requires_grad, device):
+    """Made like ``x``: its shape, and its dtype and device unless given."""
     array = fill(x.shape)
-    return _finish(array, dtype if dtype is not None else x.dtype, requires_grad, None)
+    device = device if device is not None else getattr(x, "device", None)
+    return _finish(array, dtype if dtype is not None else x.dtype, requires_grad, device)
 
 
-def zeros_like(x, dtype=None, requires_grad=False):
-    return _like(x, dtype, np.zeros, requires_grad)
+def zeros_like(x, dtype=None, requires_grad=False, device=None):
+    return _like(x, dtype, np.zeros, requires_grad, device)
 
 
-def ones_like(x, dtype=None, requires_grad=False):
-    return _like(x, dtype, np.ones, requires_grad)
+def ones_like(x, dtype=None, requires_grad=False, device=None):
+    return _like(x, dtype, np.ones, requires_grad, device)
 
 
-def empty_like(x, dtype=None, requires_grad=False):
-    return _like(x, dtype, np.empty, requires_grad)
+def empty_like(x, dtype=None, requires_grad=False, device=None):
+    return _like(x, dtype, np.empty, requires_grad, device)
 
 
-def full_like(x, fill_value, dtype=None, requires_grad=False):
-    return _like(x, dtype, lambda s: np.full(s, fill_value), requires_grad)
+def full_like(x, fill_value, dtype=None, requires_grad=False, device=None):
+    return _like(x, dtype, lambda s: np.full(s, fill_value), requires_grad, device)
 
 
-def rand_like(x, dtype=None, requires_grad=False):
-    return _like(x, dtype, _generator.random, requires_grad)
+def rand_like(x, dtype=None, requires_grad=False, device=None):
+    return _like(x, dtype, _generator.random, requires_grad, device)
 
 
-def randn_like(x, dtype=None, requires_grad=False):
-    return _like(x, dtype, _generator.standard_normal, requires_grad)
+def randn_like(x, dtype=None, requires_grad=False, device=None):
+    return _like(x, dtype, _generator.standard_normal, requires_grad, device)

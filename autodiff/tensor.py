@@ -13,6 +13,8 @@ from . import dtypes
 from .autograd import engine
 from .autograd import function as _function
 from .autograd.grad_mode import _state, no_grad
+from .cuda import devices as _devices
+from .cuda.devices import DeviceArray as _DeviceArray, DeviceMismatchError, as_array as _as_array
 from .ops import elementwise as E
 from .ops import linalg as L
 from .ops import reduction as R
@@ -114,7 +116,13 @@ class Tensor:
 
     @property
     def device(self):
-        return "cpu"
+        """Where the values live: ``device(type='cpu')`` or ``device(type='cuda', index=0)``."""
+        data = self._data
+        return data.device if isinstance(data, _DeviceArray) else _devices.CPU
+
+    @property
+    def is_cuda(self):
+        return isinstance(self._data, _DeviceArray)
 
     @property
     def is_leaf(self):
@@ -148,7 +156,7 @@ class Tensor:
 
     @data.setter
     def data(self, value):
-        value = value._data if isinstance(value, Tensor) else np.asarray(value)
+        value = value._data if isinstance(value, Tensor) else _as_array(value)
         self._data = value
 
     @property
@@ -178,9 +186,13 @@ class Tensor:
         if self._requires_grad:
             raise RuntimeError("numpy: can't call numpy() on a tensor that requires grad; "
                                "use tensor.detach().numpy()")
+        if isinstance(self._data, _DeviceArray):
+            raise TypeError(_host_copy_error(self, "numpy"))
         return self._data
 
     def __array__(self, dtype=None, copy=None):
+        if isinstance(self._data, _DeviceArray):
+            raise TypeError(_host_copy_error(self, "__array__"))
         return self._data if dtype is None else self._data.astype(dtype)
 
     def item(self):
@@ -209,15 +221,25 @@ class Tensor:
                                "is ambiguous")
         return bool(self._data.item())
 
-    def to(self, *args, dtype=None, device=None, copy=False):
-        """Change dtype (and, with devices, device)."""
+    def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False):
+        """Change dtype and/or device: ``x.to('cuda')``, ``x.to(autodiff.float64)``, ``x.to(other)``.
+
+        Moving to another device copies (and is recorded: the gradient goes back to this
+        tensor's device); the same device and dtype return this tensor unless copy=True.
+        """
         for a in args:
-            if isinstance(a, str) or a is None:
+            if isinstance(a, (str, _devices.device)) or a is None:
                 device = a
+            elif isinstance(a, Tensor):
+                dtype, device = a._data.dtype, a.device
             else:
                 dtype = a
-        if device not in (None, "cpu"):
-            raise RuntimeError(f"to: device {device!r} is not available; this build supports 'cpu'")
+        if device is not None:
+            target = _devices.canonical(device)
+            if target != self.device:
+                from .cuda.transfer import ToDevice
+                moved = ToDevice.apply(self, target)
+                return moved if dtype is None else moved.to(dtype)
         if dtype is None:
             return self.clone() if copy else self
         dtype = dtypes.as_dtype(dtype)
@@ -251,7 +273,12 @@ class Tensor:
         return self.to(dtype)
 
     def cpu(self):
-        return self
+        """This tensor on the host (a copy, recorded, when it lives on a GPU)."""
+        return self.to(_devices.CPU) if isinstance(self._data, _DeviceArray) else self
+
+    def cuda(self, device=None, non_blocking=False):
+        """This tensor on the GPU (``device``: None, an index or 'cuda:0')."""
+        return self.to(f"cuda:{device}" if isinstance(device, int) else (device or "cuda"))
 
     def detach(self):
         """The same values (shared memory) outside the graph."""
@@ -286,7 +313,8 @@ class Tensor:
                     f"tensor has shape {tuple(self._data.shape)}: pass gradient= of that shape")
             gradient = Tensor._wrap(np.ones_like(self._data))
         else:
-            gradient = gradient if isinstance(gradient, Tensor) else tensor(gradient, dtype=self.dtype)
+            gradient = gradient if isinstance(gradient, Tensor) else tensor(gradient, dtype=self.dtype,
+                                                                              device=self.device)
             if gradient._data.shape != self._data.shape:
                 raise RuntimeError(f"backward: gradient has shape {tuple(gradient._data.shape)} but "
                                    f"the tensor has shape {tuple(self._data.shape)}")
@@ -344,7 +372,8 @@ class Tensor:
         """Add ``grad`` (a numpy array, or a tensor under create_graph) into ``.grad``."""
         if not isinstance(grad, Tensor):
             if self.grad is None:
-                self.grad = Tensor._wrap(np.array(grad))   # a copy: never alias another gradient
+                self.grad = Tensor._wrap(   # a copy: never alias another gradient
+                    grad.copy() if isinstance(grad, _DeviceArray) else np.array(grad))
             elif self.grad._requires_grad:
                 self.grad = self.grad + grad
             else:
@@ -449,9 +478,9 @@ class Tensor:
         if not isinstance(other, _OPERANDS):
             return NotImplemented
         try:
-            return Tensor._wrap(np.asarray(ufunc(self._data, _data_of(other))))
-        except ValueError as exc:
-            raise ValueError(f"{ufunc.__name__}: {exc}") from None
+            return Tensor._wrap(_as_array(ufunc(self._data, _data_of(other))))
+        except (ValueError, DeviceMismatchError) as exc:
+            raise type(exc)(f"{ufunc.__name__}: {exc}") from None
 
     def __eq__(self, other):
         return self._compare(other, np.equal)
@@ -505,10 +534,10 @@ class Tensor:
         return bool(np.array_equal(self._data, _data_of(other)))
 
     def all(self):
-        return Tensor._wrap(np.asarray(self._data.all()))
+        return Tensor._wrap(_as_array(self._data.all()))
 
     def any(self):
-        return Tensor._wrap(np.asarray(self._data.any()))
+        return Tensor._wrap(_as_array(self._data.any()))
 
     # ------------------------------------------------------------------ elementwise math
     def exp(self):
@@ -597,7 +626,7 @@ class Tensor:
             return whole_op.apply(self, None, keepdim)
         axis = normalize_dim(dim, self._data.ndim, name)
         if self._data.ndim == 0:   # a 0-d tensor is its own max along dim 0 (or -1), as in PyTorch
-            return MaxMin(_clone(self), Tensor._wrap(np.zeros((), dtype=np.int64)))
+            return MaxMin(_clone(self), Tensor._wrap(np.zeros_like(self._data, shape=(), dtype=np.int64)))
         indices = arg_fn(self._data, axis=axis, keepdims=True)
         values = R.TakeAlongDim.apply(self, indices, axis, keepdim)
         return MaxMin(values, Tensor._wrap(indices if keepdim else indices.squeeze(axis)))
@@ -783,6 +812,8 @@ class Tensor:
                 raw(self._data, other._data if isinstance(other, Tensor) else other)
             except ValueError:
                 raise _inplace_shape_error(name, self, other) from None
+            except DeviceMismatchError as exc:
+                raise DeviceMismatchError(f"{name}: {exc}") from None
             except TypeError as exc:
                 raise TypeError(f"{name}: {exc} (tensor of shape {tuple(self.shape)}, "
                                 f"{dtypes.name(self._data.dtype)})") from None
@@ -823,15 +854,18 @@ class Tensor:
 
     # ------------------------------------------------------------------ printing
     def __repr__(self):
+        data = self._data.get() if isinstance(self._data, _DeviceArray) else self._data   # (a copy)
         floatmode = "maxprec"
-        if self._data.dtype.kind == "f":   # 4 decimals (0.2500), or none when all are whole (1.)
-            finite = self._data[np.isfinite(self._data)]
+        if data.dtype.kind == "f":   # 4 decimals (0.2500), or none when all are whole (1.)
+            finite = data[np.isfinite(data)]
             floatmode = "maxprec_equal" if np.array_equal(finite, np.round(finite)) else "fixed"
-        body = np.array2string(self._data, separator=", ", prefix="tensor(", precision=4,
+        body = np.array2string(data, separator=", ", prefix="tensor(", precision=4,
                                floatmode=floatmode)
         extras = []
-        if self._data.dtype not in (dtypes.float32, dtypes.int64, dtypes.bool):
-            extras.append(f"dtype=autodiff.{dtypes.name(self._data.dtype)}")
+        if data is not self._data:
+            extras.append(f"device='{self._data.device}'")
+        if data.dtype not in (dtypes.float32, dtypes.int64, dtypes.bool):
+            extras.append(f"dtype=autodiff.{dtypes.name(data.dtype)}")
         if self.grad_fn is not None:
             extras.append(f"grad_fn=<{self.grad_fn.name()}>")
         elif self._requires_grad:
@@ -879,6 +913,11 @@ def _index_key(key):
     if isinstance(key, tuple):
         return tuple(convert(p) for p in key)
     return convert(key)
+
+
+def _host_copy_error(t, name):
+    return (f"{name}: can't convert a {t._data.device} tensor to numpy; call .cpu() first to copy "
+            "it to host memory")
 
 
 def _inplace_shape_error(name, target, other):
@@ -937,11 +976,11 @@ def _copy_raw(data, src):
 
 def _arg_extremum(x, dim, keepdim, fn, name):
     if dim is None:
-        return Tensor._wrap(np.asarray(fn(x._data)))
+        return Tensor._wrap(_as_array(fn(x._data)))
     axis = normalize_dim(dim, x._data.ndim, name)
     if x._data.ndim == 0:
-        return Tensor._wrap(np.zeros((), dtype=np.int64))
-    return Tensor._wrap(np.asarray(fn(x._data, axis=axis, keepdims=keepdim)))
+        return Tensor._wrap(np.zeros_like(x._data, shape=(), dtype=np.int64))
+    return Tensor._wrap(_as_array(fn(x._data, axis=axis, keepdims=keepdim)))
 
 
 def _clone(x):
@@ -949,12 +988,13 @@ def _clone(x):
 
 
 _function.Tensor = Tensor
-_OPERANDS = (Tensor, _Number, np.ndarray)   # what arithmetic accepts on the other side
+_OPERANDS = (Tensor, _Number, np.ndarray, _DeviceArray)   # what arithmetic accepts on the other side
 
 
 # ---------------------------------------------------------------------- creation and free functions
-def tensor(data, dtype=None, requires_grad=False):
-    """A new tensor holding a copy of ``data``.
+def tensor(data, dtype=None, requires_grad=False, device=None):
+    """A new tensor holding a copy of ``data`` (on ``device``: 'cpu', 'cuda'; by default the
+    CPU, or the device of a tensor given as ``data``).
 
     A numpy array keeps its dtype; Python floats and lists of them become
     float32, Python ints int64, as in PyTorch.
@@ -976,6 +1016,8 @@ def tensor(data, dtype=None, requires_grad=False):
                             f"(numpy dtype {array.dtype})")
     if dtype is not None:
         array = array.astype(dtypes.as_dtype(dtype), copy=False)
+    if device is not None:
+        array = _devices.move(array, _devices.canonical(device))
     t = Tensor._wrap(array)
     if requires_grad:
         t.requires_grad_(True)
@@ -993,7 +1035,9 @@ def _nested_data(value):
 def where(condition, input, other):
     """Elements of ``input`` where ``condition`` holds, else of ``other``."""
     cond = _data_of(condition)
-    if not isinstance(cond, np.ndarray) or cond.dtype != np.bool_:
+    if isinstance(cond, _DeviceArray):
+        cond = cond if cond.dtype == np.bool_ else cond.astype(np.bool_)
+    elif not isinstance(cond, np.ndarray) or cond.dtype != np.bool_:
         cond = np.asarray(cond, dtype=bool)
     return E.Where.apply(cond, input, other)
 

@@ -61,7 +61,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             raise RuntimeError(f"grad: input {i} (shape {tuple(x.shape)}) was not used in the graph "
                                "of the outputs; set allow_unused=True if this is intended")
         if g is not None and not isinstance(g, _function.Tensor):
-            g = _function.Tensor._wrap(np.array(g))   # a copy: never alias another result
+            g = _function.Tensor._wrap(   # a copy: never alias another result
+                g.copy() if isinstance(g, _function._DeviceArray) else np.array(g))
         result.append(g)
     return tuple(result)
 

@@ -15,6 +15,7 @@ gradient is summed back to its input's shape and cast to its input's dtype.
 """
 import numpy as np
 
+from ..cuda.devices import DeviceArray as _DeviceArray, DeviceMismatchError, as_array as _as_array
 from .grad_mode import _state
 
 _INPUT = "input"      # kinds of saved values: an input tensor,
@@ -75,7 +76,7 @@ class Function:
                     out._requires_grad = True
                     out.grad_fn = self
                     values.append(out)
-            elif isinstance(value, np.ndarray) and not on_arrays:
+            elif isinstance(value, (np.ndarray, _DeviceArray)) and not on_arrays:
                 values.append(Tensor._wrap(value))
             else:
                 values.append(value)
@@ -183,7 +184,7 @@ class Function:
         cls = type(self)
         on_arrays = not isinstance(grad, Tensor)
         if on_arrays and type(grad) is not np.ndarray:
-            grad = np.asarray(grad)        # 0-d arithmetic gives numpy scalars
+            grad = _as_array(grad)         # 0-d arithmetic gives numpy scalars
         if on_arrays and not cls.array_backward:
             grads = cls.backward(self, Tensor._wrap(grad))
         else:
@@ -200,14 +201,14 @@ class Function:
             shape, dtype = parent._out_shape, parent._out_dtype   # the input's shape and dtype
             if on_arrays:
                 if type(g) is not np.ndarray:
-                    g = g._data if isinstance(g, Tensor) else np.asarray(g)
+                    g = g._data if isinstance(g, Tensor) else _as_array(g)
                 if g.shape != shape:
                     g = _sum_to_shape(g, shape)
                 if g.dtype != dtype:
                     g = g.astype(dtype)
             else:
                 if not isinstance(g, Tensor):
-                    g = Tensor._wrap(np.asarray(g))
+                    g = Tensor._wrap(_as_array(g))
                 if g._data.shape != shape:
                     g = g.sum_to_size(shape)
                 if g._data.dtype != dtype:
@@ -228,11 +229,11 @@ class Function:
 def _run_tensor_hooks(hooks, grad):
     """Hooks see and return tensors, whatever the engine carries."""
     on_arrays = not isinstance(grad, Tensor)
-    value = Tensor._wrap(np.asarray(grad)) if on_arrays else grad
+    value = Tensor._wrap(_as_array(grad)) if on_arrays else grad
     for hook in hooks:
         changed = hook(value)
         if changed is not None:
-            changed = changed if isinstance(changed, Tensor) else Tensor._wrap(np.asarray(changed))
+            changed = changed if isinstance(changed, Tensor) else Tensor._wrap(_as_array(changed))
             if changed._data.shape != value._data.shape or changed._data.dtype != value._data.dtype:
                 raise RuntimeError(
                     f"hook {getattr(hook, '__name__', hook)!r} returned a gradient of shape "
@@ -297,17 +298,17 @@ class Op(Function):
             node._to_save = ()
             try:
                 out = cls.forward(node, *raw)
-            except (ValueError, IndexError, TypeError) as exc:
+            except (ValueError, IndexError, TypeError, DeviceMismatchError) as exc:
                 raise _op_error(cls, args, exc) from None
             if type(out) is np.ndarray:
                 return node._record(args, raw, parents, out, out)
-            return node._record(args, raw, parents, out, np.asarray(out))   # numpy scalar of a 0-d op
+            return node._record(args, raw, parents, out, _as_array(out))   # numpy scalar of a 0-d op
         try:
             out = cls.forward(_NO_GRAPH, *raw)
-        except (ValueError, IndexError, TypeError) as exc:
+        except (ValueError, IndexError, TypeError, DeviceMismatchError) as exc:
             raise _op_error(cls, args, exc) from None
         if type(out) is not np.ndarray:
-            out = np.asarray(out)
+            out = _as_array(out)
         result = Tensor._wrap(out)
         if cls.is_view:
             result._share_version(args[0])

@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 
 from .. import creation, dtypes
+from ..cuda import devices
 from ..ops import elementwise as E
 from ..ops import linalg as L
 from ..ops import nn as N
@@ -95,10 +96,12 @@ def dropout(input, p=0.5, training=True, inplace=False):
         return input
     data = input._data
     if p == 1.0:
-        mask = np.zeros(data.shape, dtype=data.dtype)
+        mask = np.zeros_like(data)
     else:
         keep = creation.default_generator().random(data.shape) >= p
         mask = keep * np.asarray(1.0 / (1.0 - p), dtype=data.dtype)
+        if isinstance(data, devices.DeviceArray):   # drawn on the host: the same masks on every device
+            mask = devices.like(mask, data)
     if inplace:
         return input.mul_(mask)
     return E.Mul.apply(input, mask)
@@ -327,4 +330,4 @@ def one_hot(tensor, num_classes=-1):
     if data.size and data.max() >= num_classes:
         raise ValueError(f"one_hot: class values must be smaller than num_classes ({num_classes}), "
                          f"got {int(data.max())}")
-    return Tensor._wrap((data[..., None] == np.arange(num_classes)).astype(np.int64))
+    return Tensor._wrap((data[..., None] == np.arange(num_classes, like=data)).astype(np.int64))

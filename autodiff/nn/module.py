@@ -13,6 +13,7 @@ from collections import OrderedDict, namedtuple
 import numpy as np
 
 from .. import dtypes
+from ..cuda import devices
 from ..tensor import Tensor
 from .parameter import Parameter
 
@@ -347,22 +348,26 @@ class Module:
                 grad._bump_version()
 
     # ------------------------------------------------------------------ dtype and device
-    def to(self, *args, dtype=None, device=None):
-        """Cast floating parameters and buffers to ``dtype`` in place; ``device`` must be 'cpu'."""
+    def to(self, *args, dtype=None, device=None, non_blocking=False):
+        """Move parameters and buffers to ``device`` ('cpu', 'cuda') and cast floating ones to
+        ``dtype``, in place: the module keeps its Parameter objects, with new values (and
+        gradients) on the new device. Move a model before its optimizer's first step: the
+        optimizer makes its state on the parameters' device then."""
         for a in args:
-            if isinstance(a, str) or a is None:
+            if isinstance(a, (str, devices.device)) or a is None:
                 device = a
             elif isinstance(a, Tensor):
-                dtype = a.dtype
+                dtype, device = a.dtype, a.device
             else:
                 dtype = a
-        if device is not None and str(device) != "cpu":
-            raise RuntimeError(f"to: device {str(device)!r} is not available; this build supports 'cpu'")
         if dtype is not None:
             dtype = dtypes.as_dtype(dtype)
             if dtype.kind != "f":
                 raise TypeError(f"to: nn.Module.to only accepts floating point dtypes, but got "
                                 f"{dtypes.name(dtype)}")
+        if device is not None:
+            self._move(devices.canonical(device))
+        if dtype is not None:
             self._cast(dtype)
         return self
 
@@ -385,11 +390,21 @@ class Module:
     def half(self):
         return self.to(dtypes.float16)
 
+    def _move(self, target):
+        for module in self.modules():
+            for value in list(module._parameters.values()) + list(module._buffers.values()):
+                if value is None or value.device == target:
+                    continue
+                value._data = devices.move(value._data, target)
+                value._bump_version()
+                if value.grad is not None:
+                    value.grad = Tensor._wrap(devices.move(value.grad._data, target))
+
     def cpu(self):
-        return self
+        return self.to(devices.CPU)
 
     def cuda(self, device=None):
-        raise RuntimeError("cuda: no CUDA device is available to nn.Module in this build; use 'cpu'")
+        return self.to(f"cuda:{device}" if isinstance(device, int) else (device or "cuda"))
 
     # ------------------------------------------------------------------ state
     def _state_items(self, prefix=""):

@@ -1,6 +1,7 @@
 """Parameter: a tensor that a Module registers as one of its learnable weights."""
 import numpy as np
 
+from ..cuda.devices import DeviceArray
 from ..tensor import Tensor
 
 
@@ -17,7 +18,7 @@ class Parameter(Tensor):
             array = np.empty(0, dtype=np.float32)
         elif isinstance(data, Tensor):
             array = data._data
-        elif isinstance(data, np.ndarray):
+        elif isinstance(data, (np.ndarray, DeviceArray)):
             array = data
         else:
             raise TypeError(f"Parameter: expected a Tensor (or numpy array), got {type(data).__name__}")

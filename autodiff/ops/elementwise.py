@@ -8,6 +8,7 @@ input's shape (see ``autodiff.autograd.function``).
 import numpy as np
 
 from ..autograd.function import Op
+from ..cuda.devices import DeviceArray
 from ..dtypes import get_default_dtype
 
 
@@ -15,8 +16,8 @@ def promote(out, a, b):
     """PyTorch's result dtype where numpy's differs: integers (or float32) mixed with a
     Python float or an integer tensor give the default float dtype, not float64."""
     if out.dtype == np.float64 and not (
-            (isinstance(a, np.ndarray) and a.dtype == np.float64)
-            or (isinstance(b, np.ndarray) and b.dtype == np.float64)):
+            (isinstance(a, (np.ndarray, DeviceArray)) and a.dtype == np.float64)
+            or (isinstance(b, (np.ndarray, DeviceArray)) and b.dtype == np.float64)):
         return out.astype(get_default_dtype())
     return out
 

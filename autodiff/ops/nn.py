@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from ..autograd.function import Op
+from ..cuda.devices import DeviceArray
 
 SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -65,7 +66,7 @@ class Gelu(Op):
     @staticmethod
     def backward(ctx, grad):
         x, = ctx.saved_tensors
-        if isinstance(x, np.ndarray):
+        if isinstance(x, (np.ndarray, DeviceArray)):
             return grad * gelu_derivative(x, ctx.approximate)
         return grad * GeluDerivative.apply(x, ctx.approximate)   # create_graph: record it
 
@@ -282,7 +283,7 @@ def target_distribution(target, num_classes, weight, ignore_index, label_smoothi
         t = target.reshape(-1)
         kept = t != ignore_index
         t_safe = np.where(kept, t, 0)
-        q = np.zeros((t.size, num_classes), dtype=dtype)
+        q = np.zeros_like(t, shape=(t.size, num_classes), dtype=dtype)
         q[np.arange(t.size), t_safe] = 1 - label_smoothing
         if label_smoothing:
             q += label_smoothing / num_classes

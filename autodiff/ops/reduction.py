@@ -5,6 +5,7 @@
 import numpy as np
 
 from ..autograd.function import Op
+from ..cuda.devices import as_array
 from .dims import keepdim_shape, reduced_shape, sum_to_shape
 
 
@@ -60,7 +61,7 @@ class Amax(Op):
     @staticmethod
     def forward(ctx, x, dims, keepdim):
         ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
-        out = np.asarray(x.max(axis=dims, keepdims=keepdim))
+        out = as_array(x.max(axis=dims, keepdims=keepdim))
         ctx.save_for_backward(x, out)
         return out
 
@@ -75,7 +76,7 @@ class Amin(Op):
     @staticmethod
     def forward(ctx, x, dims, keepdim):
         ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
-        out = np.asarray(x.min(axis=dims, keepdims=keepdim))
+        out = as_array(x.min(axis=dims, keepdims=keepdim))
         ctx.save_for_backward(x, out)
         return out
 
@@ -97,7 +98,7 @@ class TakeAlongDim(Op):
     @staticmethod
     def forward(ctx, x, indices, dim, keepdim):
         ctx.shape, ctx.dims, ctx.keepdim = x.shape, (dim,), keepdim
-        hits = np.zeros(x.shape, dtype=bool)
+        hits = np.zeros_like(x, dtype=bool)
         np.put_along_axis(hits, indices, True, axis=dim)
         ctx.save_for_backward(hits)
         out = np.take_along_axis(x, indices, axis=dim)

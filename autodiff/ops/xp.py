@@ -20,7 +20,7 @@ def _sigmoid(x):
 
 def _index_backward(grad, key, shape):
     """Scatter-add ``grad`` into zeros of ``shape`` at ``key`` (repeated indices accumulate)."""
-    out = np.zeros(shape, dtype=grad.dtype)
+    out = np.zeros_like(grad, shape=shape)
     if is_basic_index(key):
         out[key] = grad
     else:

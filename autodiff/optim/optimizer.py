@@ -13,6 +13,7 @@ from collections import defaultdict
 import numpy as np
 
 from ..autograd.grad_mode import enable_grad
+from ..cuda import devices
 from ..tensor import Tensor
 
 
@@ -222,17 +223,20 @@ def _export(key, value):
 
 
 def _import(key, value, param):
-    """A state-dict value as the optimizer keeps it: steps as ints, buffers as copies."""
+    """A state-dict value as the optimizer keeps it: steps as ints, buffers as copies (on the
+    parameter's device)."""
     if key == "step":
         return int(float(value._data) if isinstance(value, Tensor) else float(value))
     if isinstance(value, Tensor):
         value = value._data
-    if isinstance(value, np.ndarray):
+    if isinstance(value, (np.ndarray, devices.DeviceArray)):
         dtype = param._data.dtype if param._data.dtype.kind in "fc" else value.dtype
         if value.shape != param._data.shape:
             raise ValueError(f"load_state_dict: state {key!r} has shape {tuple(value.shape)} but "
                              f"its parameter has shape {tuple(param._data.shape)}")
-        return Tensor._wrap(np.array(value, dtype=dtype, copy=True))
+        if devices.device_of(value) != devices.device_of(param._data):
+            value = devices.like(value, param._data)
+        return Tensor._wrap(value.astype(dtype, copy=True))
     return value
 
 
