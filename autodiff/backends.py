@@ -1,12 +1,86 @@
-"""Which implementation runs the hot paths (matmul, activations).
+"""Which implementation runs the hot paths on the CPU: numpy (BLAS) or the Numba kernels.
 
-For now everything runs on numpy (BLAS for matmul). The Numba kernels in
-``kernels/`` plug in here, so that ops call one function and the choice of
-implementation lives in one place.
+Ops ask ``kernel(name, array)`` for a Numba kernel (``kernels.cpu.<name>``) and fall
+back to their numpy expression when it answers None. The automatic rule is
+per op and size, from ``benchmarks/bench_dispatch.py`` on these 2-core machines:
+
+- matmul and the linear layer: numpy's BLAS at every size we measured (the Numba
+  GEMM reaches part of BLAS's throughput, see bench_kernels.py), so never automatic;
+- activations, forward and backward: the kernel from ``MIN_SIZE[name]`` elements,
+  where one parallel pass over memory beats numpy's several passes (a kernel call
+  costs ~20 us, which small arrays never repay). sigmoid: numpy's stable form
+  (logaddexp) is slow, the kernel wins from ~2,000 elements; relu and leaky_relu
+  from ~64,000; tanh never: numpy's SIMD tanh beats Numba's scalar one at every size.
+
+``use("numpy")`` or ``use("numba")`` forces one implementation everywhere (for
+benchmarks and debugging), as a call or a context manager; ``use("auto")`` restores
+the rule. Gradients do not depend on the choice (the tests check both).
 """
 import numpy as np
 
+NEVER = float("inf")
+MIN_SIZE = {   # elements from which the Numba kernel runs (bench_dispatch.py, section 1)
+    "sigmoid": 2_000, "sigmoid_backward": 2_000,
+    "relu": 64_000, "relu_backward": 64_000,
+    "leaky_relu": 64_000, "leaky_relu_backward": 64_000,
+    "tanh": NEVER, "tanh_backward": NEVER,
+}
+_MODES = ("auto", "numpy", "numba")
+_mode = "auto"
+_kernels = None
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+class use:
+    """Force an implementation: ``use("numba")``, ``with use("numpy"): ...``, ``use("auto")``."""
+
+    def __init__(self, mode):
+        global _mode
+        if mode not in _MODES:
+            raise ValueError(f"backends.use: mode must be one of {_MODES}, got {mode!r}")
+        self.previous, _mode = _mode, mode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        global _mode
+        _mode = self.previous
+        return False
+
+
+def current():
+    """The mode in force: 'auto', 'numpy' or 'numba'."""
+    return _mode
+
+
+def _cpu_kernels():
+    global _kernels
+    if _kernels is None:
+        import kernels.cpu   # imports Numba on first use only: `import autodiff` stays fast
+        _kernels = kernels.cpu
+    return _kernels
+
+
+def kernel(name, array):
+    """The Numba kernel ``name`` if it should run on ``array``, else None (use numpy)."""
+    if _mode == "numpy" or type(array) is not np.ndarray or array.dtype not in _FLOATS:
+        return None
+    if _mode == "numba" or array.size >= MIN_SIZE.get(name, NEVER):
+        return getattr(_cpu_kernels(), name)
+    return None
+
 
 def matmul(a, b):
-    """2-D matrix product."""
+    """2-D matrix product: BLAS unless the Numba kernel is forced."""
+    if _mode == "numba" and type(a) is np.ndarray and a.dtype in _FLOATS and a.dtype == b.dtype:
+        return _cpu_kernels().matmul(a, b)
     return np.matmul(a, b)
+
+
+def linear_kernel(x, weight):
+    """The fused Numba linear layer when forced (BLAS wins at every size we measured)."""
+    if (_mode == "numba" and type(x) is np.ndarray and x.ndim == 2 and x.dtype in _FLOATS
+            and x.dtype == weight.dtype):
+        return _cpu_kernels()
+    return None

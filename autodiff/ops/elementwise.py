@@ -3,10 +3,12 @@
 A derivative uses Python operators and ``ctx.xp`` (numpy-named functions), so
 the same formula runs on arrays or, under create_graph, on tensors.
 Broadcasting is not handled here: the engine sums each gradient back to its
-input's shape (see ``autodiff.autograd.function``).
+input's shape (see ``autodiff.autograd.function``). The activations hand large
+arrays to a Numba kernel computing the same formula in one pass (``autodiff.backends``).
 """
 import numpy as np
 
+from .. import backends as backend
 from ..autograd.function import Op
 from ..cuda.devices import DeviceArray
 from ..dtypes import get_default_dtype
@@ -183,14 +185,16 @@ class Cos(Op):
 class Tanh(Op):
     @staticmethod
     def forward(ctx, x):
-        out = np.tanh(x)
+        fast = backend.kernel("tanh", x)
+        out = fast(x) if fast else np.tanh(x)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         out, = ctx.saved_tensors
-        return grad * (1 - out * out)
+        fast = backend.kernel("tanh_backward", grad)   # (never on tensors: create_graph)
+        return fast(grad, out) if fast else grad * (1 - out * out)
 
 
 def stable_sigmoid(x):
@@ -201,14 +205,16 @@ def stable_sigmoid(x):
 class Sigmoid(Op):
     @staticmethod
     def forward(ctx, x):
-        out = stable_sigmoid(x)
+        fast = backend.kernel("sigmoid", x)
+        out = fast(x) if fast else stable_sigmoid(x)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         out, = ctx.saved_tensors
-        return grad * out * (1 - out)
+        fast = backend.kernel("sigmoid_backward", grad)
+        return fast(grad, out) if fast else grad * out * (1 - out)
 
 
 class Relu(Op):
@@ -216,14 +222,16 @@ class Relu(Op):
 
     @staticmethod
     def forward(ctx, x):
-        out = np.maximum(x, 0)
+        fast = backend.kernel("relu", x)
+        out = fast(x) if fast else np.maximum(x, 0)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         out, = ctx.saved_tensors
-        return grad * (out > 0)
+        fast = backend.kernel("relu_backward", grad)
+        return fast(grad, out) if fast else grad * (out > 0)
 
 
 class LeakyRelu(Op):
@@ -233,11 +241,15 @@ class LeakyRelu(Op):
     def forward(ctx, x, negative_slope):
         ctx.save_for_backward(x)
         ctx.negative_slope = negative_slope
-        return np.where(x > 0, x, x * negative_slope)
+        fast = backend.kernel("leaky_relu", x)
+        return fast(x, negative_slope) if fast else np.where(x > 0, x, x * negative_slope)
 
     @staticmethod
     def backward(ctx, grad):
         x, = ctx.saved_tensors
+        fast = backend.kernel("leaky_relu_backward", grad)
+        if fast:
+            return fast(grad, x, ctx.negative_slope)
         return ctx.xp.where(x > 0, grad, grad * ctx.negative_slope)
 
 

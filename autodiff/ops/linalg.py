@@ -70,7 +70,10 @@ class Linear(Op):
             raise ValueError(f"linear: bias of shape {tuple(bias.shape)} does not match weight "
                              f"{tuple(weight.shape)}: expected ({weight.shape[0]},)")
         ctx.save_for_backward(x, weight)
-        out = backend.matmul(x, weight.T) if x.ndim == 2 else np.matmul(x, weight.T)
+        fused = backend.linear_kernel(x, weight)
+        if fused:
+            return fused.linear_forward(x, weight, bias)
+        out = np.matmul(x, weight.T)
         if bias is not None:
             out += bias
         return out
@@ -79,6 +82,9 @@ class Linear(Op):
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
+        fused = backend.linear_kernel(grad, weight)
+        if fused:
+            return fused.linear_backward(grad, x, weight)
         grad_x = grad @ weight if need_x else None
         grad_w = None
         if need_w:

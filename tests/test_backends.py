@@ -1,0 +1,79 @@
+"""autodiff.backends: the engine's values and gradients do not depend on the implementation."""
+import numpy as np
+import pytest
+
+import autodiff as ad
+from autodiff import backends
+from autodiff.ops.linalg import Linear
+
+
+def run(fn, arrays, dtype, mode):
+    with backends.use(mode):
+        xs = [ad.tensor(a, dtype=dtype, requires_grad=True) for a in arrays]
+        y = fn(*xs)
+        y.backward(ad.tensor(np.linspace(-1, 1, y.numel()).reshape(y.shape), dtype=dtype))
+    return [y.detach().numpy()] + [x.grad.numpy() for x in xs]
+
+
+CASES = {
+    "sigmoid": (lambda x: x.sigmoid(), [(6, 5)]),
+    "tanh": (lambda x: x.tanh(), [(6, 5)]),
+    "relu": (lambda x: x.relu(), [(6, 5)]),
+    "leaky_relu": (lambda x: x.leaky_relu(0.2), [(6, 5)]),
+    "matmul": (lambda a, b: a @ b, [(33, 17), (17, 9)]),
+    "linear": (lambda x, w, b: Linear.apply(x, w, b), [(7, 5), (3, 5), (3,)]),
+    "mlp": (lambda x, w, b: Linear.apply(Linear.apply(x, w, b).tanh(), w[:, :3], b).sigmoid(),
+            [(7, 5), (3, 5), (3,)]),
+}
+
+
+@pytest.mark.parametrize("dtype", [ad.float32, ad.float64])
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_forced_numba_matches_numpy(name, dtype):
+    fn, shapes = CASES[name]
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(s) + 0.05 for s in shapes]   # away from relu's kink
+    expected = run(fn, arrays, dtype, "numpy")
+    got = run(fn, arrays, dtype, "numba")
+    tol = 1e-5 if dtype == ad.float32 else 1e-12
+    for e, g in zip(expected, got):
+        np.testing.assert_allclose(g, e, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "linear"])
+def test_gradcheck_with_numba_forced(name):
+    fn, shapes = CASES[name]
+    rng = np.random.default_rng(1)
+    xs = [ad.tensor(rng.standard_normal(s), dtype=ad.float64, requires_grad=True) for s in shapes]
+    with backends.use("numba"):
+        assert ad.gradcheck(fn, xs)
+
+
+def test_automatic_rule_uses_the_kernel_on_large_activations_only(monkeypatch):
+    calls = []
+    real = backends.kernel
+
+    def spy(name, array):
+        fast = real(name, array)
+        calls.append((name, array.size, fast is not None))
+        return fast
+
+    monkeypatch.setattr(backends, "kernel", spy)
+    small = ad.ones(10, requires_grad=True)
+    large = ad.ones(backends.MIN_SIZE['sigmoid'], requires_grad=True)
+    small.sigmoid().sum().backward()
+    large.sigmoid().sum().backward()
+    assert ("sigmoid", 10, False) in calls
+    assert ("sigmoid", backends.MIN_SIZE['sigmoid'], True) in calls
+    s = 1 / (1 + np.exp(-1.0))
+    np.testing.assert_allclose(large.grad.numpy(), s * (1 - s), rtol=1e-6)
+
+
+def test_use_is_a_context_manager_and_checks_its_argument():
+    assert backends.current() == "auto"
+    with backends.use("numpy"):
+        assert backends.current() == "numpy"
+    assert backends.current() == "auto"
+    with pytest.raises(ValueError, match="backends.use: mode must be one of"):
+        backends.use("gpu")
+    assert backends.current() == "auto"
