@@ -5,14 +5,14 @@
 2. Each activation forward and backward over 10 million float32 values: time and GB/s
    (bytes read + written) for the kernel, numpy (the expression an engine built on numpy
    would evaluate) and torch (the aten kernels its autograd calls), next to the GB/s of a
-   plain array copy, the memory-bound ceiling.
+   plain array copy (numpy's, one thread, and a Numba prange copy on all threads), the
+   memory-bound ceiling. Every call allocates its result, as the public functions do.
 
-Every figure is the minimum over several repeats (these machines are shared and noisy);
-each library's repeats run back to back, since parallel runtimes that busy-wait after a
-call (OpenMP, OpenBLAS) slow down whichever library runs next. Ratios compare numbers
-from the same run. Compilation (or loading Numba's cache) happens in a warm-up call.
+Every figure is the minimum over several repeats in three rounds (these machines are
+shared and noisy; see `best_times`). Ratios compare numbers from the same run.
+Compilation (or loading Numba's cache) happens in a warm-up call.
 
-    python benchmarks/bench_kernels.py [--repeats 7] [--size 10000000]
+    python benchmarks/bench_kernels.py [--repeats 10] [--size 10000000] [--only matmul]
 """
 import argparse
 import os
@@ -33,19 +33,29 @@ except ImportError:  # numpy has no erf: no numpy column for GELU without scipy
     erf = None
 
 
-def best_time(fn, repeats):
-    fn()  # warm-up: compilation, caches, page faults of the first allocation
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+@numba.njit(parallel=True)
+def parallel_copy(src, dst):
+    for i in numba.prange(src.size):
+        dst[i] = src[i]
 
 
-def settle():
-    """Let threads that spin after a parallel call go idle before the next library runs."""
-    time.sleep(0.3)
+def best_times(calls, repeats, rounds=3):
+    """Minimum time of each call (None stays None). Each call's repeats run back to back,
+    since parallel runtimes that busy-wait after a call (OpenMP, OpenBLAS) slow down
+    whichever library runs next; the rounds alternate between the calls, so that a burst
+    of load from elsewhere does not land on one library only."""
+    best = [None if call is None else float("inf") for call in calls]
+    for _ in range(rounds):
+        for i, call in enumerate(calls):
+            if call is None:
+                continue
+            call()  # warm-up: compilation, caches, first-touch page faults
+            for _ in range(repeats):
+                start = time.perf_counter()
+                call()
+                best[i] = min(best[i], time.perf_counter() - start)
+            time.sleep(0.2)  # let spinning threads go idle
+    return best
 
 
 def bench_matmul(repeats):
@@ -56,10 +66,8 @@ def bench_matmul(repeats):
         a = rng.standard_normal((n, n), dtype=np.float32)
         b = rng.standard_normal((n, n), dtype=np.float32)
         out = np.empty((n, n), np.float32)
-        ours = best_time(lambda: cpu.matmul(a, b, out=out), repeats)
-        settle()
-        theirs = best_time(lambda: np.matmul(a, b, out=out), repeats)
-        settle()
+        ours, theirs = best_times([lambda: cpu.matmul(a, b, out=out),
+                                   lambda: np.matmul(a, b, out=out)], repeats)
         flops = 2 * n ** 3
         print(f"{n:>6} {flops / ours / 1e9:>10.1f} {flops / theirs / 1e9:>10.1f} "
               f"{theirs / ours:>14.2f}")
@@ -113,11 +121,12 @@ def bench_activations(size, repeats):
     x = rng.uniform(-4, 4, size).astype(np.float32)
     grad = rng.standard_normal(size, dtype=np.float32)
     dst = np.empty_like(x)
-    copy = best_time(lambda: np.copyto(dst, x), repeats)
     itemsize = x.itemsize
-    copy_gbs = 2 * size * itemsize / copy / 1e9
+    copy_gbs = [2 * size * itemsize / t / 1e9 for t in best_times(
+        [lambda: np.copyto(dst, x), lambda: parallel_copy(x, dst)], repeats)]
     print(f"activations, float32, {size:,} values: time in ms (GB/s of bytes read + written; "
-          f"a plain copy runs at {copy_gbs:.1f} GB/s)")
+          f"a copy into an existing array runs at {copy_gbs[0]:.1f} GB/s with numpy, "
+          f"{copy_gbs[1]:.1f} GB/s with a Numba prange loop)")
     header = (f"{'op':<20} {'kernels':>16} {'numpy':>16} {'torch':>16} "
               f"{'vs numpy':>9} {'vs torch':>9}")
     print(header)
@@ -135,10 +144,7 @@ def bench_activations(size, repeats):
                 s, ts = (out, t_out) if saved == "out" else (x, tx)
                 calls = (lambda: k_bwd(grad, s), n_bwd and (lambda: n_bwd(grad, s)),
                          t_bwd and (lambda: t_bwd(tgrad, ts)))
-            times = []
-            for call in calls:
-                times.append(best_time(call, repeats) if call else None)
-                settle()
+            times = best_times(calls, repeats)
             cells = [f"{t * 1e3:7.1f} ({bytes_moved * size * itemsize / t / 1e9:5.1f})"
                      if t else f"{'-':>15}" for t in times]
             ratios = [f"{other / times[0]:8.2f}x" if other else f"{'-':>9}" for other in times[1:]]
@@ -147,20 +153,39 @@ def bench_activations(size, repeats):
     print("(vs numpy / vs torch: how many times faster the kernel is)")
 
 
+def busy_fraction(seconds=1.0):
+    """Share of CPU time used by anything in the next `seconds` (Linux), else None."""
+    def sample():
+        with open("/proc/stat") as stat:
+            values = [int(v) for v in stat.readline().split()[1:]]
+        return values[3] + values[4], sum(values)  # idle + iowait, total
+    try:
+        idle0, total0 = sample()
+        time.sleep(seconds)
+        idle1, total1 = sample()
+    except OSError:
+        return None
+    return 1 - (idle1 - idle0) / max(total1 - total0, 1)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--size", type=int, default=10_000_000)
+    parser.add_argument("--only", choices=["matmul", "activations"], help="run one section")
     args = parser.parse_args()
-    load = os.getloadavg()[0]
+    busy = busy_fraction()
     print(f"{os.cpu_count()} CPUs, Numba {numba.__version__} with {numba.get_num_threads()} "
           f"threads, numpy {np.__version__}, torch {torch.__version__ if torch else 'absent'} "
-          f"with {torch.get_num_threads() if torch else 0} threads; load average {load:.1f}")
-    if load > 0.5 * os.cpu_count():
-        print("warning: the machine is busy; figures will be low and noisy")
+          f"with {torch.get_num_threads() if torch else 0} threads"
+          + ("" if busy is None else f"; CPUs {busy:.0%} busy just before the run"))
+    if busy is not None and busy > 0.1:
+        print("warning: something else is running; figures will be low and noisy")
     print()
-    bench_matmul(args.repeats)
-    bench_activations(args.size, args.repeats)
+    if args.only != "activations":
+        bench_matmul(args.repeats)
+    if args.only != "matmul":
+        bench_activations(args.size, args.repeats)
     print(f"(threading layer: {numba.threading_layer()})")
 
 

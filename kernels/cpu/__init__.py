@@ -6,6 +6,9 @@ compiles nothing; a kernel compiles on its first call, per dtype, and is cached 
 
 Every function takes and returns numpy arrays (float32 or float64) and leaves its inputs
 unchanged.
+
+Numba's disk cache only notices edits to a kernel's own source file: after editing
+kernels/_scalar.py or kernels/cpu/_jit.py, delete kernels/cpu/__pycache__.
 """
 
 import importlib

@@ -1,31 +1,25 @@
-"""Numba decorators, two small LLVM intrinsics, and input checks for the CPU wrappers."""
+"""Numba decorators, an FMA intrinsic, and input checks for the CPU wrappers."""
 
 import numba
 import numpy as np
 from llvmlite import ir
-from numba.core import cgutils, types
+from numba.core import types
 from numba.extending import intrinsic
-from numba.np.arrayobj import make_array, populate_array
+
+from .._checks import float_dtype
 
 # Entry points: parallel loops, cached on disk, IEEE semantics (no fast-math reordering).
 kernel = numba.njit(parallel=True, cache=True, fastmath=False)
 # Helpers called from kernels: serial, inlined by LLVM into the caller.
 helper = numba.njit(cache=True, fastmath=False)
 
-FLOATS = (np.float32, np.float64)
-
-# Shape of the matmul micro-kernel's accumulator tile, by itemsize: 16 AVX2 registers of
-# float32, leaving room for the operands.
-TILE_SHAPES = {4: (4, 32), 8: (4, 16)}
-
-
 @intrinsic
 def fmuladd(typingctx, x, y, z):
     """x * y + z, fused where the CPU has FMA (LLVM's `llvm.fmuladd`).
 
     With fastmath off LLVM never fuses a multiply and an add by itself; asking for it here,
-    in the matmul inner loop only, doubles that loop's peak. Fused or not, each result is
-    correctly rounded at least once, so it is as accurate as the separate operations.
+    in the matmul inner loop only, doubles that loop's peak. A fused result is rounded once
+    instead of twice, so it is at least as accurate as the separate operations.
     """
     if not (isinstance(x, types.Float) and x == y == z):
         return None
@@ -38,37 +32,10 @@ def fmuladd(typingctx, x, y, z):
     return x(x, y, z), codegen
 
 
-@intrinsic
-def register_tile(typingctx, like):
-    """A TILE_SHAPES[itemsize] array of like's dtype, on the stack; contents undefined.
-
-    A fixed-size stack buffer that never escapes and is indexed by loops of constant
-    length is promoted by LLVM to registers: that keeps the micro-kernel's C tile out of
-    memory across the whole k loop.
-    """
-    dtype = like.dtype
-    rows, cols = TILE_SHAPES[dtype.bitwidth // 8]
-    tile_type = types.Array(dtype, 2, "C")
-
-    def codegen(context, builder, sig, args):
-        item_type = context.get_data_type(dtype)
-        itemsize = context.get_abi_sizeof(item_type)
-        intp = context.get_value_type(types.intp)
-        tile = make_array(tile_type)(context, builder)
-        populate_array(tile, data=cgutils.alloca_once(builder, item_type, size=rows * cols),
-                       shape=[intp(rows), intp(cols)],
-                       strides=[intp(cols * itemsize), intp(itemsize)],
-                       itemsize=intp(itemsize), meminfo=None)
-        return tile._getvalue()
-
-    return tile_type(like), codegen
-
-
 def float_array(x, op, name):
     """`x` as a float32/float64 ndarray, or a TypeError naming the op and argument."""
     x = np.asarray(x)
-    if x.dtype not in FLOATS:
-        raise TypeError(f"{op}: {name} must be float32 or float64, got {x.dtype}")
+    float_dtype(x, op, name)
     return x
 
 

@@ -9,21 +9,30 @@ import math
 import numpy as np
 from numba import prange
 
-from ._jit import check_out, float_array, kernel
+from ._jit import check_out, float_array, helper, kernel
+
+
+@helper
+def _exp_shifted(row, res):
+    """res = exp(row - max(row)); returns (max(row), sum(res)). Needs len(row) > 0."""
+    top = row.max()
+    total = row.dtype.type(0)
+    for j in range(row.size):
+        e = math.exp(row[j] - top)
+        res[j] = e
+        total += e
+    return top, total
 
 
 @kernel
 def _softmax_rows(x, log, out):
     """out = softmax(x) (or log_softmax when `log`) along each row of 2-D x."""
     rows, cols = x.shape
+    if cols == 0:
+        return
     for i in prange(rows):
         row, res = x[i], out[i]
-        top = row.max() if cols else row.dtype.type(0)
-        total = row.dtype.type(0)
-        for j in range(cols):
-            e = math.exp(row[j] - top)
-            res[j] = e
-            total += e
+        top, total = _exp_shifted(row, res)
         if log:
             log_total = math.log(total)
             for j in range(cols):
@@ -40,12 +49,7 @@ def _softmax_cross_entropy(logits, targets, probs, losses):
     rows, cols = logits.shape
     for i in prange(rows):
         row, p = logits[i], probs[i]
-        top = row.max()
-        total = row.dtype.type(0)
-        for j in range(cols):
-            e = math.exp(row[j] - top)
-            p[j] = e
-            total += e
+        top, total = _exp_shifted(row, p)
         for j in range(cols):
             p[j] /= total
         losses[i] = math.log(total) - (row[targets[i]] - top)

@@ -1,13 +1,12 @@
 """Launch sizes and the input checks shared by the CUDA wrappers."""
 
-import numpy as np
 from numba import cuda
+
+from .._checks import float_dtype
 
 THREADS = 128      # threads per block for 1-D and row kernels (a power of two: tree reductions)
 MAX_BLOCKS = 1024  # grid-stride loops cover anything larger
 TILE = 16          # matmul tiles are TILE x TILE (256 threads per block)
-
-FLOATS = (np.float32, np.float64)
 
 
 def blocks_for(n):
@@ -20,8 +19,7 @@ def device_float(x, op, name):
     if not hasattr(x, "copy_to_host"):
         raise TypeError(f"{op}: {name} must be a device array (move it with cuda.to_device), "
                         f"got {type(x).__name__}")
-    if x.dtype not in FLOATS:
-        raise TypeError(f"{op}: {name} must be float32 or float64, got {x.dtype}")
+    float_dtype(x, op, name)
     return x
 
 

@@ -212,7 +212,9 @@ def _binary(a, b, op, out):
     for index in range(cuda.grid(1), rows * cols, cuda.gridsize(1)):
         i = index // cols
         j = index - i * cols
-        out[i, j] = _apply(op, a[min(i, a_rows), min(j, a_cols)], b[min(i, b_rows), min(j, b_cols)])
+        x = a[min(i, a_rows), min(j, a_cols)]
+        y = b[min(i, b_rows), min(j, b_cols)]
+        out[i, j] = _apply(op, x, y)
 
 
 @cuda.jit
@@ -223,7 +225,8 @@ def _binary_scalar(a, s, op, scalar_first, out):
 
 
 def _as_2d(x):
-    return x.reshape((1,) * (2 - x.ndim) + x.shape)
+    """x itself if 2-D (any strides), else a (1, n) or (1, 1) view."""
+    return x if x.ndim == 2 else x.reshape((1,) * (2 - x.ndim) + x.shape)
 
 
 def _broadcast_shape(op, a, b):

@@ -47,7 +47,8 @@ def _check_state(op, param, **others):
     for name, x in others.items():
         device_float(x, op, name)
         if x.shape != param.shape:
-            raise ValueError(f"{op}: {name} shape {x.shape} does not match param shape {param.shape}")
+            raise ValueError(f"{op}: {name} shape {x.shape} does not match "
+                             f"param shape {param.shape}")
     same_dtype(op, param=param, **others)
 
 

@@ -8,6 +8,9 @@ import pytest
 import kernel_references as ref
 from kernels import cpu
 
+# A kernel whose loop Numba cannot parallelise warns when it compiles: make that a failure.
+pytestmark = pytest.mark.filterwarnings("error::numba.NumbaPerformanceWarning")
+
 DTYPES = [np.float32, np.float64]
 ACTIVATIONS = {
     None: (lambda z: z, lambda y: np.ones_like(y)),
@@ -139,6 +142,11 @@ def test_cross_entropy_forward_and_backward(rng, dtype, shape):
     np.testing.assert_allclose(probs, np.exp(ref.log_softmax(logits)), **tol(dtype, 8))
     grad = cpu.softmax_cross_entropy_backward(probs, targets, 0.5)
     np.testing.assert_allclose(grad, 0.5 * expected_grad, **tol(dtype, 8))
+    # non-contiguous logits and targets give the same results
+    loss_f, probs_f = cpu.softmax_cross_entropy_forward(np.asfortranarray(logits),
+                                                        np.repeat(targets, 2)[::2])
+    assert loss_f == loss
+    np.testing.assert_array_equal(probs_f, probs)
 
 
 def test_cross_entropy_gradient_matches_central_differences(rng):

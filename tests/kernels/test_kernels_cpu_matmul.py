@@ -6,6 +6,9 @@ import pytest
 
 from kernels import cpu
 
+# A kernel whose loop Numba cannot parallelise warns when it compiles: make that a failure.
+pytestmark = pytest.mark.filterwarnings("error::numba.NumbaPerformanceWarning")
+
 DTYPES = [np.float32, np.float64]
 # (m, k, n): single elements, single rows/columns, k = 1, ragged edges, k > one slice.
 SHAPES = [(1, 1, 1), (1, 17, 40), (40, 17, 1), (9, 1, 33), (33, 129, 65), (70, 300, 37)]

@@ -58,7 +58,8 @@ def all_kernels():
     found = {}
     for module in MODULES:
         for name, value in vars(module).items():
-            if hasattr(value, "py_func") and not getattr(value, "targetoptions", {"device": True}).get("device"):
+            options = getattr(value, "targetoptions", None)
+            if hasattr(value, "py_func") and options is not None and not options.get("device"):
                 found[name] = value
     return sorted(found.items())
 

@@ -15,7 +15,8 @@ from kernels.cpu import *  # every public name: imports numba and the submodules
 import numba
 from kernels.cpu import _activations, _linear, _matmul, _softmax
 dispatchers = [value for module in (_activations, _linear, _matmul, _softmax)
-               for value in vars(module).values() if isinstance(value, numba.core.dispatcher.Dispatcher)]
+               for value in vars(module).values()
+               if isinstance(value, numba.core.dispatcher.Dispatcher)]
 assert len(dispatchers) > 20, len(dispatchers)
 compiled = [d.py_func.__name__ for d in dispatchers if d.signatures]
 assert not compiled, f"compiled at import: {compiled}"
