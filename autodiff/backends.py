@@ -10,7 +10,8 @@ per op and size, from ``benchmarks/bench_dispatch.py`` on these 2-core machines:
   where one parallel pass over memory beats numpy's several passes (a kernel call
   costs ~20 us, which small arrays never repay). sigmoid: numpy's stable form
   (logaddexp) is slow, the kernel wins from ~2,000 elements; relu and leaky_relu
-  from ~64,000; tanh never: numpy's SIMD tanh beats Numba's scalar one at every size.
+  from ~64,000; tanh's forward never (numpy's SIMD tanh beats Numba's scalar libm
+  call at every size) but its backward, pure arithmetic, from ~64,000.
 
 ``use("numpy")`` or ``use("numba")`` forces one implementation everywhere (for
 benchmarks and debugging), as a call or a context manager; ``use("auto")`` restores
@@ -23,7 +24,7 @@ MIN_SIZE = {   # elements from which the Numba kernel runs (bench_dispatch.py, s
     "sigmoid": 2_000, "sigmoid_backward": 2_000,
     "relu": 64_000, "relu_backward": 64_000,
     "leaky_relu": 64_000, "leaky_relu_backward": 64_000,
-    "tanh": NEVER, "tanh_backward": NEVER,
+    "tanh": NEVER, "tanh_backward": 64_000,
 }
 _MODES = ("auto", "numpy", "numba")
 _mode = "auto"
