@@ -1352,9 +1352,21 @@ def kernels_and_devices():
         them on an NVIDIA GPU. Both take plain arrays (numpy arrays, or GPU device arrays),
         so they can be tested and timed on their own.
 
-        Without a GPU, Numba's **CUDA simulator** runs the very same GPU kernels on the CPU,
-        thread by thread in Python: slow, but enough to check them. It must be switched on
-        before Numba is imported, so this comes first.
+        Three parts: the CPU kernels against numpy; how autodiff chooses between the two
+        (`autodiff.backends`); and the CUDA path, from a GPU kernel written by hand to
+        tensors and a model on `'cuda'`.
+
+        **No GPU? The CUDA simulator.** Numba's CUDA simulator runs the very same GPU code
+        on the CPU, thread by thread in Python: slow (about 2,000 GPU threads a second, so
+        only tiny sizes), but enough to check kernels and to run CUDA tensors. The
+        environment variable `NUMBA_ENABLE_CUDASIM=1` switches it on, and only if it is set
+        **before Numba is first imported**: Numba reads its `NUMBA_*` settings once, at
+        import, and `numba.cuda` then stays bound to the GPU driver or to the simulator for
+        the life of the process. Set any later, it does nothing: `autodiff.cuda.is_available()`
+        stays False and `.to("cuda")` raises an error that says why (in Jupyter, restart the
+        kernel). `import autodiff` does not import Numba, but `import numba` and
+        `from kernels import cpu` below do, so the first cell sets it before anything else.
+        On a machine with an NVIDIA GPU we leave it unset, and everything below runs on the GPU.
         """),
         code("""
         import os
@@ -1372,7 +1384,7 @@ def kernels_and_devices():
         import autodiff
         from kernels import cpu
 
-        print("GPU:", "yes" if HAVE_GPU else "no, CUDA kernels run on the simulator")
+        print("GPU:", "yes" if HAVE_GPU else "no, CUDA code runs on Numba's simulator")
         print("Numba", numba.__version__, "with", numba.get_num_threads(), "CPU threads")
         """),
         md("""
@@ -1448,14 +1460,15 @@ def kernels_and_devices():
             print(f"{name:26s}{numpy_ms:8.3f} ms{kernel_ms:10.3f} ms   x{numpy_ms / kernel_ms:.1f}")
         """),
         md("""
-        How to read this:
+        How to read this (the last column is numpy's time over the kernel's: above 1, the
+        kernel is faster):
 
         * **matmul**: numpy hands it to BLAS, decades of hand-tuned assembly. A Numba
-          kernel gets close with the same ideas (blocking for the caches, a register tile
-          of the output in the inner loop), but rarely beats it; the reasons to write one
-          are to learn how it works, and to **fuse** more work into the same pass
-          (`kernels.cpu.linear_forward` adds the bias and the activation while the tile
-          is still in registers).
+          kernel gets part of the way with the same ideas (blocking for the caches, a
+          register tile of the output in the inner loop), but does not beat it; the reasons
+          to write one are to learn how it works, and to **fuse** more work into the same
+          pass (`kernels.cpu.linear_forward` adds the bias and the activation while the
+          tile is still in registers).
         * **elementwise**: numpy's sigmoid is four passes over memory (negate, exp, add,
           divide), each writing a temporary array, on one core. The kernel is one pass on
           all cores. On small arrays the cost of starting the threads dominates, and numpy
@@ -1464,6 +1477,56 @@ def kernels_and_devices():
           machine with few cores that is busy with other work, threads wait for a turn
           and every parallel kernel loses; `numba.set_num_threads(1)` makes them serial.
 
+        ## Which one autodiff runs: `autodiff.backends`
+
+        Neither wins everywhere, so autodiff chooses **per op and per size**. An activation
+        asks `backends.kernel(name, array)` for a Numba kernel and runs its numpy expression
+        when the answer is None. The sizes in `backends.MIN_SIZE`, from which the kernel
+        runs, were measured (`benchmarks/bench_dispatch.py`): a kernel call has a fixed
+        cost (waking the threads) that only large arrays repay. sigmoid switches early,
+        because autodiff's numpy sigmoid is the overflow-free `exp(-logaddexp(0, -x))`,
+        slower than the four passes timed above; tanh never does, as numpy's vectorised
+        tanh beats Numba's at every size. Matrix products always go to BLAS.
+        """),
+        code("""
+        from autodiff import backends
+
+        print("mode:", backends.current())
+        print("Numba kernel from (elements):", {name: n for name, n in backends.MIN_SIZE.items()
+                                                if not name.endswith("_backward")})
+        for n in [1_000, 10_000, 100_000]:
+            x = np.zeros(n, np.float32)
+            choice = {name: "numba" if backends.kernel(name, x) else "numpy" for name in ["sigmoid", "relu", "tanh"]}
+            print(f"{n:>9,} values:", choice)
+        """),
+        md("""
+        `backends.use("numpy")` or `backends.use("numba")` forces one implementation
+        everywhere (under `"numba"`, matmul and `nn.Linear` too), for benchmarks and
+        debugging: as a call, or as here as a `with` block, after which the automatic rule
+        (`"auto"`) is back. The gradients do not depend on the choice: both compute the
+        same formulas, so they agree to float32 rounding. Forward and backward of
+        `sigmoid(x) * relu(x)`:
+        """),
+        code("""
+        def forward_backward(values):
+            x = autodiff.tensor(values, requires_grad=True)
+            (x.sigmoid() * x.relu()).sum().backward()
+            return x.grad.numpy()
+
+
+        for n in [1_000, 10_000, 1_000_000]:
+            values = rng.standard_normal(n).astype(np.float32)
+            grads, ms = {}, {}
+            for mode in ["numpy", "numba", "auto"]:
+                with backends.use(mode):
+                    grads[mode] = forward_backward(values)
+                    ms[mode] = best_ms(forward_backward, values)
+            assert np.allclose(grads["numpy"], grads["numba"], rtol=1e-6, atol=1e-6)
+            print(f"{n:>9,} values: " + "   ".join(f"{mode} {t:6.3f} ms" for mode, t in ms.items()),
+                  "   max gradient difference", np.abs(grads["numpy"] - grads["numba"]).max())
+        print("mode after the with blocks:", backends.current())
+        """),
+        md("""
         ## The CUDA path
 
         A GPU runs thousands of threads at once. A CUDA kernel is the code of **one**
@@ -1533,29 +1596,114 @@ def kernels_and_devices():
         d_x, d_W, d_b = cuda.to_device(x), cuda.to_device(W), cuda.to_device(bias)
         d_h = gpu.relu(gpu.bias_add(gpu.matmul(d_x, d_W), d_b))   # three kernels, no copies
         h = d_h.copy_to_host()
-        print("device:", "CUDA simulator" if not HAVE_GPU else cuda.get_current_device().name)
         print("relu(x @ W + b) correct:", np.allclose(h, np.maximum(x @ W + bias, 0), atol=1e-5))
         """),
         md("""
-        ## Devices in autodiff
+        ## Tensors on the GPU
 
-        A tensor has a `.device`, as in PyTorch, and `.to(device)` moves it. Where a
-        device is not available, the error says so:
+        As in PyTorch, a tensor has a `.device`: `t.to("cuda")` (or `t.cuda()`) copies it
+        to the GPU, `t.cpu()` copies it back, and the factories take `device=`. An operation
+        on CUDA tensors runs on the GPU and returns a CUDA tensor; its printed form names
+        the device. (autodiff's ops are numpy code; a CUDA tensor's values are a
+        `CudaArray` that answers that numpy code with GPU kernels, so every op, every
+        derivative and every optimizer runs on either device.) Code that should run
+        anywhere picks the device once:
+        `device = "cuda" if autodiff.cuda.is_available() else "cpu"`.
         """),
         code("""
-        t = autodiff.ones(3)
-        print("tensor on", t.device)
-        try:
-            print("moved to", t.to("cuda").device)
-        except RuntimeError as error:
-            print("RuntimeError:", error)
+        from autodiff import nn, optim
+
+        print("CUDA available:", autodiff.cuda.is_available(), "| device name:", autodiff.cuda.get_device_name())
+        t = autodiff.tensor([[1.0, -2.0, 3.0]])
+        g = t.to("cuda")
+        print(t)
+        print(g)
+        print(repr(g.device))
+        print((2 * g).relu())                       # computed on the GPU; the result stays there
+        print(autodiff.zeros(2, device="cuda", requires_grad=True))
         """),
         md("""
+        Values cross between host and GPU only where you ask: `.to()`, `.cpu()`, `.cuda()`,
+        `.item()` and printing. `.numpy()` shares the tensor's memory, which for a CUDA
+        tensor is not host memory, so it refuses and says what to do:
+        """),
+        code("""
+        try:
+            g.numpy()
+        except TypeError as error:
+            print("TypeError:", error)
+        print(g.cpu().numpy())                      # an explicit copy to the host, then numpy
+        """),
+        md("""
+        The tensors of one operation must be on the same device: autodiff never copies
+        behind your back (a hidden copy in every op is how GPU training ends up slower than
+        the CPU). The error names the operation and both devices. Python numbers and 0-d
+        tensors are the exception, as in PyTorch: they mix with CUDA tensors as scalars.
+        """),
+        code("""
+        def show_error(fn):
+            try:
+                fn()
+            except RuntimeError as error:
+                print(f"{type(error).__name__}: {error}")
+
+
+        show_error(lambda: g + t)                              # a CUDA tensor plus a CPU tensor
+        show_error(lambda: nn.Linear(3, 2).to("cuda")(t))      # a model on the GPU, a batch on the CPU
+        print(g * 2 + autodiff.tensor(1.0))                    # a 0-d CPU tensor is a scalar: fine
+        """),
+        md("""
+        ## Training on the GPU
+
+        `model.to("cuda")` moves a model's parameters and buffers in place (the same
+        `Parameter` objects), and an optimizer keeps its state, here SGD's momentum
+        buffers, on the device of each parameter. So the training loop is the same code on
+        either device. A 3→4→2 MLP, cross-entropy and SGD with momentum, from the same seed
+        on the CPU and on `'cuda'`: two complete steps (the second also uses the momentum
+        buffers) leave the same parameters.
+        """),
+        code("""
+        def train(device, steps=2):
+            autodiff.manual_seed(0)                    # the same initial weights and data on both
+            model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2)).to(device)
+            optimizer = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+            loss_fn = nn.CrossEntropyLoss()
+            x = autodiff.randn(5, 3, device=device)
+            y = autodiff.tensor([0, 1, 1, 0, 1], device=device)
+            for step in range(steps):
+                optimizer.zero_grad()
+                loss = loss_fn(model(x), y)
+                loss.backward()
+                optimizer.step()
+            return model, optimizer, loss
+
+
+        cpu_model, _, cpu_loss = train("cpu")
+        gpu_model, gpu_optimizer, gpu_loss = train("cuda")
+        print("last loss on the CPU:", cpu_loss)
+        print("last loss on CUDA:   ", gpu_loss)
+        weight = gpu_model[0].weight
+        print("weight, gradient, momentum buffer on", weight.device, weight.grad.device,
+              gpu_optimizer.state[weight]["momentum_buffer"].device)
+        for p, q in zip(cpu_model.parameters(), gpu_model.parameters()):
+            assert np.allclose(p.detach().numpy(), q.detach().cpu().numpy(), rtol=1e-5, atol=1e-6)
+        print("same parameters after training on either device")
+        """),
+        md("""
+        On the simulator this is quick only because everything is tiny. On a real GPU a
+        network this small is no faster than on the CPU either: every op is at least one
+        kernel launch, which costs more than its arithmetic. A GPU pays off when each op
+        works on millions of values, and the data stays on the device from one op to the
+        next.
+
         **Summary.** Kernels are where the arithmetic happens; everything else in an
         autograd engine is bookkeeping. Elementwise kernels gain from fusing passes and
-        using every core; matrix products come down to cache blocking and register
-        tiles. On a GPU, the same ideas appear as thread blocks and shared memory, and
-        the main rule is to keep the data on the device.
+        using every core, but only on arrays large enough to repay the call, so autodiff
+        picks numpy or Numba per op and per size (`autodiff.backends`), with the same
+        gradients either way. Matrix products come down to cache blocking and register
+        tiles, where BLAS is hard to beat. On a GPU, the same ideas appear as thread blocks
+        and shared memory; tensors, models and optimizers move there with `.to("cuda")`,
+        and the main rule is to keep the data on the device.
         """),
     ]
 
@@ -1729,6 +1877,8 @@ def higher_order_gradients():
 # ============================================================================ building
 def build(filename, execute=True, timeout=120):
     nb = new_notebook(cells=NOTEBOOKS[filename]())
+    for i, cell in enumerate(nb.cells):
+        cell.id = f"cell-{i:02d}"      # stable ids: a rebuild changes only what really changed
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
     if execute:
@@ -1743,7 +1893,8 @@ def build(filename, execute=True, timeout=120):
 
 
 def _clean(nb):
-    """Drop what differs from run to run or machine to machine (timings, font warnings)."""
+    """Drop what differs from run to run or machine to machine (timings, font warnings, and
+    where the kernel happened to split a cell's printed text into several stream outputs)."""
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
         if cell.cell_type != "code":
@@ -1756,6 +1907,10 @@ def _clean(nb):
                 if not "".join(lines).strip():
                     continue
                 out["text"] = "".join(lines)
+            if (kept and out.get("output_type") == "stream" and kept[-1].get("output_type") == "stream"
+                    and kept[-1]["name"] == out["name"]):
+                kept[-1]["text"] += out["text"]     # Jupyter shows them as one block anyway
+                continue
             kept.append(out)
         cell.outputs = kept
 
