@@ -112,7 +112,7 @@ class Scalar:
     def _propagate(self, grad, retain_graph=False):
         return [grad * d for d in self._local_grads]
 
-    def _finish(self, grad, accumulate):
+    def _finish(self, grad, accumulate, owned=False):
         if accumulate:
             self.grad += grad
 

@@ -364,14 +364,19 @@ class Tensor:
     def _propagate(self, grad, retain_graph=False):
         return ()
 
-    def _finish(self, grad, accumulate):
+    def _finish(self, grad, accumulate, owned=False):
         if accumulate:
-            self._accumulate_grad(grad)
+            self._accumulate_grad(grad, owned)
 
-    def _accumulate_grad(self, grad):
-        """Add ``grad`` (a numpy array, or a tensor under create_graph) into ``.grad``."""
+    def _accumulate_grad(self, grad, owned=False):
+        """Add ``grad`` (a numpy array, or a tensor under create_graph) into ``.grad``.
+
+        ``owned``: nothing else refers to the array, so it becomes ``.grad`` without a copy.
+        """
         if not isinstance(grad, Tensor):
-            if self.grad is None:
+            if self.grad is None and owned:
+                self.grad = Tensor._wrap(grad)
+            elif self.grad is None:
                 self.grad = Tensor._wrap(   # a copy: never alias another gradient
                     grad.copy() if isinstance(grad, _DeviceArray) else np.array(grad))
             elif self.grad._requires_grad:

@@ -7,8 +7,8 @@ A vertex is anything with
                           the gradients for each parent (None where there is none);
                           a node frees what it saved unless ``retain_graph``,
   ``_stores_grad``        True for vertices that keep a ``.grad`` (leaves, retained
-                          tensors): their ``_finish(grad, accumulate)`` runs once
-                          the whole pass has succeeded.
+                          tensors): their ``_finish(grad, accumulate, owned)`` runs
+                          once the whole pass has succeeded.
 
 The order is Kahn's topological sort: a vertex runs once every gradient
 contribution to it has arrived, so the chain rule sums over all paths
@@ -16,7 +16,11 @@ contribution to it has arrived, so the chain rule sums over all paths
 depth of the graph. Gradients are stored only once the pass has succeeded, so
 an error half-way leaves every ``.grad`` as it was.
 """
-from .grad_mode import set_grad_enabled
+from sys import getrefcount
+
+import numpy as np
+
+from .grad_mode import _state
 
 
 def count_dependencies(roots):
@@ -70,7 +74,9 @@ def backpropagate(roots, root_grads, retain_graph=False, create_graph=False, cap
     ready = [v for v in pending if deps[v] == 0]
     captured = dict.fromkeys(capture) if capture is not None else None
     finished = []
-    with set_grad_enabled(create_graph):
+    recording = _state.enabled
+    _state.enabled = create_graph        # the backward pass is recorded only for create_graph
+    try:
         while ready:
             vertex = ready.pop()
             grad = pending.pop(vertex, None)
@@ -88,15 +94,25 @@ def backpropagate(roots, root_grads, retain_graph=False, create_graph=False, cap
                 if parent is None:
                     continue
                 if parent_grad is not None:
-                    if parent in pending:
-                        pending[parent] = pending[parent] + parent_grad
-                    else:
-                        pending[parent] = parent_grad
+                    previous = pending.get(parent)
+                    pending[parent] = parent_grad if previous is None else previous + parent_grad
                 remaining = deps[parent] - 1
                 deps[parent] = remaining
                 if remaining == 0:
-                    ready.append(parent)
+                    if parent._parents or parent._hooks or captured is not None:
+                        ready.append(parent)
+                    else:   # a plain leaf: nothing to propagate, only a gradient to store
+                        leaf_grad = pending.pop(parent, None)
+                        if leaf_grad is not None:
+                            finished.append((parent, leaf_grad))
         accumulate = captured is None
-        for vertex, grad in finished:
-            vertex._finish(grad, accumulate)
+        parent_grads = parent_grad = leaf_grad = None   # drop stale references (see `owned`)
+        while finished:
+            vertex, grad = finished.pop()
+            # an array nothing else refers to (this local and getrefcount's argument) may be
+            # stored as it is; one shared with another vertex or the caller is copied
+            owned = type(grad) is np.ndarray and grad.base is None and getrefcount(grad) == 2
+            vertex._finish(grad, accumulate, owned)
+    finally:
+        _state.enabled = recording
     return captured

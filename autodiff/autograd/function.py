@@ -219,7 +219,7 @@ class Function:
             self._output_data = None
         return result
 
-    def _finish(self, grad, accumulate):
+    def _finish(self, grad, accumulate, owned=False):
         tensor = self._retained()
         if tensor is not None and accumulate:
             tensor._accumulate_grad(self._retained_grad)

@@ -92,4 +92,7 @@ class Linear(Op):
                 grad_w = grad.mT @ x
             else:
                 grad_w = grad.reshape(-1, grad.shape[-1]).mT @ x.reshape(-1, x.shape[-1])
-        return grad_x, grad_w, (grad if need_b else None)   # the engine sums grad to bias's shape
+        grad_b = None
+        if need_b:   # summed over every row (the engine would do it too, more slowly)
+            grad_b = ctx.xp.sum(grad if grad.ndim == 2 else grad.reshape(-1, grad.shape[-1]), 0)
+        return grad_x, grad_w, grad_b
