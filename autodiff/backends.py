@@ -25,6 +25,7 @@ MIN_SIZE = {   # elements from which the Numba kernel runs (bench_dispatch.py, s
     "relu": 64_000, "relu_backward": 64_000,
     "leaky_relu": 64_000, "leaky_relu_backward": 64_000,
     "tanh": NEVER, "tanh_backward": 64_000,
+    "adam_step": 16_384,   # Adam: one fused pass instead of ~10 numpy passes per parameter
 }
 _MODES = ("auto", "numpy", "numba")
 _mode = "auto"

@@ -1,6 +1,7 @@
 """Adam and AdamW: bias-corrected running averages of the gradient and its square."""
 import numpy as np
 
+from .. import backends as backend
 from ..tensor import Tensor
 from .optimizer import Optimizer, lerp_
 
@@ -48,6 +49,12 @@ class Adam(Optimizer):
                     st["max_exp_avg_sq"] = Tensor._wrap(np.zeros_like(data))
             step = st["step"] + 1
             st["step"] = step
+            fused = None if (maximize or weight_decay or amsgrad) else _fused_adam(data, g)
+            if fused:    # one parallel pass over memory instead of ~10 numpy passes
+                fused(data, g, st["exp_avg"]._data, st["exp_avg_sq"]._data, lr, beta1, beta2,
+                      eps, step)
+                p._bump_version()
+                continue
             if maximize:
                 g = -g
             if weight_decay != 0:
@@ -78,6 +85,13 @@ class Adam(Optimizer):
             update /= denom
             data += update
             p._bump_version()
+
+
+def _fused_adam(data, grad):
+    """The Numba Adam kernel when autodiff.backends picks it for this parameter, else None."""
+    if grad.dtype != data.dtype or not (data.flags.c_contiguous and grad.flags.c_contiguous):
+        return None
+    return backend.kernel("adam_step", data)
 
 
 class AdamW(Adam):

@@ -29,6 +29,8 @@ _SUBMODULE = {
     "softmax": "_softmax", "log_softmax": "_softmax",
     "softmax_cross_entropy_forward": "_softmax",
     "softmax_cross_entropy_backward": "_softmax",
+    # optimizer updates
+    "adam_step": "_optim",
 }
 
 __all__ = sorted(_SUBMODULE)

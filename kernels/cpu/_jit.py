@@ -1,5 +1,7 @@
 """Numba decorators, an FMA intrinsic, and input checks for the CPU wrappers."""
 
+import os
+
 import numba
 import numpy as np
 from llvmlite import ir
@@ -7,6 +9,13 @@ from numba.core import types
 from numba.extending import intrinsic
 
 from .._checks import float_dtype
+
+# Threads: with the default OpenMP layer, Numba's threads keep spinning after a kernel and
+# fight numpy's BLAS threads for the cores; an MNIST-sized training step mixing BLAS with
+# a parallel Adam kernel ran 4x slower. The workqueue layer's threads sleep instead
+# (benchmarks/bench_nn.py). A NUMBA_THREADING_LAYER set by the user still wins.
+if "NUMBA_THREADING_LAYER" not in os.environ:
+    numba.config.THREADING_LAYER = "workqueue"
 
 # Entry points: parallel loops, cached on disk, IEEE semantics (no fast-math reordering).
 kernel = numba.njit(parallel=True, cache=True, fastmath=False)
