@@ -59,7 +59,7 @@ def sum_to_shape(array, shape):
     lead = array.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and array.shape[lead + i] != 1)
-    out = array.sum(axis=axes, keepdims=True) if axes else array
+    out = np.add.reduce(array, axis=axes, keepdims=True) if axes else array
     return out.reshape(shape)
 
 

@@ -55,7 +55,7 @@ class ArrayMath:
 
     @staticmethod
     def sum(x, axis=None, keepdims=False):
-        return np.sum(x, axis=axis, keepdims=keepdims)
+        return np.add.reduce(x, axis=axis, keepdims=keepdims)   # (np.sum's wrapper costs ~2 us)
 
 
 class TensorMath:
