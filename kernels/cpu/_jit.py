@@ -10,12 +10,14 @@ from numba.extending import intrinsic
 
 from .._checks import float_dtype
 
-# Threads: with the default OpenMP layer, Numba's threads keep spinning after a kernel and
-# fight numpy's BLAS threads for the cores; an MNIST-sized training step mixing BLAS with
-# a parallel Adam kernel ran 4x slower. The workqueue layer's threads sleep instead
-# (benchmarks/bench_nn.py). A NUMBA_THREADING_LAYER set by the user still wins.
-if "NUMBA_THREADING_LAYER" not in os.environ:
-    numba.config.THREADING_LAYER = "workqueue"
+# Threads: after a kernel, OpenMP's threads spin waiting for more work (by default for
+# ~300,000 iterations) and fight numpy's BLAS threads for the two cores: an MNIST-sized
+# step mixing BLAS with the parallel Adam kernel ran 4x slower. A short spin keeps the
+# quick relaunch of a small kernel (6.5 us; sleeping threads, as in the workqueue layer
+# or OMP_WAIT_POLICY=passive, take 80-130 us to wake) and lets BLAS have the cores
+# (measured with benchmarks/bench_nn.py and bench_dispatch.py). It must be set before
+# Numba loads libgomp, on the first parallel kernel; a value set by the user wins.
+os.environ.setdefault("GOMP_SPINCOUNT", "1000")
 
 # Entry points: parallel loops, cached on disk, IEEE semantics (no fast-math reordering).
 kernel = numba.njit(parallel=True, cache=True, fastmath=False)
