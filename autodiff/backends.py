@@ -8,10 +8,10 @@ per op and size, from ``benchmarks/bench_dispatch.py`` on these 2-core machines:
   GEMM reaches part of BLAS's throughput, see bench_kernels.py), so never automatic;
 - activations, forward and backward: the kernel from ``MIN_SIZE[name]`` elements,
   where one parallel pass over memory beats numpy's several passes (a kernel call
-  costs ~20 us, which small arrays never repay). sigmoid: numpy's stable form
-  (logaddexp) is slow, the kernel wins from ~2,000 elements; relu and leaky_relu
-  from ~64,000; tanh's forward never (numpy's SIMD tanh beats Numba's scalar libm
-  call at every size) but its backward, pure arithmetic, from ~64,000.
+  costs ~5-15 us, which small arrays never repay). sigmoid: numpy's stable form
+  (logaddexp) is slow, the kernel wins from ~1,000 elements; leaky_relu from ~4,000;
+  relu from ~16,000; tanh's forward never (numpy's SIMD tanh beats Numba's scalar
+  libm call at every size) but its backward, pure arithmetic, from ~64,000.
 
 ``use("numpy")`` or ``use("numba")`` forces one implementation everywhere (for
 benchmarks and debugging), as a call or a context manager; ``use("auto")`` restores
@@ -21,9 +21,9 @@ import numpy as np
 
 NEVER = float("inf")
 MIN_SIZE = {   # elements from which the Numba kernel runs (bench_dispatch.py, section 1)
-    "sigmoid": 2_000, "sigmoid_backward": 2_000,
-    "relu": 64_000, "relu_backward": 64_000,
-    "leaky_relu": 64_000, "leaky_relu_backward": 64_000,
+    "sigmoid": 1_000, "sigmoid_backward": 1_000,
+    "relu": 16_000, "relu_backward": 16_000,
+    "leaky_relu": 4_000, "leaky_relu_backward": 4_000,
     "tanh": NEVER, "tanh_backward": 64_000,
     "adam_step": 16_384,   # Adam: one fused pass instead of ~10 numpy passes per parameter
 }

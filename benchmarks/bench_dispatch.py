@@ -22,10 +22,7 @@ import numpy as np
 import autodiff as ad
 from autodiff import backends
 
-try:
-    import torch
-except ImportError:  # optional: pip install torch==2.13.0
-    torch = None
+torch = None   # imported last (section 2): two OpenMP runtimes in one process slow each other
 
 
 def best_time(fn, repeats, number=1):
@@ -68,6 +65,11 @@ def crossover(repeats):
 
 
 def big_activations(repeats, n=10_000_000):
+    global torch
+    try:
+        import torch
+    except ImportError:  # optional: pip install torch==2.13.0
+        torch = None
     print(f"2. forward+backward on {n:,} float32 values through the engine (automatic choice) vs PyTorch")
     rng = np.random.default_rng(0)
     data = rng.standard_normal(n).astype(np.float32)
@@ -115,12 +117,10 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args(argv)
-    if torch is not None:
-        print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; numba threads "
-              f"{__import__('numba').config.NUMBA_NUM_THREADS}")
+    print(f"numba threads {__import__('numba').config.NUMBA_NUM_THREADS}")
     crossover(args.repeats)
-    big_activations(args.repeats)
     mlp_fused(args.repeats)
+    big_activations(args.repeats)
 
 
 if __name__ == "__main__":

@@ -6,21 +6,34 @@ initial weights and data:
 - the lecture network 2-20-40-20-1 (ReLU), batch 10, BCEWithLogitsLoss, SGD momentum 0.9;
 - an MNIST-sized MLP 784-256-128-10, batch 128, CrossEntropyLoss, Adam.
 
-Figures are the minimum over several repeats, ratios taken in the same run.
+Figures are the minimum over several repeats, ratios taken in the same run. Each
+library is timed in a fresh process of its own (started by this one): two OpenMP
+runtimes in one process (PyTorch's, and Numba's behind autodiff's kernels) keep each
+other's threads spinning on these 2 cores and slowed whichever ran second by 1.7-5x.
 
     python benchmarks/bench_nn.py [--repeats 7] [--threads 1]
 """
 import argparse
+import json
+import subprocess
+import sys
 import time
 
 import numpy as np
 
 import autodiff
 
-try:
-    import torch
-except ImportError:  # PyTorch is optional: pip install torch==2.13.0
-    torch = None
+torch = None   # imported only in the process that times it (see above)
+
+
+def import_torch():
+    global torch
+    try:
+        import torch as module
+    except ImportError:  # PyTorch is optional: pip install torch==2.13.0
+        return None
+    torch = module
+    return torch
 
 
 def mlp(lib, sizes):
@@ -87,26 +100,45 @@ CASES = {
 }
 
 
+def measure(lib_name, title, repeats):
+    """Seconds per step of one case in one library (run in a process of its own)."""
+    lib = autodiff if lib_name == "autodiff" else import_torch()
+    case = CASES[title]
+    rng = np.random.default_rng(1)
+    x, y = case["data"](rng, case["batch"])
+    step = make_step(lib, case["sizes"], x, y, case["loss_fn"], case["optimizer"])
+    for _ in range(5):
+        step()
+    seconds = time_it(step, case["steps"], repeats)
+    return seconds, float(step().item())
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--threads", type=int, default=None,
                         help="torch.set_num_threads (default: PyTorch's own choice)")
+    parser.add_argument("--measure", nargs=2, metavar=("LIB", "CASE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if torch is not None and args.threads:
-        torch.set_num_threads(args.threads)
-    libs = [("autodiff", autodiff)] + ([("torch", torch)] if torch is not None else [])
-    for title, case in CASES.items():
-        rng = np.random.default_rng(1)
-        x, y = case["data"](rng, case["batch"])
-        print(f"{title}: min of {args.repeats} x {case['steps']} steps")
+    if args.measure:
+        lib_name, index = args.measure
+        if lib_name == "torch" and args.threads:
+            import_torch().set_num_threads(args.threads)
+        print(json.dumps(measure(lib_name, list(CASES)[int(index)], args.repeats)))
+        return
+    has_torch = subprocess.run([sys.executable, "-c", "import torch"], capture_output=True).returncode == 0
+    libs = ["autodiff"] + (["torch"] if has_torch else [])
+    for index, title in enumerate(CASES):
+        print(f"{title}: min of {args.repeats} x {CASES[title]['steps']} steps, each library in its own process")
         times = {}
-        for name, lib in libs:
-            step = make_step(lib, case["sizes"], x, y, case["loss_fn"], case["optimizer"])
-            for _ in range(5):
-                step()
-            times[name] = time_it(step, case["steps"], args.repeats)
-            print(f"  {name:9s} {times[name] * 1e6:9.1f} us/step   loss {float(step().item()):.6f}")
+        for name in libs:
+            command = [sys.executable, __file__, "--repeats", str(args.repeats), "--measure", name, str(index)]
+            if args.threads:
+                command += ["--threads", str(args.threads)]
+            seconds, loss = json.loads(subprocess.run(command, capture_output=True, text=True,
+                                                      check=True).stdout.strip().splitlines()[-1])
+            times[name] = seconds
+            print(f"  {name:9s} {seconds * 1e6:9.1f} us/step   loss {loss:.6f}")
         if "torch" in times:
             print(f"  speed-up autodiff vs torch: {times['torch'] / times['autodiff']:.2f}x")
 
