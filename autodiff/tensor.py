@@ -29,8 +29,9 @@ MaxMin = namedtuple("MaxMin", ["values", "indices"])
 
 
 
-class _HookHandle:
-    """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
+class RemovableHandle:
+    """Returned by ``register_hook`` (and by Module's ``register_*_hook``): ``remove()``
+    unregisters the hook; as a context manager it removes it on exit."""
 
     def __init__(self, hooks, hook):
         self._hooks, self._hook = hooks, hook
@@ -38,6 +39,12 @@ class _HookHandle:
     def remove(self):
         if self._hook in self._hooks:
             self._hooks.remove(self._hook)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
 
 
 class Tensor:
@@ -345,7 +352,7 @@ class Tensor:
         if owner._hooks is None:
             owner._hooks = []
         owner._hooks.append(hook)
-        return _HookHandle(owner._hooks, hook)
+        return RemovableHandle(owner._hooks, hook)
 
     # the vertex protocol (see autograd.engine): a leaf stores what reaches it
     def _run_hooks(self, grad):
