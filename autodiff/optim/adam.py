@@ -49,10 +49,11 @@ class Adam(Optimizer):
                     st["max_exp_avg_sq"] = Tensor._wrap(np.zeros_like(data))
             step = st["step"] + 1
             st["step"] = step
-            fused = None if (maximize or weight_decay or amsgrad) else _fused_adam(data, g)
+            exp_avg, exp_avg_sq = st["exp_avg"]._data, st["exp_avg_sq"]._data
+            fused = None if (maximize or weight_decay or amsgrad) else _fused_adam(
+                data, g, exp_avg, exp_avg_sq)
             if fused:    # one parallel pass over memory instead of ~10 numpy passes
-                fused(data, g, st["exp_avg"]._data, st["exp_avg_sq"]._data, lr, beta1, beta2,
-                      eps, step)
+                fused(data, g, exp_avg, exp_avg_sq, lr, beta1, beta2, eps, step)
                 p._bump_version()
                 continue
             if maximize:
@@ -62,8 +63,6 @@ class Adam(Optimizer):
                     data *= 1.0 - lr * weight_decay
                 else:
                     g = g + weight_decay * data
-            exp_avg = st["exp_avg"]._data
-            exp_avg_sq = st["exp_avg_sq"]._data
             lerp_(exp_avg, g, 1.0 - beta1)
             exp_avg_sq *= beta2
             sq = g * (1.0 - beta2)
@@ -87,9 +86,14 @@ class Adam(Optimizer):
             p._bump_version()
 
 
-def _fused_adam(data, grad):
-    """The Numba Adam kernel when autodiff.backends picks it for this parameter, else None."""
-    if grad.dtype != data.dtype or not (data.flags.c_contiguous and grad.flags.c_contiguous):
+def _fused_adam(data, *others):
+    """The Numba Adam kernel when autodiff.backends picks it for this parameter, else None.
+
+    The kernel writes through flat views, so every array must be C-contiguous (a copy
+    would silently take the update) and of the parameter's dtype.
+    """
+    if not data.flags.c_contiguous or any(
+            a.dtype != data.dtype or not a.flags.c_contiguous for a in others):
         return None
     return backend.kernel("adam_step", data)
 
