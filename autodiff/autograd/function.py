@@ -24,6 +24,7 @@ _CONSTANT = "constant"  # anything else
 _FREED = object()    # marks a node whose saved values were released by backward
 
 Tensor = None  # set by autodiff.tensor (circular import)
+_new = object.__new__
 
 
 def _second_backward_error(node):
@@ -144,27 +145,31 @@ class Function:
         if not self._to_save:
             self._saved = ()
         else:
-            saved = []   # flat: kind, value, version, kind, value, version ...
-            for value in self._to_save:
-                if value is out or value is out_data:
-                    saved += (_OUTPUT, None, 0)
-                    self._output_data = out_data
-                    continue
-                for i, r in enumerate(raw):
-                    if value is r and isinstance(args[i], Tensor):
-                        a = args[i]
-                        saved += (_INPUT, a, a._version)
-                        break
-                else:
-                    saved += (_CONSTANT, value, 0)
-            self._saved = saved
-            self._to_save = ()
+            self._keep_saved(args, raw, out, out_data)
         result = Tensor._wrap(out_data)
         result._requires_grad = True
         result.grad_fn = self
         if self.is_view:
             result._share_version(args[0])
         return result
+
+    def _keep_saved(self, args, raw, out, out_data):
+        """Resolve what forward saved: an input tensor (kept with its version), the output, or a constant."""
+        saved = []   # flat: kind, value, version, kind, value, version ...
+        for value in self._to_save:
+            if value is out or value is out_data:
+                saved += (_OUTPUT, None, 0)
+                self._output_data = out_data
+                continue
+            for i, r in enumerate(raw):
+                if value is r and isinstance(args[i], Tensor):
+                    a = args[i]
+                    saved += (_INPUT, a, a._version)
+                    break
+            else:
+                saved += (_CONSTANT, value, 0)
+        self._saved = saved
+        self._to_save = ()
 
     # ---- the vertex protocol used by the engine ----
     def _run_hooks(self, grad):
@@ -300,9 +305,26 @@ class Op(Function):
                 out = cls.forward(node, *raw)
             except (ValueError, IndexError, TypeError, DeviceMismatchError) as exc:
                 raise _op_error(cls, args, exc) from None
-            if type(out) is np.ndarray:
-                return node._record(args, raw, parents, out, out)
-            return node._record(args, raw, parents, out, _as_array(out))   # numpy scalar of a 0-d op
+            out_data = out if type(out) is np.ndarray else _as_array(out)   # (a 0-d op gives a numpy scalar)
+            # what _record does, inlined: this is the hottest path of the library
+            node._parents = parents
+            node._out_shape = out_data.shape
+            node._out_dtype = out_data.dtype
+            node._output_data = None
+            node._on_arrays = False
+            if node._to_save:
+                node._keep_saved(args, raw, out, out_data)
+            else:
+                node._saved = ()
+            result = _new(Tensor)
+            result._data = out_data
+            result._requires_grad = True
+            result.grad = None
+            result.grad_fn = node
+            result._vc = None
+            if cls.is_view:
+                result._share_version(args[0])
+            return result
         try:
             out = cls.forward(_NO_GRAPH, *raw)
         except (ValueError, IndexError, TypeError, DeviceMismatchError) as exc:
