@@ -91,7 +91,10 @@ class Function:
     @property
     def needs_input_grad(self):
         """For each forward argument, whether a gradient must be computed for it."""
-        return [p is not None for p in self._parents]
+        parents = self._parents
+        if len(parents) == 2:        # most ops: spare the comprehension's call
+            return parents[0] is not None, parents[1] is not None
+        return tuple([p is not None for p in parents])
 
     @property
     def xp(self):
@@ -199,26 +202,30 @@ class Function:
         if type(grads) is not tuple:
             grads = (grads,)
         result = []
-        for g, parent in zip(grads, self._parents):
-            if g is None or parent is None:
-                result.append(None)
-                continue
-            shape, dtype = parent._out_shape, parent._out_dtype   # the input's shape and dtype
-            if on_arrays:
+        if on_arrays:
+            for g, parent in zip(grads, self._parents):
+                if g is None or parent is None:
+                    result.append(None)
+                    continue
                 if type(g) is not np.ndarray:
                     g = g._data if isinstance(g, Tensor) else _as_array(g)
-                if g.shape != shape:
-                    g = _sum_to_shape(g, shape)
-                if g.dtype != dtype:
-                    g = g.astype(dtype)
-            else:
+                if g.shape != parent._out_shape:       # summed back over broadcast dimensions
+                    g = _sum_to_shape(g, parent._out_shape)
+                if g.dtype != parent._out_dtype:       # and cast to the input's dtype
+                    g = g.astype(parent._out_dtype)
+                result.append(g)
+        else:
+            for g, parent in zip(grads, self._parents):
+                if g is None or parent is None:
+                    result.append(None)
+                    continue
                 if not isinstance(g, Tensor):
                     g = Tensor._wrap(_as_array(g))
-                if g._data.shape != shape:
-                    g = g.sum_to_size(shape)
-                if g._data.dtype != dtype:
-                    g = g.to(dtype)
-            result.append(g)
+                if g._data.shape != parent._out_shape:
+                    g = g.sum_to_size(parent._out_shape)
+                if g._data.dtype != parent._out_dtype:
+                    g = g.to(parent._out_dtype)
+                result.append(g)
         if not retain_graph and self._saved:
             self._saved = _FREED            # release what forward kept for backward
             self._output_data = None
