@@ -27,16 +27,16 @@ def count_dependencies(roots):
     """Number of gradient contributions each reachable vertex will receive."""
     deps = dict.fromkeys(roots, 0)
     stack = list(deps)
+    pop, push, count = stack.pop, stack.append, deps.get
     while stack:
-        vertex = stack.pop()
-        for parent in vertex._parents:
-            if parent is None:
-                continue
-            if parent in deps:
-                deps[parent] += 1
-            else:
-                deps[parent] = 1
-                stack.append(parent)
+        for parent in pop()._parents:
+            if parent is not None:
+                seen = count(parent)
+                if seen is None:
+                    deps[parent] = 1
+                    push(parent)
+                else:
+                    deps[parent] = seen + 1
     return deps
 
 
@@ -76,6 +76,7 @@ def backpropagate(roots, root_grads, retain_graph=False, create_graph=False, cap
     finished = []
     recording = _state.enabled
     _state.enabled = create_graph        # the backward pass is recorded only for create_graph
+    capturing = captured is not None
     try:
         while ready:
             vertex = ready.pop()
@@ -85,7 +86,7 @@ def backpropagate(roots, root_grads, retain_graph=False, create_graph=False, cap
             else:
                 if vertex._hooks:
                     grad = vertex._run_hooks(grad)
-                if captured is not None and vertex in captured:
+                if capturing and vertex in captured:
                     captured[vertex] = grad
                 if vertex._stores_grad:
                     finished.append((vertex, grad))
@@ -99,7 +100,7 @@ def backpropagate(roots, root_grads, retain_graph=False, create_graph=False, cap
                 remaining = deps[parent] - 1
                 deps[parent] = remaining
                 if remaining == 0:
-                    if parent._parents or parent._hooks or captured is not None:
+                    if parent._parents or parent._hooks or capturing:
                         ready.append(parent)
                     else:   # a plain leaf: nothing to propagate, only a gradient to store
                         leaf_grad = pending.pop(parent, None)
