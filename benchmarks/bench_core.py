@@ -6,22 +6,22 @@
 2. A chain of 100,000 scalar ops, forward + backward.
 
 Each figure is the minimum over several repeats (these machines are shared and
-noisy); ratios compare numbers taken in the same run.
+noisy); ratios compare numbers taken in the same run. Each library is timed in a
+fresh process of its own, started by this one: a process that has imported both
+carries the other's objects, which Python's cycle collector then scans again and
+again while a long chain is built (that alone cost autodiff ~20% here).
 
     python benchmarks/bench_core.py [--repeats 7]
 """
 import argparse
+import json
+import subprocess
+import sys
 import time
 
 import numpy as np
 
-import autodiff as ad
-
-try:
-    import torch
-    torch.set_num_threads(1)
-except ImportError:  # PyTorch is optional: pip install torch==2.13.0
-    torch = None
+torch = None   # imported only in the process that times it
 
 SIZES = [2, 20, 40, 20, 1]
 BATCH = 10
@@ -83,36 +83,55 @@ def chain(lib, n):
     return x.grad
 
 
+def measure(name, args):
+    """Step and chain timings of one library, in this process."""
+    global torch
+    if name == "torch":
+        import torch
+        torch.set_num_threads(1)
+        lib = torch
+    else:
+        import autodiff as lib
+    weights, x, y = init_weights()
+    step, params = make_step(lib, weights, x, y)
+    for _ in range(20):
+        step()                                   # warm up
+    step_time = time_it(step, args.steps, args.repeats)
+    loss = float(step().item())
+    assert float(chain(lib, 1000)) == 1.0
+    chain_time = time_it(lambda: chain(lib, args.chain), 1, 3)
+    return {"step": step_time, "loss": loss, "chain": chain_time}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--chain", type=int, default=100_000)
+    parser.add_argument("--measure", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    weights, x, y = init_weights()
-    libs = [("autodiff", ad)] + ([("torch", torch)] if torch is not None else [])
+    if args.measure:
+        print(json.dumps(measure(args.measure, args)))
+        return
+    has_torch = subprocess.run([sys.executable, "-c", "import torch"], capture_output=True).returncode == 0
+    results = {}
+    for name in ["autodiff"] + (["torch"] if has_torch else []):
+        command = [sys.executable, __file__, "--measure", name, "--repeats", str(args.repeats),
+                   "--steps", str(args.steps), "--chain", str(args.chain)]
+        out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+        results[name] = json.loads(out.strip().splitlines()[-1])
 
     print(f"lecture MLP {'-'.join(map(str, SIZES))}, batch {BATCH}, BCE with logits, SGD momentum "
-          f"(raw tensors), min of {args.repeats} x {args.steps} steps")
-    step_times, losses = {}, {}
-    for name, lib in libs:
-        step, params = make_step(lib, weights, x, y)
-        for _ in range(20):
-            step()                                   # warm up
-        step_times[name] = time_it(step, args.steps, args.repeats)
-        losses[name] = float(step().item())
-        print(f"  {name:9s} {step_times[name] * 1e6:8.1f} us/step   loss after warm-up {losses[name]:.6f}")
-    if torch is not None:
-        print(f"  speed-up autodiff vs torch: {step_times['torch'] / step_times['autodiff']:.2f}x")
-
+          f"(raw tensors), min of {args.repeats} x {args.steps} steps, each library in its own process")
+    for name, r in results.items():
+        print(f"  {name:9s} {r['step'] * 1e6:8.1f} us/step   loss after warm-up {r['loss']:.6f}")
+    if "torch" in results:
+        print(f"  speed-up autodiff vs torch: {results['torch']['step'] / results['autodiff']['step']:.2f}x")
     print(f"chain of {args.chain:,} multiplications, forward + backward, min of 3")
-    chain_times = {}
-    for name, lib in libs:
-        assert float(chain(lib, 1000)) == 1.0
-        chain_times[name] = time_it(lambda: chain(lib, args.chain), 1, 3)
-        print(f"  {name:9s} {chain_times[name]:8.3f} s   ({chain_times[name] / args.chain * 1e6:.2f} us/op)")
-    if torch is not None:
-        print(f"  speed-up autodiff vs torch: {chain_times['torch'] / chain_times['autodiff']:.2f}x")
+    for name, r in results.items():
+        print(f"  {name:9s} {r['chain']:8.3f} s   ({r['chain'] / args.chain * 1e6:.2f} us/op)")
+    if "torch" in results:
+        print(f"  speed-up autodiff vs torch: {results['torch']['chain'] / results['autodiff']['chain']:.2f}x")
 
 
 if __name__ == "__main__":
