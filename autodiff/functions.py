@@ -65,7 +65,3 @@ def hardtanh(input, min_val=-1.0, max_val=1.0):
 
 def softplus(input, beta=1.0, threshold=20.0):
     return input.softplus(beta, threshold)
-
-
-def get_printoptions():
-    return np.get_printoptions()

@@ -24,6 +24,18 @@ class Reshape(Op):
         return grad.reshape(ctx.shape)
 
 
+class Clone(Op):
+    """A copy with its own memory, still in the graph."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
 class Transpose(Op):
     is_view = True
 
