@@ -1,5 +1,4 @@
 """``autodiff.exp(x)``, ``autodiff.sum(x, dim)`` ...: the function forms of Tensor methods."""
-import numpy as np
 
 from .tensor import Tensor, cat, chunk, concat, split, stack, tensor, where  # noqa: F401
 
