@@ -61,6 +61,20 @@ def _expand_key(key, array):
     return expanded, advanced
 
 
+def _advance(array, d, part, offset):
+    """Apply an int or a slice to dim ``d``: the new offset, and the (size, stride) of the
+    dim it leaves (None for an int, which removes the dim)."""
+    n, stride = array.shape[d], array._strides[d]
+    if isinstance(part, int):
+        i = part + n if part < 0 else part
+        if not 0 <= i < n:
+            raise IndexError(f"index {part} is out of bounds for axis {d} with size {n}")
+        return offset + i * stride, None
+    start, stop, step = part.indices(n)
+    length = len(range(start, stop, step))
+    return (offset + start * stride if length else offset), (length, stride * step)
+
+
 def _basic_view(array, parts):
     offset, shape, strides, d = array._offset, [], [], 0
     for part in parts:
@@ -68,19 +82,10 @@ def _basic_view(array, parts):
             shape.append(1)
             strides.append(0)
             continue
-        n, stride = array.shape[d], array._strides[d]
-        if isinstance(part, int):
-            i = part + n if part < 0 else part
-            if not 0 <= i < n:
-                raise IndexError(f"index {part} is out of bounds for axis {d} with size {n}")
-            offset += i * stride
-        else:
-            start, stop, step = part.indices(n)
-            length = len(range(start, stop, step))
-            if length:
-                offset += start * stride
-            shape.append(length)
-            strides.append(stride * step)
+        offset, kept = _advance(array, d, part, offset)
+        if kept is not None:
+            shape.append(kept[0])
+            strides.append(kept[1])
         d += 1
     return array._view(offset, shape, strides)
 
@@ -95,21 +100,15 @@ def _index_plan(array, parts):
             rest_shape.append(1)
             rest_strides.append(0)
             continue
-        n, stride = array.shape[d], array._strides[d]
-        if isinstance(part, int):
-            i = part + n if part < 0 else part
-            if not 0 <= i < n:
-                raise IndexError(f"index {part} is out of bounds for axis {d} with size {n}")
-            offset += i * stride
-            positions.append(position)
-        elif isinstance(part, slice):
-            start, stop, step = part.indices(n)
-            length = len(range(start, stop, step))
-            if length:
-                offset += start * stride
-            rest_shape.append(length)
-            rest_strides.append(stride * step)
+        if isinstance(part, (int, slice)):
+            offset, kept = _advance(array, d, part, offset)
+            if kept is None:
+                positions.append(position)
+            else:
+                rest_shape.append(kept[0])
+                rest_strides.append(kept[1])
         else:
+            n, stride = array.shape[d], array._strides[d]
             indices.append((_index_array(part, n, d), n, stride))
             positions.append(position)
         if first_rest is None and not isinstance(part, slice):
