@@ -18,10 +18,7 @@ import numpy as np
 from ..cuda.devices import DeviceArray as _DeviceArray, DeviceMismatchError, as_array as _as_array
 from .grad_mode import _state
 
-_INPUT = "input"      # kinds of saved values: an input tensor,
-_OUTPUT = "output"    # the op's own output,
-_CONSTANT = "constant"  # anything else
-_FREED = object()    # marks a node whose saved values were released by backward
+_RELEASED = object()  # marks a node whose saved values were released by backward
 
 Tensor = None  # set by autodiff.tensor (circular import)
 _new = object.__new__
@@ -45,42 +42,45 @@ class Function:
     _retained_grad = None
     # attributes every node has, in slots (no per-node dict unless an op stores
     # its own, like ctx.dim): fewer objects per op for the garbage collector
-    __slots__ = ("_parents", "_out_shape", "_out_dtype", "_to_save", "_saved", "_output_data",
+    __slots__ = ("_parents", "_out_shape", "_out_dtype", "_saved", "_saved_inputs", "_output_at",
                  "_on_arrays", "__dict__", "__weakref__")
 
     # ---- the ctx API used inside forward/backward (PyTorch's names) ----
     def save_for_backward(self, *values):
         """Keep inputs, the output or other arrays for backward."""
-        self._to_save = values
+        self._saved = values
 
     @property
     def saved_tensors(self):
         """What forward saved: the input tensors themselves (still in the graph),
         the output (linked to this node), or constants; as numpy arrays when
-        backward runs on arrays."""
+        backward runs on arrays. Raises if an input was changed in place since."""
         saved = self._saved
-        if saved is _FREED:
+        if saved is _RELEASED:
             raise _second_backward_error(self)
-        on_arrays = self._on_arrays
-        values = []
-        for k in range(0, len(saved), 3):
-            kind, value, version = saved[k], saved[k + 1], saved[k + 2]
-            if kind is _INPUT:
-                if value._version != version:
-                    raise _inplace_error(self, value, version)
-                values.append(value._data if on_arrays else value)
-            elif kind is _OUTPUT:
-                if on_arrays:
-                    values.append(self._output_data)
-                else:
-                    out = Tensor._wrap(self._output_data)
-                    out._requires_grad = True
-                    out.grad_fn = self
-                    values.append(out)
-            elif isinstance(value, (np.ndarray, _DeviceArray)) and not on_arrays:
-                values.append(Tensor._wrap(value))
-            else:
-                values.append(value)
+        if not saved:
+            return ()
+        inputs = self._saved_inputs           # flat: position, tensor, version at forward
+        for k in range(0, len(inputs), 3):
+            cell = inputs[k + 1]._vc
+            if cell is not None and cell[0] != inputs[k + 2]:
+                raise _inplace_error(self, inputs[k + 1], inputs[k + 2])
+        try:
+            if self._on_arrays:
+                return saved                  # the arrays, as forward saw them
+        except AttributeError:                # (read outside backward)
+            pass
+        values = list(saved)
+        for k in range(0, len(inputs), 3):
+            values[inputs[k]] = inputs[k + 1]
+        for k in self._output_at:
+            out = Tensor._wrap(saved[k])
+            out._requires_grad = True
+            out.grad_fn = self
+            values[k] = out
+        for k, value in enumerate(values):
+            if isinstance(value, (np.ndarray, _DeviceArray)):
+                values[k] = Tensor._wrap(value)
         return tuple(values)
 
     @property
@@ -117,9 +117,9 @@ class Function:
     @classmethod
     def apply(cls, *args):
         """Run ``forward`` without recording, then record one node for it."""
-        node = cls.__new__(cls)
+        node = _new(cls)
         node._parents = ()
-        node._to_save = ()
+        node._saved = ()
         saved_mode = _state.enabled
         _state.enabled = False
         try:
@@ -143,36 +143,40 @@ class Function:
         self._parents = parents
         self._out_shape = out_data.shape
         self._out_dtype = out_data.dtype
-        self._output_data = None
-        self._on_arrays = False
-        if not self._to_save:
-            self._saved = ()
-        else:
+        if self._saved:
             self._keep_saved(args, raw, out, out_data)
-        result = Tensor._wrap(out_data)
+        result = _new(Tensor)
+        result._data = out_data
         result._requires_grad = True
+        result.grad = None
         result.grad_fn = self
+        result._vc = None
         if self.is_view:
             result._share_version(args[0])
         return result
 
     def _keep_saved(self, args, raw, out, out_data):
-        """Resolve what forward saved: an input tensor (kept with its version), the output, or a constant."""
-        saved = []   # flat: kind, value, version, kind, value, version ...
-        for value in self._to_save:
-            if value is out or value is out_data:
-                saved += (_OUTPUT, None, 0)
-                self._output_data = out_data
+        """Note which saved values are input tensors (with their version now, so
+        that an in-place change before backward is caught) and which are the output."""
+        saved = self._saved
+        inputs = ()       # flat: position, tensor, version
+        outputs = ()
+        for k, value in enumerate(saved):
+            if value is out_data or value is out:
+                outputs += (k,)
+                if value is not out_data:   # a 0-d op's numpy scalar: keep the array
+                    saved = saved[:k] + (out_data,) + saved[k + 1:]
                 continue
             for i, r in enumerate(raw):
-                if value is r and isinstance(args[i], Tensor):
+                if value is r:
                     a = args[i]
-                    saved += (_INPUT, a, a._version)
+                    if isinstance(a, Tensor):
+                        cell = a._vc
+                        inputs += (k, a, 0 if cell is None else cell[0])
                     break
-            else:
-                saved += (_CONSTANT, value, 0)
         self._saved = saved
-        self._to_save = ()
+        self._saved_inputs = inputs
+        self._output_at = outputs
 
     # ---- the vertex protocol used by the engine ----
     def _run_hooks(self, grad):
@@ -183,52 +187,55 @@ class Function:
 
         ``grad`` is a numpy array in an ordinary backward pass and a tensor under
         create_graph; built-in ops (``array_backward``) run their formula on it as
-        it is, other Functions always see tensors.
+        it is, other Functions always see tensors. Each gradient is then summed
+        back over broadcast dimensions and cast to its input's dtype: here, once,
+        for every op.
         """
-        if self._saved is _FREED:
+        saved = self._saved
+        if saved is _RELEASED:
             raise _second_backward_error(self)
         if self._retained is not None:
             self._retained_grad = grad
         cls = type(self)
-        on_arrays = not isinstance(grad, Tensor)
-        if on_arrays and type(grad) is not np.ndarray:
-            grad = _as_array(grad)         # 0-d arithmetic gives numpy scalars
-        if on_arrays and not cls.array_backward:
-            grads = cls.backward(self, Tensor._wrap(grad))
-        else:
-            self._on_arrays = on_arrays
-            grads = cls.backward(self, grad)
+        if isinstance(grad, Tensor):
+            on_arrays = False
             self._on_arrays = False
+            grads = cls.backward(self, grad)
+        else:
+            on_arrays = True
+            if type(grad) is not np.ndarray:
+                grad = _as_array(grad)         # 0-d arithmetic gives numpy scalars
+            if cls.array_backward:
+                self._on_arrays = True
+                grads = cls.backward(self, grad)
+                self._on_arrays = False
+            else:
+                self._on_arrays = False
+                grads = cls.backward(self, Tensor._wrap(grad))
         if type(grads) is not tuple:
             grads = (grads,)
         result = []
-        if on_arrays:
-            for g, parent in zip(grads, self._parents):
-                if g is None or parent is None:
-                    result.append(None)
-                    continue
+        for g, parent in zip(grads, self._parents):
+            if g is None or parent is None:
+                g = None
+            elif on_arrays:
                 if type(g) is not np.ndarray:
                     g = g._data if isinstance(g, Tensor) else _as_array(g)
                 if g.shape != parent._out_shape:       # summed back over broadcast dimensions
                     g = _sum_to_shape(g, parent._out_shape)
                 if g.dtype != parent._out_dtype:       # and cast to the input's dtype
                     g = g.astype(parent._out_dtype)
-                result.append(g)
-        else:
-            for g, parent in zip(grads, self._parents):
-                if g is None or parent is None:
-                    result.append(None)
-                    continue
+            else:
                 if not isinstance(g, Tensor):
                     g = Tensor._wrap(_as_array(g))
                 if g._data.shape != parent._out_shape:
                     g = g.sum_to_size(parent._out_shape)
                 if g._data.dtype != parent._out_dtype:
                     g = g.to(parent._out_dtype)
-                result.append(g)
-        if not retain_graph and self._saved:
-            self._saved = _FREED            # release what forward kept for backward
-            self._output_data = None
+            result.append(g)
+        if saved and not retain_graph:
+            self._saved = _RELEASED            # release what forward kept for backward
+            self._saved_inputs = ()
         return result
 
     def _finish(self, grad, accumulate, owned=False):
@@ -306,8 +313,8 @@ class Op(Function):
                 if recording:
                     parents.append(None)
         if requires_grad:
-            node = cls.__new__(cls)
-            node._to_save = ()
+            node = _new(cls)
+            node._saved = ()
             try:
                 out = cls.forward(node, *raw)
             except (ValueError, IndexError, TypeError, DeviceMismatchError) as exc:
@@ -317,12 +324,8 @@ class Op(Function):
             node._parents = parents
             node._out_shape = out_data.shape
             node._out_dtype = out_data.dtype
-            node._output_data = None
-            node._on_arrays = False
-            if node._to_save:
+            if node._saved:
                 node._keep_saved(args, raw, out, out_data)
-            else:
-                node._saved = ()
             result = _new(Tensor)
             result._data = out_data
             result._requires_grad = True

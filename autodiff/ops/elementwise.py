@@ -14,10 +14,15 @@ from ..cuda.devices import DeviceArray
 from ..dtypes import get_default_dtype
 
 
+_FLOAT64 = np.dtype(np.float64)
+
+
 def promote(out, a, b):
     """PyTorch's result dtype where numpy's differs: integers (or float32) mixed with a
     Python float or an integer tensor give the default float dtype, not float64."""
-    if out.dtype == np.float64 and not (
+    if out.dtype is not _FLOAT64:      # (nearly always: a cheap exit)
+        return out
+    if not (
             (isinstance(a, (np.ndarray, DeviceArray)) and a.dtype == np.float64)
             or (isinstance(b, (np.ndarray, DeviceArray)) and b.dtype == np.float64)):
         return out.astype(get_default_dtype())
@@ -223,7 +228,7 @@ class Relu(Op):
     @staticmethod
     def forward(ctx, x):
         fast = backend.kernel("relu", x)
-        out = fast(x) if fast else np.maximum(x, 0)
+        out = fast(x) if fast else np.maximum(x, x.dtype.type(0))   # (a Python 0 costs numpy more)
         ctx.save_for_backward(out)
         return out
 
@@ -231,7 +236,8 @@ class Relu(Op):
     def backward(ctx, grad):
         out, = ctx.saved_tensors
         fast = backend.kernel("relu_backward", grad)
-        return fast(grad, out) if fast else grad * (out > 0)
+        # out >= 0, so sign(out) is the 0/1 mask out > 0, already in grad's dtype
+        return fast(grad, out) if fast else grad * ctx.xp.sign(out)
 
 
 class LeakyRelu(Op):
@@ -287,14 +293,16 @@ class Clamp(Op):
     def forward(ctx, x, min_val, max_val):
         if min_val is None and max_val is None:
             raise ValueError("clamp: at least one of min and max must be given")
-        ctx.save_for_backward(x)
-        ctx.bounds = (min_val, max_val)
+        ctx.save_for_backward(x, min_val, max_val)
+        if max_val is None:                  # (np.clip costs ~1 us more on small arrays)
+            return promote(np.maximum(x, min_val), x, min_val)
+        if min_val is None:
+            return promote(np.minimum(x, max_val), x, max_val)
         return np.clip(x, min_val, max_val)
 
     @staticmethod
     def backward(ctx, grad):
-        x, = ctx.saved_tensors
-        lo, hi = ctx.bounds
+        x, lo, hi = ctx.saved_tensors
         if lo is not None and hi is not None:
             return grad * ((x >= lo) & (x <= hi))
         return grad * ((x >= lo) if lo is not None else (x <= hi))

@@ -32,14 +32,14 @@ class Mean(Op):
     def forward(ctx, x, dims, keepdim):
         ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
         total = np.add.reduce(x, axis=dims, keepdims=keepdim)   # (ndarray.mean is slow on small arrays)
-        ctx.count = x.size // max(np.size(total), 1) if x.size else 0
+        ctx.count = count = x.size // max(total.size, 1) if x.size else 0
         if x.dtype.kind not in "fc":
-            return total / ctx.count if ctx.count else np.full_like(total, np.nan, dtype=np.float64)
-        return np.true_divide(total, ctx.count, dtype=x.dtype) if ctx.count else total * np.nan
+            return total / count if count else np.full_like(total, np.nan, dtype=np.float64)
+        return total / x.dtype.type(count) if count else total * np.nan   # (keeps x's dtype)
 
     @staticmethod
     def backward(ctx, grad):
-        return _unreduce(ctx, grad) / ctx.count
+        return _unreduce(ctx, grad / ctx.count)
 
 
 class SumToSize(Op):
