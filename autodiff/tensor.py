@@ -165,6 +165,7 @@ class Tensor:
     def data(self, value):
         value = value._data if isinstance(value, Tensor) else _as_array(value)
         self._data = value
+        self._bump_version()   # a graph that saved this tensor must not use the new values unawares
 
     @property
     def name(self):
@@ -834,7 +835,10 @@ class Tensor:
 
     def add_(self, other, alpha=1):
         if alpha != 1:
-            other = other * alpha
+            if isinstance(other, Tensor) and not _state.enabled:
+                other = other._data * alpha   # (the optimizers' hot path: no tensor in between)
+            else:
+                other = other * alpha
         return self._inplace("add_", other, _add, _add_raw)
 
     def sub_(self, other, alpha=1):

@@ -42,7 +42,7 @@ class Function:
     _retained_grad = None
     # attributes every node has, in slots (no per-node dict unless an op stores
     # its own, like ctx.dim): fewer objects per op for the garbage collector
-    __slots__ = ("_parents", "_out_shape", "_out_dtype", "_saved", "_saved_inputs", "_output_at",
+    __slots__ = ("_parents", "_out_shape", "_out_dtype", "_saved", "_saved_version", "_output",
                  "_on_arrays", "__dict__", "__weakref__")
 
     # ---- the ctx API used inside forward/backward (PyTorch's names) ----
@@ -54,33 +54,32 @@ class Function:
     def saved_tensors(self):
         """What forward saved: the input tensors themselves (still in the graph),
         the output (linked to this node), or constants; as numpy arrays when
-        backward runs on arrays. Raises if an input was changed in place since."""
+        backward runs on arrays. Raises if a saved tensor was changed in place since."""
         saved = self._saved
         if saved is _RELEASED:
             raise _second_backward_error(self)
         if not saved:
             return ()
-        inputs = self._saved_inputs           # flat: position, tensor, version at forward
-        for k in range(0, len(inputs), 3):
-            cell = inputs[k + 1]._vc
-            if cell is not None and cell[0] != inputs[k + 2]:
-                raise _inplace_error(self, inputs[k + 1], inputs[k + 2])
         try:
-            if self._on_arrays:
-                return saved                  # the arrays, as forward saw them
+            on_arrays = self._on_arrays
         except AttributeError:                # (read outside backward)
-            pass
-        values = list(saved)
-        for k in range(0, len(inputs), 3):
-            values[inputs[k]] = inputs[k + 1]
-        for k in self._output_at:
-            out = Tensor._wrap(saved[k])
-            out._requires_grad = True
-            out.grad_fn = self
-            values[k] = out
-        for k, value in enumerate(values):
-            if isinstance(value, (np.ndarray, _DeviceArray)):
-                values[k] = Tensor._wrap(value)
+            on_arrays = False
+        values = []
+        expected = self._saved_version        # 0: every saved tensor was at version 0
+        for k, value in enumerate(saved):
+            if isinstance(value, Tensor):
+                cell = value._vc
+                if cell is not None and cell[0] != (expected and expected[k]):
+                    raise _inplace_error(self, value, expected and expected[k])
+                values.append(value._data if on_arrays else value)
+            elif on_arrays or not isinstance(value, (np.ndarray, _DeviceArray)):
+                values.append(value)
+            else:                             # the output, linked to this node; or a constant
+                out = Tensor._wrap(value)
+                if value is getattr(self, "_output", None):
+                    out._requires_grad = True
+                    out.grad_fn = self
+                values.append(out)
         return tuple(values)
 
     @property
@@ -156,27 +155,27 @@ class Function:
         return result
 
     def _keep_saved(self, args, raw, out, out_data):
-        """Note which saved values are input tensors (with their version now, so
-        that an in-place change before backward is caught) and which are the output."""
-        saved = self._saved
-        inputs = ()       # flat: position, tensor, version
-        outputs = ()
-        for k, value in enumerate(saved):
+        """Swap saved input arrays for their tensors (whose versions are summed now,
+        so that an in-place change before backward is caught) and note the output."""
+        saved = []
+        versions = None       # only when a saved tensor was already changed in place
+        for k, value in enumerate(self._saved):
             if value is out_data or value is out:
-                outputs += (k,)
-                if value is not out_data:   # a 0-d op's numpy scalar: keep the array
-                    saved = saved[:k] + (out_data,) + saved[k + 1:]
-                continue
-            for i, r in enumerate(raw):
-                if value is r:
-                    a = args[i]
-                    if isinstance(a, Tensor):
-                        cell = a._vc
-                        inputs += (k, a, 0 if cell is None else cell[0])
-                    break
-        self._saved = saved
-        self._saved_inputs = inputs
-        self._output_at = outputs
+                value = self._output = out_data      # (an array: never the output tensor itself)
+            else:
+                for i, r in enumerate(raw):
+                    if value is r:
+                        value = args[i]
+                        break
+                if isinstance(value, Tensor):
+                    cell = value._vc
+                    if cell is not None and cell[0]:
+                        if versions is None:
+                            versions = [0] * len(self._saved)
+                        versions[k] = cell[0]
+            saved.append(value)
+        self._saved = tuple(saved)
+        self._saved_version = 0 if versions is None else tuple(versions)
 
     # ---- the vertex protocol used by the engine ----
     def _run_hooks(self, grad):
@@ -235,7 +234,7 @@ class Function:
             result.append(g)
         if saved and not retain_graph:
             self._saved = _RELEASED            # release what forward kept for backward
-            self._saved_inputs = ()
+            self._output = None
         return result
 
     def _finish(self, grad, accumulate, owned=False):
