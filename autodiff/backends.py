@@ -66,11 +66,16 @@ def _cpu_kernels():
 
 def kernel(name, array):
     """The Numba kernel ``name`` if it should run on ``array``, else None (use numpy)."""
-    if _mode == "numpy" or type(array) is not np.ndarray or array.dtype not in _FLOATS:
+    if type(array) is not np.ndarray:      # a device array, or a tensor under create_graph
         return None
-    if _mode == "numba" or array.size >= MIN_SIZE.get(name, NEVER):
-        return getattr(_cpu_kernels(), name)
-    return None
+    if _mode == "auto":
+        if array.size < MIN_SIZE.get(name, NEVER):   # (small arrays, the common case, decided early)
+            return None
+    elif _mode == "numpy":
+        return None
+    if array.dtype not in _FLOATS:
+        return None
+    return getattr(_cpu_kernels(), name)
 
 
 def matmul(a, b):

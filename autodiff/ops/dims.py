@@ -57,9 +57,10 @@ def sum_to_shape(array, shape):
     if array.shape == shape:
         return array
     lead = array.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and array.shape[lead + i] != 1)
-    out = np.add.reduce(array, axis=axes, keepdims=True) if axes else array
+    stretched = [lead + i for i, n in enumerate(shape) if n == 1 and array.shape[lead + i] != 1]
+    if lead > 0 and not stretched:         # only leading dimensions were added (a bias)
+        return np.add.reduce(array, axis=0 if lead == 1 else tuple(range(lead)))
+    out = np.add.reduce(array, axis=tuple(range(lead)) + tuple(stretched), keepdims=True)
     return out.reshape(shape)
 
 

@@ -42,7 +42,7 @@ class Transpose(Op):
     @staticmethod
     def forward(ctx, x, dim0, dim1):
         ctx.dims = (dim0, dim1)
-        return np.swapaxes(x, dim0, dim1)
+        return x.swapaxes(dim0, dim1)
 
     @staticmethod
     def backward(ctx, grad):
