@@ -418,6 +418,31 @@ def test_inplace_change_of_a_saved_tensor_raises_version_error():
     assert x.grad is None
 
 
+def test_version_error_names_the_versions_when_a_saved_tensor_was_changed_before():
+    x = leaf([1.0, 2.0])
+    h = x * 2
+    with ad.no_grad():
+        h.add_(1.0)                   # version 1 when saved below
+    y = (h * x).sum()
+    with ad.no_grad():
+        h.mul_(2.0)                   # version 2 at backward
+    with pytest.raises(RuntimeError, match="MulBackward.*version 2; expected version 1"):
+        y.backward()
+    assert x.grad is None
+
+
+def test_assigning_data_of_a_saved_tensor_is_caught_not_silently_used():
+    w = leaf([1.0, 2.0])
+    y = (w * w).sum()                 # w is saved
+    w.data = ad.tensor([10.0, 20.0])
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.backward()
+    assert w.grad is None
+    z = (w * w).sum()                 # a graph built after the change is fine
+    z.backward()
+    np.testing.assert_allclose(w.grad.numpy(), [20.0, 40.0])
+
+
 def test_inplace_change_through_a_view_is_detected():
     x = leaf([[1.0, 2.0], [3.0, 4.0]])
     h = x * 1
