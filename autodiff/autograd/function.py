@@ -157,6 +157,10 @@ class Function:
     def _keep_saved(self, args, raw, out, out_data):
         """Swap saved input arrays for their tensors (whose versions are summed now,
         so that an in-place change before backward is caught) and note the output."""
+        if len(self._saved) == 1 and self._saved[0] is out_data:   # (an activation saving its output)
+            self._output = out_data
+            self._saved_version = 0
+            return
         saved = []
         versions = None       # only when a saved tensor was already changed in place
         for k, value in enumerate(self._saved):
