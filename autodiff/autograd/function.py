@@ -155,8 +155,8 @@ class Function:
         return result
 
     def _keep_saved(self, args, raw, out, out_data):
-        """Swap saved input arrays for their tensors (whose versions are summed now,
-        so that an in-place change before backward is caught) and note the output."""
+        """Swap saved input arrays for their tensors (with their versions, when already
+        changed in place, so that a change before backward is caught) and note the output."""
         if len(self._saved) == 1 and self._saved[0] is out_data:   # (an activation saving its output)
             self._output = out_data
             self._saved_version = 0
@@ -323,21 +323,7 @@ class Op(Function):
             except (ValueError, IndexError, TypeError, DeviceMismatchError) as exc:
                 raise _op_error(cls, args, exc) from None
             out_data = out if type(out) is np.ndarray else _as_array(out)   # (a 0-d op gives a numpy scalar)
-            # what _record does, inlined: this is the hottest path of the library
-            node._parents = parents
-            node._out_shape = out_data.shape
-            node._out_dtype = out_data.dtype
-            if node._saved:
-                node._keep_saved(args, raw, out, out_data)
-            result = _new(Tensor)
-            result._data = out_data
-            result._requires_grad = True
-            result.grad = None
-            result.grad_fn = node
-            result._vc = None
-            if cls.is_view:
-                result._share_version(args[0])
-            return result
+            return node._record(args, raw, parents, out, out_data)
         try:
             out = cls.forward(_NO_GRAPH, *raw)
         except (ValueError, IndexError, TypeError, DeviceMismatchError) as exc:
