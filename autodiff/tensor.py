@@ -75,6 +75,7 @@ class Tensor:
             self._vc = [1]
         else:
             self._vc[0] += 1
+        _function._inplace_changes[0] += 1
 
     def _share_version(self, base):
         if base._vc is None:

@@ -68,19 +68,19 @@ def backpropagate(roots, root_grads, retain_graph=False, create_graph=False, cap
     gradient arriving at each captured vertex is returned (``autodiff.grad``).
     """
     deps = count_dependencies(roots)
-    pending = {}
+    pending = {}      # gradients still waiting for more contributions
     for root, grad in zip(roots, root_grads):
         pending[root] = pending[root] + grad if root in pending else grad
-    ready = [v for v in pending if deps[v] == 0]
+    ready = [(v, pending.pop(v)) for v in list(pending) if deps[v] == 0]
     captured = dict.fromkeys(capture) if capture is not None else None
     finished = []
     recording = _state.enabled
     _state.enabled = create_graph        # the backward pass is recorded only for create_graph
     capturing = captured is not None
+    previous = None
     try:
         while ready:
-            vertex = ready.pop()
-            grad = pending.pop(vertex, None)
+            vertex, grad = ready.pop()
             if grad is None:  # every path to it carried no gradient
                 parent_grads = (None,) * len(vertex._parents)
             else:
@@ -94,20 +94,23 @@ def backpropagate(roots, root_grads, retain_graph=False, create_graph=False, cap
             for parent, parent_grad in zip(vertex._parents, parent_grads):
                 if parent is None:
                     continue
-                if parent_grad is not None:
-                    previous = pending.get(parent)
-                    pending[parent] = parent_grad if previous is None else previous + parent_grad
                 remaining = deps[parent] - 1
-                deps[parent] = remaining
-                if remaining == 0:
-                    if parent._parents or parent._hooks or capturing:
-                        ready.append(parent)
-                    else:   # a plain leaf: nothing to propagate, only a gradient to store
-                        leaf_grad = pending.pop(parent, None)
-                        if leaf_grad is not None:
-                            finished.append((parent, leaf_grad))
+                if remaining:                  # more contributions to come: keep the sum
+                    deps[parent] = remaining
+                    if parent_grad is not None:
+                        previous = pending.get(parent)
+                        pending[parent] = parent_grad if previous is None else previous + parent_grad
+                    continue
+                if pending and parent in pending:   # the last contribution: add the earlier ones
+                    previous = pending.pop(parent)
+                    if previous is not None:
+                        parent_grad = previous if parent_grad is None else previous + parent_grad
+                if parent._parents or parent._hooks or capturing:
+                    ready.append((parent, parent_grad))
+                elif parent_grad is not None:   # a plain leaf: only a gradient to store
+                    finished.append((parent, parent_grad))
         accumulate = captured is None
-        parent_grads = parent_grad = leaf_grad = None   # drop stale references (see `owned`)
+        parent_grads = parent_grad = grad = previous = None   # drop stale references (see `owned`)
         while finished:
             vertex, grad = finished.pop()
             # an array nothing else refers to (this local and getrefcount's argument) may be

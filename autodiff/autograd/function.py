@@ -19,6 +19,10 @@ from ..cuda.devices import DeviceArray as _DeviceArray, DeviceMismatchError, as_
 from .grad_mode import _state
 
 _RELEASED = object()  # marks a node whose saved values were released by backward
+# How many in-place changes there have been, to any tensor (Tensor._bump_version counts
+# them). A node notes it when it saves tensors: while it is unchanged, none of them can
+# have changed, and backward skips looking at each one's version.
+_inplace_changes = [0]
 
 Tensor = None  # set by autodiff.tensor (circular import)
 _new = object.__new__
@@ -42,8 +46,8 @@ class Function:
     _retained_grad = None
     # attributes every node has, in slots (no per-node dict unless an op stores
     # its own, like ctx.dim): fewer objects per op for the garbage collector
-    __slots__ = ("_parents", "_out_shape", "_out_dtype", "_saved", "_saved_version", "_output",
-                 "_on_arrays", "__dict__", "__weakref__")
+    __slots__ = ("_parents", "_out_shape", "_out_dtype", "_saved", "_saved_version", "_clock",
+                 "_output", "_on_arrays", "__dict__", "__weakref__")
 
     # ---- the ctx API used inside forward/backward (PyTorch's names) ----
     def save_for_backward(self, *values):
@@ -60,19 +64,20 @@ class Function:
             raise _second_backward_error(self)
         if not saved:
             return ()
+        if self._clock != _inplace_changes[0]:   # something was changed in place since forward
+            self._check_versions()
         try:
             on_arrays = self._on_arrays
         except AttributeError:                # (read outside backward)
             on_arrays = False
+        if on_arrays:
+            if len(saved) == 1:
+                value = saved[0]
+                return (value._data if isinstance(value, Tensor) else value),
+            return tuple([value._data if isinstance(value, Tensor) else value for value in saved])
         values = []
-        expected = self._saved_version        # 0: every saved tensor was at version 0
-        for k, value in enumerate(saved):
-            if isinstance(value, Tensor):
-                cell = value._vc
-                if cell is not None and cell[0] != (expected and expected[k]):
-                    raise _inplace_error(self, value, expected and expected[k])
-                values.append(value._data if on_arrays else value)
-            elif on_arrays or not isinstance(value, (np.ndarray, _DeviceArray)):
+        for value in saved:
+            if isinstance(value, Tensor) or not isinstance(value, (np.ndarray, _DeviceArray)):
                 values.append(value)
             else:                             # the output, linked to this node; or a constant
                 out = Tensor._wrap(value)
@@ -81,6 +86,16 @@ class Function:
                     out.grad_fn = self
                 values.append(out)
         return tuple(values)
+
+    def _check_versions(self):
+        """Raise if a saved tensor was changed in place since forward saved it."""
+        expected = self._saved_version        # 0: every saved tensor was at version 0
+        for k, value in enumerate(self._saved):
+            if isinstance(value, Tensor):
+                cell = value._vc
+                if cell is not None and cell[0] != (expected and expected[k]):
+                    raise _inplace_error(self, value, expected and expected[k])
+        self._clock = _inplace_changes[0]     # (checked: no need to look again until a change)
 
     @property
     def _input_meta(self):
@@ -157,6 +172,7 @@ class Function:
     def _keep_saved(self, args, raw, out, out_data):
         """Swap saved input arrays for their tensors (with their versions, when already
         changed in place, so that a change before backward is caught) and note the output."""
+        self._clock = _inplace_changes[0]
         if len(self._saved) == 1 and self._saved[0] is out_data:   # (an activation saving its output)
             self._output = out_data
             self._saved_version = 0
@@ -201,33 +217,46 @@ class Function:
             self._retained_grad = grad
         cls = type(self)
         if isinstance(grad, Tensor):
-            on_arrays = False
             self._on_arrays = False
+            return self._tensor_gradients(cls.backward(self, grad), saved, retain_graph)
+        if type(grad) is not np.ndarray:
+            grad = _as_array(grad)             # 0-d arithmetic gives numpy scalars
+        if cls.array_backward:
+            self._on_arrays = True
             grads = cls.backward(self, grad)
+            self._on_arrays = False
         else:
-            on_arrays = True
-            if type(grad) is not np.ndarray:
-                grad = _as_array(grad)         # 0-d arithmetic gives numpy scalars
-            if cls.array_backward:
-                self._on_arrays = True
-                grads = cls.backward(self, grad)
-                self._on_arrays = False
-            else:
-                self._on_arrays = False
-                grads = cls.backward(self, Tensor._wrap(grad))
+            self._on_arrays = False
+            grads = cls.backward(self, Tensor._wrap(grad))
+        if type(grads) is not tuple:
+            grads = (grads,)
+        result = []
+        for g, parent in zip(grads, self._parents):
+            if g is None or parent is None:
+                result.append(None)
+                continue
+            if type(g) is not np.ndarray:
+                g = g._data if isinstance(g, Tensor) else _as_array(g)
+            shape = parent._out_shape
+            if g.shape != shape:                   # summed back over broadcast dimensions
+                g = _sum_to_shape(g, shape)
+            dtype = parent._out_dtype
+            if g.dtype is not dtype and g.dtype != dtype:   # and cast to the input's dtype
+                g = g.astype(dtype)
+            result.append(g)
+        if saved and not retain_graph:
+            self._saved = _RELEASED            # release what forward kept for backward
+            self._output = None
+        return result
+
+    def _tensor_gradients(self, grads, saved, retain_graph):
+        """``_propagate``'s second half under create_graph: the same rules, on tensors."""
         if type(grads) is not tuple:
             grads = (grads,)
         result = []
         for g, parent in zip(grads, self._parents):
             if g is None or parent is None:
                 g = None
-            elif on_arrays:
-                if type(g) is not np.ndarray:
-                    g = g._data if isinstance(g, Tensor) else _as_array(g)
-                if g.shape != parent._out_shape:       # summed back over broadcast dimensions
-                    g = _sum_to_shape(g, parent._out_shape)
-                if g.dtype != parent._out_dtype:       # and cast to the input's dtype
-                    g = g.astype(parent._out_dtype)
             else:
                 if not isinstance(g, Tensor):
                     g = Tensor._wrap(_as_array(g))
@@ -237,7 +266,7 @@ class Function:
                     g = g.to(parent._out_dtype)
             result.append(g)
         if saved and not retain_graph:
-            self._saved = _RELEASED            # release what forward kept for backward
+            self._saved = _RELEASED
             self._output = None
         return result
 

@@ -56,6 +56,8 @@ def sum_to_shape(array, shape):
     """Sum ``array`` over the dimensions that broadcasting added or stretched to reach it from ``shape``."""
     if array.shape == shape:
         return array
+    if array.shape[1:] == shape:           # a bias: one leading dimension added
+        return np.add.reduce(array, axis=0)
     lead = array.ndim - len(shape)
     stretched = [lead + i for i, n in enumerate(shape) if n == 1 and array.shape[lead + i] != 1]
     if lead > 0 and not stretched:         # only leading dimensions were added (a bias)
