@@ -431,6 +431,21 @@ def test_version_error_names_the_versions_when_a_saved_tensor_was_changed_before
     assert x.grad is None
 
 
+def test_a_change_after_a_first_backward_is_caught_by_the_second():
+    # the first backward finds every saved tensor unchanged; the node must look again
+    # once anything has been changed in place since
+    x = leaf([1.0, 2.0])
+    h = x * 2
+    y = (h * h).sum()
+    y.backward(retain_graph=True)
+    np.testing.assert_allclose(x.grad.numpy(), [8.0, 16.0])
+    with ad.no_grad():
+        h.add_(1.0)
+    with pytest.raises(RuntimeError, match="version 1; expected version 0"):
+        y.backward()
+    np.testing.assert_allclose(x.grad.numpy(), [8.0, 16.0])   # untouched by the failed pass
+
+
 def test_assigning_data_of_a_saved_tensor_is_caught_not_silently_used():
     w = leaf([1.0, 2.0])
     y = (w * w).sum()                 # w is saved
