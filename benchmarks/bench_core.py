@@ -5,6 +5,10 @@
    libraries (same formulas, same number of ops).
 2. A chain of 100,000 scalar ops, forward + backward.
 
+A third peer, ``minimal`` (benchmarks/minimal_engine.py), runs the same code on
+the least a numpy engine can do (no version counters, dtype rules, checks or
+hooks): the floor that any Python engine's per-op cost sits on.
+
 Each figure is the minimum over several repeats (these machines are shared and
 noisy); ratios compare numbers taken in the same run. Each library is timed in a
 fresh process of its own, started by this one: a process that has imported both
@@ -97,6 +101,8 @@ def measure(name, args):
         import torch
         torch.set_num_threads(1)
         lib = torch
+    elif name == "minimal":
+        import minimal_engine as lib      # the yardstick: see minimal_engine.py
     else:
         import autodiff as lib
     weights, x, y = init_weights()
@@ -122,7 +128,7 @@ def main(argv=None):
         return
     has_torch = subprocess.run([sys.executable, "-c", "import torch"], capture_output=True).returncode == 0
     results = {}
-    for name in ["autodiff"] + (["torch"] if has_torch else []):
+    for name in ["autodiff", "minimal"] + (["torch"] if has_torch else []):
         command = [sys.executable, __file__, "--measure", name, "--repeats", str(args.repeats),
                    "--steps", str(args.steps), "--chain", str(args.chain)]
         out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
@@ -132,13 +138,17 @@ def main(argv=None):
           f"(raw tensors), min of {args.repeats} x {args.steps} steps, each library in its own process")
     for name, r in results.items():
         print(f"  {name:9s} {r['step'] * 1e6:8.1f} us/step   loss after warm-up {r['loss']:.6f}")
-    if "torch" in results:
-        print(f"  speed-up autodiff vs torch: {results['torch']['step'] / results['autodiff']['step']:.2f}x")
+    report_speedups(results, "step")
     print(f"chain of {args.chain:,} multiplications, forward + backward, min of 3")
     for name, r in results.items():
         print(f"  {name:9s} {r['chain']:8.3f} s   ({r['chain'] / args.chain * 1e6:.2f} us/op)")
+    report_speedups(results, "chain")
+
+
+def report_speedups(results, key):
     if "torch" in results:
-        print(f"  speed-up autodiff vs torch: {results['torch']['chain'] / results['autodiff']['chain']:.2f}x")
+        for name in ["autodiff", "minimal"]:
+            print(f"  speed-up {name} vs torch: {results['torch'][key] / results[name][key]:.2f}x")
 
 
 if __name__ == "__main__":
