@@ -13,6 +13,8 @@ to it, it never points back to the output, so graphs are freed by reference
 counting alone. Broadcasting and dtype are handled here, once for every op: a
 gradient is summed back to its input's shape and cast to its input's dtype.
 """
+from operator import is_ as _is
+
 import numpy as np
 
 from ..cuda.devices import DeviceArray as _DeviceArray, DeviceMismatchError, as_array as _as_array
@@ -177,9 +179,25 @@ class Function:
             self._output = out_data
             self._saved_version = 0
             return
-        saved = []
+        if len(self._saved) == len(raw) and all(map(_is, self._saved, raw)):
+            saved = args      # (forward saved exactly its inputs: keep the tuple of them)
+        else:
+            saved = self._saved_values(args, raw, out, out_data)
         versions = None       # only when a saved tensor was already changed in place
-        for k, value in enumerate(self._saved):
+        for k, value in enumerate(saved):
+            if isinstance(value, Tensor):
+                cell = value._vc
+                if cell is not None and cell[0]:
+                    if versions is None:
+                        versions = [0] * len(saved)
+                    versions[k] = cell[0]
+        self._saved = saved
+        self._saved_version = 0 if versions is None else tuple(versions)
+
+    def _saved_values(self, args, raw, out, out_data):
+        """What forward saved, with each input array replaced by its tensor."""
+        saved = []
+        for value in self._saved:
             if value is out_data or value is out:
                 value = self._output = out_data      # (an array: never the output tensor itself)
             else:
@@ -187,15 +205,8 @@ class Function:
                     if value is r:
                         value = args[i]
                         break
-                if isinstance(value, Tensor):
-                    cell = value._vc
-                    if cell is not None and cell[0]:
-                        if versions is None:
-                            versions = [0] * len(self._saved)
-                        versions[k] = cell[0]
             saved.append(value)
-        self._saved = tuple(saved)
-        self._saved_version = 0 if versions is None else tuple(versions)
+        return tuple(saved)
 
     # ---- the vertex protocol used by the engine ----
     def _run_hooks(self, grad):
