@@ -1,0 +1,6 @@
+"""Op table rows: reductions (see ``autodiff.ops.table``)."""
+from . import OpInfo, Sample, arr, binary_samples, reduction_samples, unary_samples  # noqa: F401
+
+ROWS = [
+    OpInfo("sum", samples=reduction_samples()),
+]
