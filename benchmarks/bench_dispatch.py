@@ -15,24 +15,16 @@ Minimum of several repeats; ratios from the same run.
 import argparse
 import os
 import sys
-import time
 
 import numpy as np
 
 import autodiff as ad
 from autodiff import backends
+from timing import best_time
 
 torch = None   # imported last (section 2): two OpenMP runtimes in one process slow each other
 
 
-def best_time(fn, repeats, number=1):
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(number):
-            fn()
-        best = min(best, (time.perf_counter() - start) / number)
-    return best
 
 
 def engine_step(name, x):
@@ -59,7 +51,7 @@ def crossover(repeats):
                 with backends.use(mode):
                     step = engine_step(name, x)
                     step()
-                    times[mode] = best_time(step, repeats, number=max(1, 200_000 // size))
+                    times[mode] = best_time(step, max(1, 200_000 // size), repeats)
             cells.append(f"{times['numpy'] * 1e6:8.1f}/{times['numba'] * 1e6:<8.1f}us")
         print(f"   {size:>10,d} " + " ".join(f"{c:>22s}" for c in cells))
 
@@ -73,7 +65,7 @@ def big_activations(repeats, n=10_000_000):
     print(f"2. forward+backward on {n:,} float32 values through the engine (automatic choice) vs PyTorch")
     rng = np.random.default_rng(0)
     data = rng.standard_normal(n).astype(np.float32)
-    copy_time = best_time(lambda: data.copy(), repeats)
+    copy_time = best_time(lambda: data.copy(), 1, repeats)
     copy_bw = 2 * data.nbytes / copy_time
     print(f"   plain copy: {copy_time * 1e3:.1f} ms, {copy_bw / 1e9:.1f} GB/s (read + write)")
     x = ad.tensor(data, requires_grad=True)
@@ -81,7 +73,7 @@ def big_activations(repeats, n=10_000_000):
     tx = torch.tensor(data, requires_grad=True) if torch is not None else None
     tg = torch.ones(n) if torch is not None else None
     for name in ("sigmoid", "tanh", "relu"):
-        ours = best_time(engine_step(name, x), repeats)
+        ours = best_time(engine_step(name, x), 1, repeats)
         # forward reads x, writes y; backward reads grad and y, writes grad_in: 5 arrays
         bandwidth = 5 * data.nbytes / ours
         line = (f"   {name:8s} autodiff {ours * 1e3:7.1f} ms ({bandwidth / 1e9:5.1f} GB/s, "
@@ -90,7 +82,7 @@ def big_activations(repeats, n=10_000_000):
             def torch_step():
                 tx.grad = None
                 getattr(tx, name)().backward(tg)
-            theirs = best_time(torch_step, repeats)
+            theirs = best_time(torch_step, 1, repeats)
             line += f"   torch {theirs * 1e3:7.1f} ms   speed-up {theirs / ours:.2f}x"
         print(line)
 
@@ -108,7 +100,7 @@ def mlp_fused(repeats):
                 step = bench_nn.make_step(ad, case["sizes"], x, y, case["loss_fn"], case["optimizer"])
                 for _ in range(3):
                     step()
-                times[mode] = best_time(step, repeats, number=case["steps"])
+                times[mode] = best_time(step, case["steps"], repeats)
         print(f"   {title}: numpy {times['numpy'] * 1e6:8.1f} us/step, numba {times['numba'] * 1e6:8.1f} "
               f"us/step, numba/numpy speed-up {times['numpy'] / times['numba']:.2f}x")
 
