@@ -571,3 +571,15 @@ def test_cuda_array_protocol():
     assert CudaArray.from_host(np.ones((0, 2))).sum(axis=0).get().tolist() == [0.0, 0.0]
     e = CudaArray.empty((0, 3), np.float32)
     assert e.get().shape == (0, 3) and (e + 1).shape == (0, 3)
+
+
+def test_stats_count_launches_and_copies():
+    autodiff.cuda.stats(reset=True)
+    a = autodiff.tensor(np.arange(3.0), device="cuda")
+    assert autodiff.cuda.stats(reset=True) == {"launches": 0, "host_to_device": 1, "device_to_host": 0}
+    b = a + a
+    assert autodiff.cuda.stats(reset=True) == {"launches": 1, "host_to_device": 0, "device_to_host": 0}
+    assert b.sum().item() == 6.0
+    assert autodiff.cuda.stats(reset=True) == {"launches": 1, "host_to_device": 0, "device_to_host": 1}
+    np.testing.assert_array_equal(host(b), [0.0, 2.0, 4.0])
+    assert autodiff.cuda.stats() == {"launches": 0, "host_to_device": 0, "device_to_host": 1}
