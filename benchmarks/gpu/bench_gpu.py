@@ -18,7 +18,7 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from timing import best_time, measure_in_subprocess  # noqa: E402
 
-SIZES, BATCH, STEPS = [784, 256, 128, 10], 128, 50
+SIZES, BATCH, STEPS = [784, 256, 128, 10], 128, 20
 
 
 def mnist_step(lib_name, repeats):
@@ -47,7 +47,7 @@ def mnist_step(lib_name, repeats):
         optimizer.step()
         return loss
 
-    for _ in range(10):
+    for _ in range(3):          # (the first steps compile every kernel: Numba compiles on first launch)
         step()
     sync()
 
@@ -99,7 +99,7 @@ def torch_cuda_available():
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--measure", nargs="+", help=argparse.SUPPRESS)
     parser.add_argument("--probe", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -8,6 +8,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 PY=${PYTHON:-python3}
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
+export NUMBA_CUDA_LOW_OCCUPANCY_WARNINGS=0   # tiny grids are on purpose (launch counts, small layers)
 RESULTS=benchmarks/results
 mkdir -p "$RESULTS"
 SECTIONS=${*:-machine tests launches bench lenet ddp}
