@@ -4,7 +4,8 @@ Adam, with and without no_sync() accumulation, with several buckets and with one
 
 Every rank also trains the single-process reference itself (cheap at this size) and
 compares; the script exits non-zero (an AssertionError) on any difference.
-Argument: the device ('cpu' or 'cuda').
+Arguments: the device ('cpu' or 'cuda'), then optionally the number of steps and the
+optimizers (comma-separated: sgd,adam), for a shorter run on the CUDA simulator.
 """
 import sys
 
@@ -16,7 +17,9 @@ from autodiff import nn, optim
 from autodiff.nn.parallel import DistributedDataParallel as DDP
 
 DEVICE = sys.argv[1] if len(sys.argv) > 1 else "cpu"
-STEPS, B, ACCUMULATE = 20, 4, 2
+STEPS = int(sys.argv[2]) if len(sys.argv) > 2 else 20
+KINDS = sys.argv[3].split(",") if len(sys.argv) > 3 else ["sgd", "adam"]
+B, ACCUMULATE = 4, 2
 dist.init_process_group("mpi")
 rank, world = dist.get_rank(), dist.get_world_size()
 assert world == 2, world
@@ -76,7 +79,7 @@ def data_parallel(kind, micro, bucket_cap_mb):
     return [p.detach().cpu().numpy().copy() for p in model.parameters()], model
 
 
-for kind in ("sgd", "adam"):
+for kind in KINDS:
     for micro in (1, ACCUMULATE):
         expected = reference(kind, micro)
         for cap in (0.0005, 25):     # several small buckets (overlap), or one
