@@ -73,3 +73,16 @@ def test_a_discarded_ddp_leaves_the_parameters_alone(world_of_one):
     x = autodiff.ones(2, 3, dtype=autodiff.float64)
     inner(x).sum().backward()             # hooks of the dead wrapper do nothing
     assert all(p.grad is not None for p in inner.parameters())
+
+
+def test_ddp_on_cuda_tensors_on_the_simulator():
+    """The same equivalence on 'cuda' tensors (staged through host memory), shortened to 3
+    SGD steps: the simulator runs every kernel as Python. benchmarks/gpu/ddp_cuda.sh runs
+    the full 20 steps with both optimizers on a real GPU."""
+    pytest.importorskip("numba.cuda")
+    result = launch("ddp_equivalence.py", "cuda", 3, "sgd", env={"NUMBA_ENABLE_CUDASIM": "1"},
+                    timeout=120)
+    assert result.returncode == 0, output(result)
+    for micro in (1, 2):
+        assert f"rank 1 cuda sgd micro={micro} buckets=2" in result.stdout, output(result)
+    assert "rank 0 DDP-EQUIVALENCE-OK" in result.stdout
