@@ -20,9 +20,11 @@ dtypes, and raises naming the ranks that differ, instead of hanging or mixing up
 
 ``mpi4py`` is imported by ``init_process_group`` only: ``import autodiff`` never needs it.
 """
+import datetime
 import enum
 import importlib.util
 import os
+import time
 
 import numpy as np
 
@@ -67,9 +69,10 @@ class ReduceOp(enum.Enum):
 class _World:
     """The default process group: a private duplicate of MPI's COMM_WORLD."""
 
-    def __init__(self, mpi, comm, backend):
+    def __init__(self, mpi, comm, backend, timeout):
         self.mpi, self.comm, self.backend = mpi, comm, backend
         self.rank, self.size = comm.Get_rank(), comm.Get_size()
+        self.timeout = timeout      # seconds a collective may wait for the others, or None
 
 
 class _GroupMember:
@@ -106,7 +109,10 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
 
     ``world_size``/``rank`` (or the ``WORLD_SIZE``/``RANK`` environment variables), when
     given, must match what MPI's launcher assigned; a mismatch raises instead of training
-    with wrong shards. ``init_method``, ``store`` and ``timeout`` are accepted for PyTorch
+    with wrong shards. ``timeout`` (a ``datetime.timedelta`` or seconds): a tensor
+    collective that waits longer for the other ranks raises RuntimeError (a collective
+    called on some ranks only), which under the launcher ends the job; without it, waits
+    are unbounded, as MPI's are. ``init_method`` and ``store`` are accepted for PyTorch
     code and not used: MPI's launcher already connects the processes.
     """
     global _world
@@ -118,6 +124,10 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
     if unknown:
         raise ValueError(f"init_process_group: unknown backend {backend!r}; autodiff runs every "
                          "group on MPI (use 'mpi'; 'gloo' and 'nccl' are accepted as aliases)")
+    if isinstance(timeout, datetime.timedelta):
+        timeout = timeout.total_seconds()
+    if timeout is not None and not timeout > 0:
+        raise ValueError(f"init_process_group: timeout must be positive, got {timeout!r}")
     MPI = _mpi()
     comm = MPI.COMM_WORLD.Dup()
     mpi_rank, mpi_size = comm.Get_rank(), comm.Get_size()
@@ -130,7 +140,7 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
                 f"init_process_group: {what}={given} but MPI started this process as rank "
                 f"{mpi_rank} of {mpi_size}; launch with `python -m autodiff.distributed.run "
                 f"-n N script.py` (or mpiexec -n N) and leave {what} unset or equal to MPI's")
-    _world = _World(MPI, comm, "mpi")
+    _world = _World(MPI, comm, "mpi", timeout)
 
 
 def is_initialized():
@@ -220,11 +230,29 @@ def _signature(tensor):
     return (tuple(tensor.shape), str(tensor._data.dtype))
 
 
+def _wait(request, name="collective"):
+    """Wait for ``request``; past the group's timeout, raise instead of waiting forever."""
+    timeout = _world.timeout if _world is not None else None
+    if timeout is None:
+        request.Wait()
+        return
+    deadline = time.monotonic() + timeout
+    pause = 1e-6
+    while not request.Test():
+        if time.monotonic() > deadline:
+            raise RuntimeError(
+                f"{name}: timed out after {timeout:g} s waiting for the other ranks on rank "
+                f"{_world.rank}; did every rank call the same collectives in the same order?")
+        time.sleep(pause)
+        pause = min(2 * pause, 1e-3)
+
+
 class Work:
     """A collective in flight (``async_op=True``): ``wait()`` completes it."""
 
-    def __init__(self, request=None, finish=None, result=(), buffers=()):
+    def __init__(self, request=None, finish=None, result=(), buffers=(), name="collective"):
         self._request, self._finish, self._result = request, finish, list(result)
+        self._name = name
         self._buffers = buffers     # host arrays MPI reads or writes until the request is done
         self._done = request is None
         if self._done and finish is not None:
@@ -239,7 +267,7 @@ class Work:
     def wait(self, timeout=None):
         """Block until the collective has finished and its results are in the tensors."""
         if not self._done:
-            self._request.Wait()
+            _wait(self._request, self._name)
             self._complete()
         return True
 
@@ -256,14 +284,14 @@ class Work:
         return self._result
 
 
-def _finish(request, finish, async_op, result=(), buffers=()):
+def _finish(request, finish, async_op, result=(), buffers=(), name="collective"):
     if not async_op:
         if request is not None:
-            request.Wait()
+            _wait(request, name)
         if finish is not None:
             finish()
         return None
-    return Work(request, finish, result, buffers)
+    return Work(request, finish, result, buffers, name)
 
 
 # ---------------------------------------------------------------------- collectives
@@ -271,7 +299,7 @@ def barrier(group=None, async_op=False, device_ids=None, timeout=None):
     """Wait until every rank has reached this call."""
     world = _group(group, "barrier")
     _check_same_call(world, "barrier", ())
-    return _finish(world.comm.Ibarrier(), None, async_op)
+    return _finish(world.comm.Ibarrier(), None, async_op, name="barrier")
 
 
 def _check_rank(world, value, what, name):
@@ -288,7 +316,8 @@ def broadcast(tensor, src=0, group=None, async_op=False):
     staged = _Staged(tensor, "broadcast")
     _check_same_call(world, "broadcast", _signature(tensor) + (src,))
     request = world.comm.Ibcast(staged.host, root=src)
-    return _finish(request, staged.write_back, async_op, [tensor], (staged.host,))
+    return _finish(request, staged.write_back, async_op, [tensor], (staged.host,),
+                   name="broadcast")
 
 
 def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
@@ -298,7 +327,7 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     mpi_op = _mpi_op(world.mpi, op, staged.host.dtype, "all_reduce")
     _check_same_call(world, "all_reduce", _signature(tensor) + (op.name,))
     request = world.comm.Iallreduce(world.mpi.IN_PLACE, staged.host, op=mpi_op)
-    return _finish(request, _averaging(staged, op, world), async_op, [tensor])
+    return _finish(request, _averaging(staged, op, world), async_op, [tensor], name="all_reduce")
 
 
 def _averaging(staged, op, world):
@@ -320,9 +349,9 @@ def reduce(tensor, dst=0, op=ReduceOp.SUM, group=None, async_op=False):
     _check_same_call(world, "reduce", _signature(tensor) + (op.name, dst))
     if world.rank == dst:
         request = world.comm.Ireduce(world.mpi.IN_PLACE, staged.host, op=mpi_op, root=dst)
-        return _finish(request, _averaging(staged, op, world), async_op, [tensor])
+        return _finish(request, _averaging(staged, op, world), async_op, [tensor], name="reduce")
     request = world.comm.Ireduce(staged.host, None, op=mpi_op, root=dst)
-    return _finish(request, None, async_op, [tensor], (staged.host,))
+    return _finish(request, None, async_op, [tensor], (staged.host,), name="reduce")
 
 
 def _check_list(tensors, like, world, name, what):
@@ -356,7 +385,8 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
     _check_same_call(world, "all_gather", _signature(tensor))
     rows = np.empty((world.size,) + staged.host.shape, staged.host.dtype)
     request = world.comm.Iallgather(staged.host, rows)
-    return _finish(request, _scatter_rows(rows, tensor_list), async_op, tensor_list)
+    return _finish(request, _scatter_rows(rows, tensor_list), async_op, tensor_list,
+                   name="all_gather")
 
 
 def gather(tensor, gather_list=None, dst=0, group=None, async_op=False):
@@ -370,10 +400,12 @@ def gather(tensor, gather_list=None, dst=0, group=None, async_op=False):
         raise ValueError(f"gather: gather_list must be given on the destination rank {dst} only")
     _check_same_call(world, "gather", _signature(tensor) + (dst,))
     if world.rank != dst:
-        return _finish(world.comm.Igather(staged.host, None, root=dst), None, async_op, (), (staged.host,))
+        request = world.comm.Igather(staged.host, None, root=dst)
+        return _finish(request, None, async_op, (), (staged.host,), name="gather")
     rows = np.empty((world.size,) + staged.host.shape, staged.host.dtype)
     request = world.comm.Igather(staged.host, rows, root=dst)
-    return _finish(request, _scatter_rows(rows, gather_list), async_op, gather_list)
+    return _finish(request, _scatter_rows(rows, gather_list), async_op, gather_list,
+                   name="gather")
 
 
 def scatter(tensor, scatter_list=None, src=0, group=None, async_op=False):
@@ -390,7 +422,8 @@ def scatter(tensor, scatter_list=None, src=0, group=None, async_op=False):
         raise ValueError(f"scatter: scatter_list must be given on the source rank {src} only")
     _check_same_call(world, "scatter", _signature(tensor) + (src,))
     request = world.comm.Iscatter(rows, staged.host, root=src)
-    return _finish(request, staged.write_back, async_op, [tensor], (rows, staged.host))
+    return _finish(request, staged.write_back, async_op, [tensor], (rows, staged.host),
+                   name="scatter")
 
 
 # ---------------------------------------------------------------------- Python objects

@@ -38,3 +38,11 @@ def test_a_killed_job_resumes_from_its_checkpoint_with_no_lost_or_repeated_steps
     expected, got = np.load(tmp_path / "whole.npy"), np.load(tmp_path / "job.npy")
     assert expected.size == 4 * 8 + 8 + 8 * 2 + 2
     np.testing.assert_array_equal(got, expected)      # bit for bit
+
+
+def test_a_collective_called_on_one_rank_only_times_out_with_a_clear_error():
+    result = launch("one_sided.py", timeout=30)
+    assert result.returncode != 0, output(result)
+    assert "[rank 0] RuntimeError: all_reduce: timed out after 2 s waiting for the other ranks" \
+        in result.stderr, output(result)
+    assert "rank 0 finished" not in result.stdout

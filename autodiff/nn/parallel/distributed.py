@@ -241,7 +241,7 @@ class DistributedDataParallel(Module):
     def _average(self, bucket):
         if not bucket.averaged:
             if bucket.request is not None:
-                bucket.request.Wait()
+                dist._wait(bucket.request, "DistributedDataParallel's gradient allreduce")
             bucket.buffer /= self._world.size
             bucket.averaged = True
 
@@ -270,7 +270,7 @@ class DistributedDataParallel(Module):
         if self._locally_used is None:
             return
         used, request, total = self._locally_used
-        request.Wait()
+        dist._wait(request, "DistributedDataParallel (find_unused_parameters)")
         self.__dict__["_locally_used"] = None
         for i in np.flatnonzero(used == 0):
             if total[i] > 0:                # another rank used it: take the average
@@ -280,10 +280,10 @@ class DistributedDataParallel(Module):
     def _wait_all(self):
         for bucket in self._buckets:
             if bucket.request is not None:
-                bucket.request.Wait()
+                dist._wait(bucket.request, "DistributedDataParallel's gradient allreduce")
                 bucket.request = None
         if self._locally_used is not None:
-            self._locally_used[1].Wait()
+            dist._wait(self._locally_used[1], "DistributedDataParallel (find_unused_parameters)")
             self.__dict__["_locally_used"] = None
 
 
