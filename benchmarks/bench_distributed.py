@@ -59,9 +59,18 @@ def allreduce_times(repeats):
 
 
 def step_time(repeats, steps, bucket_cap_mb):
-    """Mean seconds per training step (min over repeats); bucket_cap_mb None: no DDP."""
+    """Mean seconds per training step and seconds of it spent blocked waiting for DDP's
+    allreduces (both from the fastest repeat); bucket_cap_mb None: no DDP."""
     import autodiff
     import autodiff.distributed as dist
+    blocked = [0.0]
+    wait = dist._wait
+
+    def timed_wait(request, name="collective"):      # DDP waits through dist._wait
+        start = time.perf_counter()
+        wait(request, name)
+        blocked[0] += time.perf_counter() - start
+    dist._wait = timed_wait
     from autodiff import nn, optim
     from autodiff.nn.parallel import DistributedDataParallel as DDP
     autodiff.manual_seed(0)
@@ -83,14 +92,18 @@ def step_time(repeats, steps, bucket_cap_mb):
         opt.step()
     for _ in range(3):
         step()
-    best = float("inf")
+    best, best_blocked = float("inf"), 0.0
     for _ in range(repeats):
         dist.barrier()
+        blocked[0] = 0.0
         start = time.perf_counter()
         for _ in range(steps):
             step()
-        best = min(best, (time.perf_counter() - start) / steps)
-    return best, (len(model._buckets) if bucket_cap_mb is not None else 0)
+        seconds = (time.perf_counter() - start) / steps
+        if seconds < best:
+            best, best_blocked = seconds, blocked[0] / steps
+    dist._wait = wait
+    return best, (len(model._buckets) if bucket_cap_mb is not None else 0), best_blocked
 
 
 def worker(args):
@@ -111,7 +124,8 @@ def worker(args):
     dist.all_gather_object(local_times, result)
     if dist.get_rank() == 0:   # the slowest rank sets the pace
         for key in ("local", "one_bucket", "buckets"):
-            result[key] = [max(r[key][0] for r in local_times), result[key][1]]
+            result[key] = [max(r[key][0] for r in local_times), result[key][1],
+                           max(r[key][2] for r in local_times)]
         print(json.dumps(result))
 
 
@@ -143,7 +157,8 @@ def main():
             raise SystemExit("bench_distributed: expected several buckets at bucket_cap_mb=0.1")
         t = two[key][0]
         print(f"  2 processes, {what:<26} {t * 1e3:7.2f} ms/step  {2 * BATCH / t:8.0f} samples/s  "
-              f"scaling efficiency {(2 * BATCH / t) / (2 * BATCH / t1):.0%}")
+              f"scaling efficiency {(2 * BATCH / t) / (2 * BATCH / t1):.0%}; blocked waiting "
+              f"for allreduces {two[key][2] * 1e3:.2f} ms/step ({two[key][2] / t:.0%})")
     best = min(two["one_bucket"][0], two["buckets"][0])
     print(f"  allreduce of {mnist_bytes / 1e6:.2f} MB alone: {allreduce_mnist * 1e3:.2f} ms = "
           f"{allreduce_mnist / best:.0%} of the best DDP step; DDP step minus compute: "
