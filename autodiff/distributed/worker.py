@@ -20,6 +20,14 @@ def _set_environment(comm, MPI):
     local.Free()
 
 
+def _user_frames(tb):
+    """The traceback from the first frame outside this module and runpy (the user's code)."""
+    while tb is not None and (tb.tb_frame.f_code.co_filename == __file__
+                              or "runpy" in tb.tb_frame.f_code.co_filename):
+        tb = tb.tb_next
+    return tb
+
+
 def _abort(comm, status):
     sys.stdout.flush()
     sys.stderr.flush()
@@ -53,9 +61,10 @@ def main(argv):
         print(f"[rank {comm.Get_rank()}] exited with status {code}: aborting the job",
               file=sys.stderr)
         _abort(comm, code)
-    except BaseException:
+    except BaseException as error:
         rank = comm.Get_rank()
-        lines = traceback.format_exc().rstrip("\n").split("\n")
+        lines = "".join(traceback.format_exception(type(error), error, _user_frames(
+            error.__traceback__))).rstrip("\n").split("\n")
         print("\n".join(f"[rank {rank}] {line}" for line in lines), file=sys.stderr)
         print(f"[rank {rank}] uncaught exception: aborting the job", file=sys.stderr)
         _abort(comm, 1)

@@ -24,10 +24,12 @@ def test_two_ranks_equal_one_process_on_the_concatenated_batch():
         assert f"rank {rank} DDP-EQUIVALENCE-OK" in result.stdout, output(result)
 
 
-def test_ranks_that_disagree_and_unused_parameters():
+def test_ranks_that_disagree_unused_parameters_and_buffers():
     result = launch("ddp_errors.py")
     assert result.returncode == 0, output(result)
-    assert "rank 0 DDP-ERRORS-OK" in result.stdout and "rank 1 DDP-ERRORS-OK" in result.stdout
+    for rank in (0, 1):
+        assert f"rank {rank} DDP-ERRORS-OK" in result.stdout, output(result)
+        assert f"rank {rank} DDP-BUFFERS-OK" in result.stdout, output(result)
 
 
 @pytest.fixture

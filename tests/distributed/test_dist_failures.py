@@ -9,6 +9,7 @@ def test_a_rank_that_raises_aborts_the_job_with_its_traceback():
     result = launch("fail.py", "raise", timeout=30)     # a hang fails here, by timeout
     assert result.returncode != 0, output(result)
     assert "[rank 1] ValueError: rank 1 fails at step 3" in result.stderr, output(result)
+    assert 'fail.py", line' in result.stderr and "runpy" not in result.stderr   # the user's frames
     assert "the job finished" not in result.stdout
 
 

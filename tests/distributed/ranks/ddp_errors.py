@@ -74,3 +74,16 @@ for name, p in model.module.named_parameters():
     expected = (everyone[0][name] + everyone[1][name]) / 2
     assert np.allclose(p.grad.numpy(), expected, rtol=0, atol=1e-12), name
 print(f"rank {rank} DDP-ERRORS-OK", flush=True)
+
+# buffers (BatchNorm's running statistics) are rank 0's at the start of every forward
+autodiff.manual_seed(0)
+model = DDP(nn.Sequential(nn.Linear(3, 4, dtype=f64), nn.BatchNorm1d(4, dtype=f64)))
+model(x).sum().backward()                 # each rank updates its running stats from its batch
+stats = [None] * 2
+dist.all_gather_object(stats, model.module[1].running_mean.numpy().copy())
+assert not np.allclose(stats[0], stats[1])
+with autodiff.no_grad():
+    model.eval()
+    model(x)                              # forward broadcasts rank 0's buffers first
+assert np.array_equal(model.module[1].running_mean.numpy(), stats[0])
+print(f"rank {rank} DDP-BUFFERS-OK", flush=True)
