@@ -24,6 +24,7 @@ from .scalar import Scalar  # noqa: F401
 from . import autograd  # noqa: F401
 from . import nn  # noqa: F401
 from . import optim, data, datasets  # noqa: F401
+from . import distributed  # noqa: F401  (mpi4py is imported by init_process_group only)
 from .serialization import save, load  # noqa: F401
 from . import viz  # noqa: F401
 

@@ -53,6 +53,7 @@ class Tensor:
     # hot attributes in slots; rarely set ones (hooks, a name) in a dict made on first use
     __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_vc", "__dict__", "__weakref__")
     _hooks = None
+    _post_accumulate_hooks = None   # hook(tensor) after backward wrote this leaf's .grad
     _name = None
     __array_ufunc__ = None   # numpy defers to our operators: ndarray * Tensor -> Tensor
     _parents = ()            # a leaf, as a vertex of the graph, has no parents
@@ -356,6 +357,19 @@ class Tensor:
         owner._hooks.append(hook)
         return RemovableHandle(owner._hooks, hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(self)`` once backward has accumulated this leaf's ``.grad``
+        (PyTorch 2.1+); optimizers fused into backward and DDP's gradient averaging use it."""
+        if not self._requires_grad:
+            raise RuntimeError("register_post_accumulate_grad_hook: cannot register a hook on a "
+                               "tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        if self._post_accumulate_hooks is None:
+            self._post_accumulate_hooks = []
+        self._post_accumulate_hooks.append(hook)
+        return RemovableHandle(self._post_accumulate_hooks, hook)
+
     # the vertex protocol (see autograd.engine): a leaf stores what reaches it
     def _run_hooks(self, grad):
         return _function._run_tensor_hooks(self._hooks, grad)
@@ -376,6 +390,9 @@ class Tensor:
     def _finish(self, grad, accumulate, owned=False):
         if accumulate:
             self._accumulate_grad(grad, owned)
+            if self._post_accumulate_hooks:
+                for hook in tuple(self._post_accumulate_hooks):
+                    hook(self)
 
     def _accumulate_grad(self, grad, owned=False):
         """Add ``grad`` (a numpy array, or a tensor under create_graph) into ``.grad``.

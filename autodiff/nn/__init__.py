@@ -10,8 +10,10 @@
 - ``linear``, ``activation``, ``dropout``, ``batchnorm``: layers
 - ``loss``: losses; ``functional`` (as F): the function form of layers and losses
 - ``init``: weight initialisation
+- ``parallel``: DistributedDataParallel (several processes, see ``autodiff.distributed``)
 """
 from . import functional, init  # noqa: F401
+from . import parallel  # noqa: F401
 from .activation import GELU, Hardtanh, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh  # noqa: F401
 from .batchnorm import BatchNorm1d  # noqa: F401
 from .container import ModuleDict, ModuleList, Sequential  # noqa: F401
