@@ -14,6 +14,11 @@ from ..ops import elementwise as E
 from ..ops import linalg as L
 from ..ops import nn as N
 from ..tensor import Tensor
+from ._loss_functions import _reduction as _loss_reduction, promote_pair as _promote_pair
+from ._loss_functions import (  # noqa: F401  (the margin, robust and likelihood losses)
+    cosine_embedding_loss, gaussian_nll_loss, hinge_embedding_loss, huber_loss, kl_div,
+    margin_ranking_loss, multi_margin_loss, multilabel_soft_margin_loss, pairwise_distance,
+    poisson_nll_loss, smooth_l1_loss, soft_margin_loss, triplet_margin_loss)
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -208,16 +213,18 @@ def _weight_array(name, what, weight, shape, dtype):
 
 
 # ---------------------------------------------------------------------- regression losses
-def mse_loss(input, target, reduction="mean"):
-    """Mean squared error: mean((input - target)^2)."""
-    _check_reduction("mse_loss", reduction)
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """Mean squared error: mean((input - target)^2). An integer target is promoted (PyTorch)."""
+    reduction = _loss_reduction("mse_loss", reduction, size_average, reduce)
+    input, target = _promote_pair("mse_loss", input, target)
     target = _check_pair("mse_loss", input, target)
     return N.MseLoss.apply(input, target, reduction)
 
 
-def l1_loss(input, target, reduction="mean"):
-    """Mean absolute error: mean(|input - target|)."""
-    _check_reduction("l1_loss", reduction)
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """Mean absolute error: mean(|input - target|). An integer target is promoted (PyTorch)."""
+    reduction = _loss_reduction("l1_loss", reduction, size_average, reduce)
+    input, target = _promote_pair("l1_loss", input, target)
     target = _check_pair("l1_loss", input, target)
     return N.L1Loss.apply(input, target, reduction)
 
