@@ -93,6 +93,10 @@ def log_softmax(input, dim=None, dtype=None):
     return input.log_softmax(_softmax_dim("log_softmax", dim, input.ndim))
 
 
+_TYPE_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+               "bool": "Bool"}     # PyTorch's names in its casting errors
+
+
 def dropout(input, p=0.5, training=True, inplace=False):
     """Zero each element with probability ``p`` and scale the rest by 1/(1-p) (training only)."""
     if not 0.0 <= p <= 1.0:
@@ -100,6 +104,12 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if not training or p == 0.0:
         return input
     data = input._data
+    if data.dtype.kind not in "fc":
+        if p == 1.0:       # (PyTorch: zeros of the input's dtype)
+            return Tensor._wrap(np.zeros_like(data))
+        raise RuntimeError(f"dropout: result type Float can't be cast to the desired output type "
+                           f"{_TYPE_NAMES.get(data.dtype.name, data.dtype.name)} (dropout of a {dtypes.name(data.dtype)} "
+                           "tensor; use input.float())")
     if p == 1.0:
         mask = np.zeros_like(data)
     else:
@@ -236,9 +246,11 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     _check_reduction(name, reduction)
     target = _check_pair(name, input, target)
     data = input._data
-    if ((data < 0) | (data > 1)).any():
+    outside = ~((data >= 0) & (data <= 1))        # NaN too
+    if outside.any():
         raise ValueError(f"{name}: all elements of input should be between 0 and 1 (they are "
-                         "probabilities; for raw scores use binary_cross_entropy_with_logits)")
+                         f"probabilities; got {data[outside].flat[0]}; for raw scores use "
+                         "binary_cross_entropy_with_logits)")
     w = _weight_array(name, "weight", weight, data.shape, data.dtype)
     return N.BinaryCrossEntropy.apply(input, target, w, reduction)
 
