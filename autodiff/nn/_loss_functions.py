@@ -20,6 +20,8 @@ _REDUCTIONS = ("mean", "sum", "none")
 # ---------------------------------------------------------------------- shared checks
 def _reduction(name, reduction, size_average=None, reduce=None, extra=()):
     """The reduction to apply; the legacy flags (deprecated in PyTorch) override it."""
+    if size_average is None and reduce is None and reduction in _REDUCTIONS:
+        return reduction
     if size_average is not None or reduce is not None:
         warnings.warn("size_average and reduce args will be deprecated, please use "
                       "reduction='sum' (or 'mean', 'none') instead.", stacklevel=3)
@@ -62,9 +64,12 @@ def _promote(name, *tensors, names=("input", "target")):
 def promote_pair(name, input, target):
     """For mse_loss and l1_loss: an integer or bool operand takes the other's floating dtype,
     two floats the wider one (PyTorch's promotion); anything else is left to the caller's checks."""
-    if not (isinstance(input, Tensor) and isinstance(target, Tensor)):
+    try:
+        if input._data.dtype == target._data.dtype:
+            return input, target
+    except AttributeError:         # not tensors: the caller's checks say so
         return input, target
-    if input._data.dtype == target._data.dtype:
+    if not (isinstance(input, Tensor) and isinstance(target, Tensor)):
         return input, target
     if input._data.dtype.kind != "f" and target._data.dtype.kind != "f":
         return input, target

@@ -16,6 +16,7 @@ All parameters are handled as one flat vector; there is only one parameter group
 import numpy as np
 
 from ..autograd.grad_mode import enable_grad
+from ..tensor import Tensor
 from .optimizer import Optimizer
 
 
@@ -140,6 +141,22 @@ class LBFGS(Optimizer):
         if getattr(self, "_params", None) is not None:
             raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")
         super().add_param_group(param_group)
+
+    # ------------------------------------------------------------------ state dicts
+    def state_dict(self):
+        """PyTorch's keys (func_evals, n_iter, d, t, old_dirs, old_stps, ro, H_diag,
+        prev_flat_grad, prev_loss, al), vectors and numbers as tensors."""
+        packed = super().state_dict()
+        packed["state"] = {index: {key: _as_tensors(value) for key, value in values.items()}
+                           for index, values in packed["state"].items()}
+        return packed
+
+    def load_state_dict(self, state_dict):
+        saved = state_dict["state"]
+        super().load_state_dict({"state": {}, "param_groups": state_dict["param_groups"]})
+        self._params = self.param_groups[0]["params"]
+        for values in saved.values():        # LBFGS keeps its whole state on the first parameter
+            self.state[self._params[0]] = {key: _as_arrays(value) for key, value in values.items()}
 
     # ------------------------------------------------------------------ the flat vector
     def _gather_flat_grad(self):
@@ -279,3 +296,20 @@ class LBFGS(Optimizer):
         state.update(d=d, t=t, old_dirs=old_dirs, old_stps=old_stps, ro=ro, H_diag=H_diag,
                      prev_flat_grad=prev_flat_grad, prev_loss=prev_loss)
         return orig_loss
+
+
+def _as_tensors(value):
+    if isinstance(value, list):
+        return [_as_tensors(v) for v in value]
+    if isinstance(value, (np.ndarray, np.generic)):
+        return Tensor._wrap(np.array(value))
+    return value
+
+
+def _as_arrays(value):
+    if isinstance(value, (list, tuple)):
+        return [_as_arrays(v) for v in value]
+    if isinstance(value, Tensor):
+        data = value._data.copy()
+        return data if data.ndim else data[()]
+    return value

@@ -181,6 +181,41 @@ def test_lbfgs_matches_pytorch(options):
     assert ours[2:] == theirs[2:]                         # the same evaluations and iterations
 
 
+def test_lbfgs_state_dict_has_pytorchs_keys_and_resumes():
+    rng = np.random.default_rng(2)
+    w = [rng.standard_normal((6, 3)) * 0.5, np.zeros(6), rng.standard_normal((1, 6)) * 0.5, np.zeros(1)]
+    runs = {}
+    for lib, module in ((autodiff, optim), (torch, torch.optim)):
+        params, loss_of = _regression(lib, w)
+        opt = module.LBFGS(params, max_iter=3, history_size=5, line_search_fn="strong_wolfe")
+
+        def closure(opt=opt, params=params, loss_of=loss_of):
+            opt.zero_grad()
+            loss = loss_of(params)
+            loss.backward()
+            return loss
+        opt.step(closure)
+        runs[lib.__name__] = (opt, params, closure, loss_of)
+    ours_sd, theirs_sd = runs["autodiff"][0].state_dict(), runs["torch"][0].state_dict()
+    assert set(ours_sd["state"][0]) == set(theirs_sd["state"][0])
+    # a fresh optimizer, restored, goes on as the original does
+    opt, params, closure, loss_of = runs["autodiff"]
+    copies = [autodiff.tensor(p.detach().numpy().copy(), requires_grad=True) for p in params]
+    restored = optim.LBFGS(copies, max_iter=3, history_size=5, line_search_fn="strong_wolfe")
+    restored.load_state_dict(ours_sd)
+
+    def closure2():
+        restored.zero_grad()
+        loss = loss_of(copies)
+        loss.backward()
+        return loss
+    for _ in range(2):
+        opt.step(closure)
+        restored.step(closure2)
+    for p, q in zip(params, copies):
+        np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy())
+
+
 def test_lbfgs_needs_a_closure_and_one_group():
     p = autodiff.zeros(2, requires_grad=True)
     opt = optim.LBFGS([p])
