@@ -49,7 +49,8 @@ class BackwardHookCall:
         self.input_positions = []     # one per positional argument (PyTorch: None for non-tensors)
         self.requiring = []           # which of them require grad
         self.grad_outputs = None
-        self.pending_outputs = 0
+        self.outputs_requiring = 0    # outputs whose gradients the hooks wait for
+        self.arrived = 0              # of those, how many arrived in this backward pass
 
     @staticmethod
     def enabled():
@@ -112,15 +113,16 @@ class BackwardHookCall:
         self.grad_outputs = [None] * len(tensor_slots)
         for slot, k in enumerate(tensor_slots):
             if outputs[k].requires_grad:
-                self.pending_outputs += 1
+                self.outputs_requiring += 1
                 outputs[k] = _attach(outputs[k], lambda grad, slot=slot: self._on_output(slot, grad))
         return outputs[0] if single else tuple(outputs)
 
     def _on_output(self, slot, grad):
         self.grad_outputs[slot] = grad
-        self.pending_outputs -= 1
-        if self.pending_outputs:
+        self.arrived += 1
+        if self.arrived < self.outputs_requiring:
             return grad
+        self.arrived = 0              # (a second backward, with retain_graph, starts afresh)
         grad_output = tuple(self.grad_outputs)
         for hook in self.pre_hooks:
             result = hook(self.module, grad_output)

@@ -105,11 +105,12 @@ class LazyLinear(Linear):
         self.initialize_parameters(input)
         return Linear.forward(self, input)
 
-    def load_state_dict(self, state_dict, strict=True):
-        weight = state_dict.get("weight") if hasattr(state_dict, "get") else None
+    def _materialize_from_state(self, state_dict, prefix):
+        """Called by ``load_state_dict`` (of this layer or a model holding it): take the shapes
+        of the weights being loaded."""
+        weight = state_dict.get(prefix + "weight")
         if self.has_uninitialized_params() and weight is not None and len(weight.shape) == 2:
             self._materialize(int(weight.shape[1]))
-        return Module.load_state_dict(self, state_dict, strict)
 
 
 class Identity(Module):

@@ -461,6 +461,10 @@ class Module:
         """
         if not hasattr(state_dict, "keys"):
             raise TypeError(f"load_state_dict: expected a dict, got {type(state_dict).__name__}")
+        for prefix, module in self.named_modules():   # lazy layers take their shapes first
+            materialize = getattr(module, "_materialize_from_state", None)
+            if materialize is not None:
+                materialize(state_dict, prefix + "." if prefix else "")
         own = OrderedDict(self._state_items())
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]

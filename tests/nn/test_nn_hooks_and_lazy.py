@@ -88,6 +88,20 @@ class _Pair:
         return Pair()
 
 
+@pytest.mark.parametrize("input_grad", [True, False])
+def test_hooks_run_on_every_backward_of_a_retained_graph(input_grad):
+    counts = []
+    for lib, mod in LIBS:
+        lin = _linear(lib, mod)
+        seen = []
+        lin.register_full_backward_hook(lambda m, gi, go: seen.append(gi[0] is None))
+        out = lin(lib.tensor(np.ones((2, 3)), requires_grad=input_grad)).sum()
+        out.backward(retain_graph=True)
+        out.backward()
+        counts.append(seen)
+    assert counts[0] == counts[1] == [not input_grad] * 2
+
+
 def test_a_module_of_several_inputs_gets_one_grad_per_tensor_input():
     results = []
     for lib, mod in LIBS:
@@ -181,6 +195,10 @@ def test_lazy_linear_takes_dtype_from_to_and_shapes_from_a_state_dict():
     model = nn.Sequential(nn.LazyLinear(4), nn.ReLU(), nn.LazyLinear(1))
     assert model(ad.randn(2, 9)).shape == (2, 1)
     assert [p.shape for p in model.parameters()] == [(4, 9), (4,), (1, 4), (1,)]
+    restored = nn.Sequential(nn.LazyLinear(4), nn.ReLU(), nn.LazyLinear(1))
+    restored.load_state_dict(model.state_dict())        # the lazy layers inside take the shapes
+    x = ad.randn(3, 9)
+    np.testing.assert_array_equal(restored(x).detach().numpy(), model(x).detach().numpy())
 
 
 # ---------------------------------------------------------------------- Unflatten, Identity
