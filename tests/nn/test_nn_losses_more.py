@@ -4,7 +4,6 @@ attributes and values, the legacy reduction flags, and the errors PyTorch raises
 (Values and gradients of the function forms are checked row by row in the op table:
 ``autodiff/ops/table/nn.py``.)
 """
-import math
 
 import numpy as np
 import pytest

@@ -275,3 +275,23 @@ def test_invalid_options_raise_like_pytorch(name, options, match):
         return    # PyTorch's SGD checks `lr < 0`, which lets NaN through; a NaN rate is always a bug
     with pytest.raises(ValueError):
         getattr(torch.optim, name)([torch.zeros(2, requires_grad=True)], **options)
+
+
+@pytest.mark.parametrize("name", ["Adadelta", "Adamax", "NAdam", "RAdam", "Rprop", "ASGD"])
+def test_float32_parameters_stay_float32_and_follow_pytorch(name):
+    init = [a.astype(np.float32) for a in _initial()]
+    ours = [autodiff.tensor(a.copy(), requires_grad=True) for a in init]
+    theirs = [torch.tensor(a.copy(), requires_grad=True) for a in init]
+    opt = getattr(optim, name)(ours, lr=0.01)
+    topt = getattr(torch.optim, name)(theirs, lr=0.01, foreach=False)
+    for _ in range(10):
+        for k, (p, q) in enumerate(zip(ours, theirs)):
+            g = _grad(p.detach().numpy().astype(np.float64), k).astype(np.float32)
+            p.grad, q.grad = autodiff.tensor(g), torch.from_numpy(g.copy())
+        opt.step()
+        topt.step()
+    for p, q in zip(ours, theirs):
+        assert p.dtype == autodiff.float32
+        assert all(v.dtype == autodiff.float32 for v in opt.state[p].values()
+                   if isinstance(v, autodiff.Tensor) and v.ndim)
+        np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-5, atol=1e-6)

@@ -6,7 +6,7 @@ zero, target = 1 in Poisson's Stirling term), so finite differences are meaningf
 """
 import numpy as np
 
-from . import OpInfo, Sample, arr, binary_samples, reduction_samples, unary_samples  # noqa: F401
+from . import OpInfo, Sample, arr
 
 REDUCTIONS = ("mean", "sum", "none")
 
