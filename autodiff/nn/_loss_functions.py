@@ -2,7 +2,8 @@
 
 Each is composed of existing differentiable ops (abs, where, clamp, softplus, log, exp,
 sums), so values, gradients and second derivatives follow from theirs exactly, and
-PyTorch's formulas are kept term for term (see each docstring). ``reduction`` is
+PyTorch's formulas are kept term for term (see each docstring). Smooth L1 and Huber are
+one fused op instead (``ops.nn.HuberLoss``): composed, they measured 3-4x PyTorch's time. ``reduction`` is
 'mean' (default), 'sum' or 'none'; the legacy ``size_average``/``reduce`` flags are
 mapped as PyTorch maps them. Re-exported by ``autodiff.nn.functional``.
 """
@@ -12,6 +13,7 @@ import warnings
 import numpy as np
 
 from .. import dtypes
+from ..ops import nn as N
 from ..tensor import Tensor, where
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -105,12 +107,9 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     if beta < 0:
         raise ValueError(f"{name}: beta must be >= 0, got {beta}")
     input, target = _broadcast_pair(name, *_promote(name, input, target))
-    diff = input - target
-    distance = diff.abs()
     if beta == 0:
-        return _reduce(distance, reduction)
-    loss = where(distance._data < beta, diff * diff * (0.5 / beta), distance - 0.5 * beta)
-    return _reduce(loss, reduction)
+        return _reduce((input - target).abs(), reduction)
+    return N.HuberLoss.apply(input, target, float(beta), True, reduction)
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
@@ -120,14 +119,12 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     if not delta > 0:
         raise ValueError(f"{name}: delta must be > 0, got {delta}")
     input, target = _broadcast_pair(name, *_promote(name, input, target))
-    diff = input - target
-    distance = diff.abs()
-    loss = where(distance._data < delta, diff * diff * 0.5, (distance - 0.5 * delta) * delta)
-    if weight is not None:
-        if tuple(weight.shape) != tuple(input.shape):
-            raise ValueError(f"{name}: weight shape {tuple(weight.shape)} must equal the input "
-                             f"shape {tuple(input.shape)}")
-        loss = loss * weight
+    if weight is None:
+        return N.HuberLoss.apply(input, target, float(delta), False, reduction)
+    if tuple(weight.shape) != tuple(input.shape):
+        raise ValueError(f"{name}: weight shape {tuple(weight.shape)} must equal the input "
+                         f"shape {tuple(input.shape)}")
+    loss = N.HuberLoss.apply(input, target, float(delta), False, "none") * weight
     return _reduce(loss, reduction)
 
 
