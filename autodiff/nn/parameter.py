@@ -81,6 +81,13 @@ class UninitializedParameter(Parameter):
     def detach(self):
         return self          # (state_dict() shows the uninitialized parameter itself, as PyTorch)
 
+    def __deepcopy__(self, memo):
+        if id(self) not in memo:
+            copy = UninitializedParameter(self._requires_grad)
+            copy._data = self._data.copy()      # (the empty array: its dtype and device)
+            memo[id(self)] = copy
+        return memo[id(self)]
+
     def __repr__(self):
         return "<UninitializedParameter>"
 

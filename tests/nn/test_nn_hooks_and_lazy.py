@@ -183,6 +183,16 @@ def test_lazy_linear_draws_as_linear_and_an_earlier_optimizer_updates_it():
     assert len(opt.state) == 2
 
 
+def test_a_copy_of_an_uninitialized_lazy_linear_is_still_lazy():
+    import copy
+    lazy = nn.LazyLinear(3).double()
+    twin = copy.deepcopy(lazy)
+    assert repr(twin.weight) == "<UninitializedParameter>" and twin.weight is not lazy.weight
+    twin(ad.randn(2, 4, dtype=ad.float64))
+    assert twin.weight.shape == (3, 4) and twin.weight.dtype == ad.float64
+    assert repr(lazy) == "LazyLinear(in_features=0, out_features=3, bias=True)"
+
+
 def test_lazy_linear_takes_dtype_from_to_and_shapes_from_a_state_dict():
     lazy = nn.LazyLinear(2).double()
     lazy(ad.randn(3, 6, dtype=ad.float64))
