@@ -136,3 +136,38 @@ def test_losses_of_a_model_train_like_pytorch():
         losses.append(curve)
     np.testing.assert_allclose(losses[0], losses[1], rtol=1e-10)
     assert losses[0][-1] < losses[0][0]
+
+
+LOSS_MODULES = ["MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss", "NLLLoss", "CrossEntropyLoss",
+                "SmoothL1Loss", "HuberLoss", "KLDivLoss", "SoftMarginLoss", "MultiLabelSoftMarginLoss",
+                "MarginRankingLoss", "HingeEmbeddingLoss", "CosineEmbeddingLoss", "TripletMarginLoss",
+                "MultiMarginLoss", "PoissonNLLLoss", "GaussianNLLLoss"]
+LOSS_FUNCTIONS = ["mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+                  "nll_loss", "cross_entropy", "smooth_l1_loss", "huber_loss", "kl_div", "soft_margin_loss",
+                  "multilabel_soft_margin_loss", "margin_ranking_loss", "hinge_embedding_loss",
+                  "cosine_embedding_loss", "triplet_margin_loss", "multi_margin_loss", "poisson_nll_loss",
+                  "gaussian_nll_loss"]
+
+
+def _parameters(fn):
+    import inspect
+    return [(p.name, p.kind, p.default) for p in inspect.signature(fn).parameters.values()]
+
+
+@pytest.mark.parametrize("name", LOSS_MODULES)
+def test_loss_constructors_take_pytorchs_arguments_in_pytorchs_order(name):
+    assert _parameters(getattr(nn, name).__init__) == _parameters(getattr(torch.nn, name).__init__)
+
+
+@pytest.mark.parametrize("name", LOSS_FUNCTIONS)
+def test_loss_functions_take_pytorchs_arguments_in_pytorchs_order(name):
+    assert _parameters(getattr(F, name)) == _parameters(getattr(torch.nn.functional, name))
+
+
+def test_legacy_flags_of_the_older_losses():
+    x, y = ad.tensor(X), ad.tensor(Y)
+    with pytest.warns(UserWarning, match="size_average and reduce"):
+        assert nn.MSELoss(reduce=False).reduction == "none"
+    with pytest.warns(UserWarning):
+        loss = nn.CrossEntropyLoss(None, False)(x, ad.tensor([0, 1, 2, 3]))
+    np.testing.assert_allclose(loss.item(), F.cross_entropy(x, ad.tensor([0, 1, 2, 3]), reduction="sum").item())

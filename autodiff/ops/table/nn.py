@@ -26,7 +26,7 @@ def _pair_off(rng, shape, kinks, spread=3.0):
     return x, x - d
 
 
-def _regression(kinks, integer_target=True, **fixed):
+def _regression(kinks, integer_target=True, weighted=False, **fixed):
     """mse/l1/smooth_l1/huber: each reduction, non-contiguous, an integer target, zero-size."""
     def samples(rng):
         out = [Sample(*_pair_off(rng, (3, 4), kinks), reduction=r, **fixed) for r in REDUCTIONS]
@@ -36,6 +36,10 @@ def _regression(kinks, integer_target=True, **fixed):
             target = np.array([[0, 1, 2], [3, 1, 0]])
             out.append(Sample(target + arr(rng, (2, 3), -3, 3, avoid=kinks), target, **fixed))
         out.append(Sample(np.zeros((0, 3)), np.zeros((0, 3)), reduction="sum", kind="zero", **fixed))
+        if weighted:                                       # PyTorch's weighted mean: over sum(weight)
+            for r in REDUCTIONS:
+                x, y = _pair_off(rng, (3, 4), kinks)
+                out.append(Sample(x, y, None, None, r, arr(rng, (3, 4), 0.1, 2)))
         return out
     return samples
 
@@ -132,8 +136,8 @@ def _loss(name, samples, **options):
 
 
 ROWS = [
-    _loss("mse_loss", _regression(())),
-    _loss("l1_loss", _regression((0.0,))),
+    _loss("mse_loss", _regression((), weighted=True)),
+    _loss("l1_loss", _regression((0.0,), weighted=True)),
     _loss("smooth_l1_loss", _regression((0.0, -1.0, 1.0))),
     _loss("huber_loss", _regression((0.0, -0.7, 0.7), integer_target=False, delta=0.7),
           notes="PyTorch's huber_loss backward rejects an integer target; no such sample"),
