@@ -2,6 +2,7 @@
 import numpy as np
 
 from ..tensor import Tensor
+from ._options import check_switches
 from .optimizer import Optimizer
 
 
@@ -17,6 +18,7 @@ class Adadelta(Optimizer):
 
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, foreach=None, *,
                  capturable=False, maximize=False, differentiable=False):
+        check_switches("Adadelta", differentiable)
         if not 0.0 <= rho <= 1.0:
             raise ValueError(f"Adadelta: invalid rho value: {rho} (must be in [0, 1])")
         defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize,

@@ -2,6 +2,7 @@
 import numpy as np
 
 from ..tensor import Tensor
+from ._options import check_switches
 from .optimizer import Optimizer, lerp_, scalar_state
 
 
@@ -19,6 +20,7 @@ class NAdam(Optimizer):
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
                  momentum_decay=4e-3, decoupled_weight_decay=False, *, foreach=None,
                  maximize=False, capturable=False, differentiable=False):
+        check_switches("NAdam", differentiable)
         if isinstance(betas, list):
             betas = tuple(betas)
         if not momentum_decay >= 0.0:

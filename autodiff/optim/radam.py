@@ -2,6 +2,7 @@
 import numpy as np
 
 from ..tensor import Tensor
+from ._options import check_switches
 from .optimizer import Optimizer, lerp_
 
 
@@ -19,6 +20,7 @@ class RAdam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
                  decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False,
                  differentiable=False):
+        check_switches("RAdam", differentiable)
         if isinstance(betas, list):
             betas = tuple(betas)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, maximize=maximize,

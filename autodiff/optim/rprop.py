@@ -2,6 +2,7 @@
 import numpy as np
 
 from ..tensor import Tensor
+from ._options import check_switches
 from .optimizer import Optimizer
 
 
@@ -16,6 +17,7 @@ class Rprop(Optimizer):
 
     def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *,
                  capturable=False, foreach=None, maximize=False, differentiable=False):
+        check_switches("Rprop", differentiable)
         etas, step_sizes = tuple(etas), tuple(step_sizes)
         if len(etas) != 2 or not 0.0 < etas[0] < 1.0 < etas[1]:
             raise ValueError(f"Rprop: invalid eta values: {etas} (need 0 < etaminus < 1 < etaplus)")

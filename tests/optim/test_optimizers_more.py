@@ -295,3 +295,32 @@ def test_float32_parameters_stay_float32_and_follow_pytorch(name):
         assert all(v.dtype == autodiff.float32 for v in opt.state[p].values()
                    if isinstance(v, autodiff.Tensor) and v.ndim)
         np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+ALL_OPTIMIZERS = ["SGD", "Adam", "AdamW", "Adagrad", "RMSprop", "Adadelta", "Adamax", "NAdam", "RAdam",
+                  "Rprop", "ASGD", "LBFGS"]
+
+
+def _parameters(fn):
+    import inspect
+    return [(p.name, p.kind, p.default) for p in inspect.signature(fn).parameters.values()]
+
+
+@pytest.mark.parametrize("name", ALL_OPTIMIZERS)
+def test_constructors_and_defaults_are_pytorchs(name):
+    """The same arguments in the same order (PyTorch's foreach/fused/capturable switches are
+    accepted and kept in the defaults), so PyTorch code and its state dicts carry over."""
+    assert _parameters(getattr(optim, name).__init__) == _parameters(getattr(torch.optim, name).__init__)
+    ours = getattr(optim, name)([autodiff.zeros(2, requires_grad=True)])
+    theirs = getattr(torch.optim, name)([torch.zeros(2, requires_grad=True)])
+    assert ours.defaults == theirs.defaults
+    if name != "LBFGS":
+        with pytest.raises(NotImplementedError, match="differentiable=True"):
+            getattr(optim, name)([autodiff.zeros(2, requires_grad=True)], differentiable=True)
+
+
+@pytest.mark.parametrize("name", ["MultiplicativeLR", "ConstantLR", "LinearLR", "SequentialLR",
+                                  "ChainedScheduler", "OneCycleLR", "CosineAnnealingWarmRestarts"])
+def test_scheduler_constructors_are_pytorchs(name):
+    assert _parameters(getattr(optim.lr_scheduler, name).__init__) == \
+        _parameters(getattr(torch.optim.lr_scheduler, name).__init__)
