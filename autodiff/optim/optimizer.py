@@ -195,6 +195,8 @@ class Optimizer:
             new = {k: (tuple(v) if isinstance(v, list) and k != "params" else v)
                    for k, v in saved.items()}
             new["params"] = group["params"]
+            for key, default in self.defaults.items():   # options newer than the saved dict
+                new.setdefault(key, default)
             new_groups.append(new)
         self.state = state
         self.param_groups = new_groups

@@ -324,3 +324,16 @@ def test_constructors_and_defaults_are_pytorchs(name):
 def test_scheduler_constructors_are_pytorchs(name):
     assert _parameters(getattr(optim.lr_scheduler, name).__init__) == \
         _parameters(getattr(torch.optim.lr_scheduler, name).__init__)
+
+
+def test_a_state_dict_without_newer_options_loads_with_their_defaults():
+    p = autodiff.zeros(2, requires_grad=True)
+    opt = optim.Adam([p], lr=0.01)
+    saved = opt.state_dict()
+    for key in ("foreach", "fused", "decoupled_weight_decay", "maximize"):
+        del saved["param_groups"][0][key]
+    opt.load_state_dict(saved)
+    p.grad = autodiff.ones(2)
+    opt.step()                      # the options missing from the dict are the defaults
+    assert opt.param_groups[0]["decoupled_weight_decay"] is False and opt.param_groups[0]["lr"] == 0.01
+    np.testing.assert_allclose(p.detach().numpy(), [-0.01, -0.01], rtol=1e-6)
