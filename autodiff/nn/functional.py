@@ -107,9 +107,10 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if data.dtype.kind not in "fc":
         if p == 1.0:       # (PyTorch: zeros of the input's dtype)
             return Tensor._wrap(np.zeros_like(data))
+        wanted = _TYPE_NAMES.get(data.dtype.name, data.dtype.name)
         raise RuntimeError(f"dropout: result type Float can't be cast to the desired output type "
-                           f"{_TYPE_NAMES.get(data.dtype.name, data.dtype.name)} (dropout of a {dtypes.name(data.dtype)} "
-                           "tensor; use input.float())")
+                           f"{wanted} (dropout of a {dtypes.name(data.dtype)} tensor; use "
+                           "input.float())")
     if p == 1.0:
         mask = np.zeros_like(data)
     else:
