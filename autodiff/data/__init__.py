@@ -220,6 +220,9 @@ class DataLoader:
                                        or isinstance(batch_size, bool) or batch_size <= 0):
             raise ValueError(f"DataLoader: batch_size should be a positive integer, got "
                              f"{batch_size!r}")
+        if not isinstance(num_workers, numbers.Integral) or num_workers < 0:
+            raise ValueError(f"DataLoader: num_workers option should be non-negative; use "
+                             f"num_workers=0 to disable multiprocessing (got {num_workers!r})")
         if batch_size is None and drop_last:
             raise ValueError("DataLoader: batch_size=None (no batching) is incompatible with "
                              "drop_last=True")

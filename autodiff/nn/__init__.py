@@ -18,7 +18,11 @@ from .activation import GELU, Hardtanh, LeakyReLU, LogSoftmax, ReLU, Sigmoid, So
 from .batchnorm import BatchNorm1d  # noqa: F401
 from .container import ModuleDict, ModuleList, Sequential  # noqa: F401
 from .dropout import Dropout  # noqa: F401
-from .linear import Flatten, Identity, Linear  # noqa: F401
+from .linear import Flatten, Identity, LazyLinear, Linear, Unflatten  # noqa: F401
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss  # noqa: F401
+from .loss import (  # noqa: F401
+    CosineEmbeddingLoss, GaussianNLLLoss, HingeEmbeddingLoss, HuberLoss, KLDivLoss, MarginRankingLoss,
+    MultiLabelSoftMarginLoss, MultiMarginLoss, PoissonNLLLoss, SmoothL1Loss, SoftMarginLoss,
+    TripletMarginLoss)
 from .module import Module  # noqa: F401
-from .parameter import Parameter  # noqa: F401
+from .parameter import Parameter, UninitializedParameter  # noqa: F401
