@@ -51,7 +51,7 @@ def construct(args, dtype, device, name):
                 or data is None:
             raise TypeError(f"{name}: data must be a sequence (got {type(data).__name__}); "
                             f"sizes must be ints: {name}(2, 3)")
-        array = tensor(data)._data.astype(dtype)
+        array = tensor(data, dtype=dtype)._data
     else:
         raise TypeError(f"{name}: got {len(args)} positional arguments "
                         f"({', '.join(type(a).__name__ for a in args)}); expected sizes "

@@ -135,6 +135,9 @@ def size_arg(name, size, size_kw=None):
         if size:
             raise TypeError(f"{name}: got the size both as arguments {size} and as size={size_kw}")
         size = (size_kw,)
+    elif not size:
+        raise TypeError(f"{name}: missing the size: {name}(2, 3), {name}((2, 3)) or "
+                        f"{name}(size=(2, 3)); () makes a 0-d tensor")
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     shape = []
@@ -150,6 +153,11 @@ def size_arg(name, size, size_kw=None):
     if any(n < 0 for n in shape):
         raise RuntimeError(f"{name}: trying to create tensor with negative dimension: {shape}")
     return tuple(shape)
+
+
+def _out_dtype(dtype, out):
+    """With ``out=`` and no dtype, the result takes out's dtype."""
+    return out.dtype if dtype is None and isinstance(out, Tensor) else dtype
 
 
 def float_dtype(name, dtype):
@@ -206,7 +214,7 @@ def rand(*size, generator=None, out=None, dtype=None, device=None, requires_grad
     """Uniform on [0, 1)."""
     shape = size_arg("rand", size, kwargs.pop("size", None))
     _no_extra("rand", kwargs)
-    dtype = float_dtype("rand", dtype)
+    dtype = float_dtype("rand", _out_dtype(dtype, out))
     return finish("rand", _rng(generator, "rand").random(shape), dtype, out, device, requires_grad)
 
 
@@ -214,7 +222,7 @@ def randn(*size, generator=None, out=None, dtype=None, device=None, requires_gra
     """Standard normal."""
     shape = size_arg("randn", size, kwargs.pop("size", None))
     _no_extra("randn", kwargs)
-    dtype = float_dtype("randn", dtype)
+    dtype = float_dtype("randn", _out_dtype(dtype, out))
     return finish("randn", _rng(generator, "randn").standard_normal(shape), dtype, out, device,
                   requires_grad)
 
@@ -249,6 +257,7 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
                         "randint(low, high, size)")
     low, high = _check_range("randint", low, high)
     shape = size_arg("randint", (size,))
+    dtype = _out_dtype(dtype, out)
     dtype = dtypes.int64 if dtype is None else dtypes.as_dtype(dtype)
     values = _rng(generator, "randint").integers(low, high, size=shape)
     return finish("randint", values, dtype, out, device, requires_grad)
@@ -260,6 +269,7 @@ def randperm(n, *, generator=None, out=None, dtype=None, device=None, requires_g
         raise TypeError(f"randperm: n must be an int, got {_describe(n)}")
     if n < 0:
         raise RuntimeError(f"randperm: n must be non-negative, got {n}")
+    dtype = _out_dtype(dtype, out)
     dtype = dtypes.int64 if dtype is None else dtypes.as_dtype(dtype)
     return finish("randperm", _rng(generator, "randperm").permutation(builtins.int(n)), dtype, out,
                   device, requires_grad)
@@ -328,7 +338,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
     if std < 0:
         raise RuntimeError(f"normal: expects std >= 0.0, but found std {std}")
     shape = size_arg("normal", (size,))
-    dtype = float_dtype("normal", dtype)
+    dtype = float_dtype("normal", _out_dtype(dtype, out))
     return finish("normal", mean + std * rng.standard_normal(shape), dtype, out, device,
                   requires_grad)
 
