@@ -130,14 +130,14 @@ def _rng(generator, name):
 
 # ---------------------------------------------------------------------- argument checks
 def size_arg(name, size, size_kw=None):
-    """The shape from ``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])``, ``f(Size(...))`` or ``size=``."""
+    """The shape from ``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])``, ``f(Size(...))`` or ``size=``.
+    No size at all gives a 0-d tensor (PyTorch raises; ``f(*shape)`` with ``shape == ()`` is
+    too common in tests to break)."""
     if size_kw is not None:
         if size:
             raise TypeError(f"{name}: got the size both as arguments {size} and as size={size_kw}")
         size = (size_kw,)
-    elif not size:
-        raise TypeError(f"{name}: missing the size: {name}(2, 3), {name}((2, 3)) or "
-                        f"{name}(size=(2, 3)); () makes a 0-d tensor")
+
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     shape = []

@@ -34,7 +34,7 @@ OK = [
 
 ERRORS = [
     "lib.zeros(2.5)", "lib.ones(2, 2.0)", "lib.zeros(-1)", "lib.zeros((2, -3))", "lib.randn(2.5)",
-    "lib.rand(3, dtype=lib.int64)", "lib.randn(2, dtype=lib.bool)", "lib.randn(dtype=lib.bool)", "lib.zeros()", "lib.randn(2, dtype=lib.int32)",
+    "lib.rand(3, dtype=lib.int64)", "lib.randn(2, dtype=lib.bool)", "lib.randn(2, dtype=lib.int32)",
     "lib.randperm(-1)", "lib.randperm(2.5)", "lib.full((2,), nan, dtype=lib.int64)",
     "lib.full((2,), inf, dtype=lib.int32)", "lib.full((2,), 300, dtype=lib.uint8)",
     "lib.full((2,), 'x')", "lib.arange(0, 10, 0)", "lib.arange(0, 10, -1)", "lib.arange(0, nan)",
