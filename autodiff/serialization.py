@@ -31,6 +31,7 @@ import tempfile
 
 import numpy as np
 
+from .cuda.devices import DeviceArray
 from .tensor import Tensor
 
 FORMAT = "autodiff.checkpoint"
@@ -59,6 +60,8 @@ def _encode(obj, where, arrays, in_arguments=False):
     if in_arguments and isinstance(obj, np.dtype):
         return {"dtype": obj.str}
     if isinstance(obj, Tensor):
+        if isinstance(obj._data, DeviceArray):      # stored on the host, restored to the GPU
+            return {"cuda_tensor": _add_array(arrays, where, obj._data.get())}
         return {"tensor": _add_array(arrays, where, obj._data)}
     if isinstance(obj, np.ndarray):
         return {"ndarray": _add_array(arrays, where, obj)}
@@ -102,6 +105,8 @@ def _encode_module(module, where, arrays, with_state):
             "kwargs": _encode(dict(kwargs), f"{where}.__init__ argument", arrays, True)}
     if with_state:
         node["training"] = {name: m.training for name, m in module.named_modules()}
+        if any(isinstance(t._data, DeviceArray) for _, t in module._state_items()):
+            node["device"] = "cuda"
         node["state"] = _encode(module.state_dict(), f"{where}.state_dict()", arrays)
     return node
 
@@ -130,7 +135,7 @@ def _digest(structure, arrays):
     return h.hexdigest()
 
 
-def _decode(node, arrays):
+def _decode(node, arrays, restore_cuda=False):
     if not isinstance(node, dict):
         if isinstance(node, list):
             raise ValueError("a bare JSON list in the structure")
@@ -145,15 +150,18 @@ def _decode(node, arrays):
     if kind == "scalar":
         return arrays[value][()]
     if kind == "list":
-        return [_decode(v, arrays) for v in value]
+        return [_decode(v, arrays, restore_cuda) for v in value]
     if kind == "tuple":
-        return tuple(_decode(v, arrays) for v in value)
+        return tuple(_decode(v, arrays, restore_cuda) for v in value)
     if kind == "dict":
-        return {key: _decode(v, arrays) for key, v in value}
+        return {key: _decode(v, arrays, restore_cuda) for key, v in value}
+    if kind == "cuda_tensor":
+        t = Tensor._wrap(arrays[value])
+        return t.to(_cuda_device()) if restore_cuda else t
     if kind == "dtype":
         return np.dtype(value)
     if kind == "module":
-        return _build_module(value, arrays)
+        return _build_module(value, arrays, restore_cuda)
     raise ValueError(f"unknown node kind {kind!r}")
 
 
@@ -173,7 +181,9 @@ def _import_class(path):
     return cls
 
 
-def _build_module(node, arrays):
+def _build_module(node, arrays, restore_cuda):
+    """Build the saved class with its arguments on the CPU, load its state, then move it to
+    the GPU when it was saved from one (and map_location does not say otherwise)."""
     cls = _import_class(node["class"])
     model = cls(*_decode(node["args"], arrays), **_decode(node["kwargs"], arrays))
     if "state" in node:
@@ -182,7 +192,19 @@ def _build_module(node, arrays):
         for name, m in model.named_modules():
             if name in modes:
                 m.__dict__["training"] = bool(modes[name])
+        if restore_cuda and node.get("device") == "cuda":
+            model = model.to(_cuda_device())
     return model
+
+
+def _cuda_device():
+    from .cuda import devices
+    try:
+        return devices.canonical("cuda")
+    except RuntimeError as exc:
+        raise RuntimeError(f"load: the checkpoint holds tensors saved from a CUDA device, and none "
+                           f"is available ({exc}); on a CPU-only machine load it with "
+                           "map_location='cpu'") from None
 
 
 def _whole_models(node, found):
@@ -278,7 +300,7 @@ def load(f, map_location=None, weights_only=True, mmap=None, **kwargs):
         name = os.fspath(f)
         with open(name, "rb") as stream:
             data = stream.read()
-    result = _load_bytes(data, name, weights_only)
+    result = _load_bytes(data, name, weights_only, restore_cuda=map_location is None)
     return result if device is None else _to_device(result, device)
 
 
@@ -320,7 +342,7 @@ def _foreign(name, data):
                        "valid safetensors header)")
 
 
-def _load_bytes(data, name, weights_only=True):
+def _load_bytes(data, name, weights_only=True, restore_cuda=False):
     from safetensors import SafetensorError
     from safetensors.numpy import load as from_bytes
 
@@ -363,8 +385,8 @@ def _load_bytes(data, name, weights_only=True):
             "does not allow. If you trust the file, load it with weights_only=False; or save "
             "model.state_dict() instead and load that into a model you build yourself")
     if models:    # (the digest matched: errors now come from the model's own code)
-        return _decode(tree, arrays)
+        return _decode(tree, arrays, restore_cuda)
     try:
-        return _decode(tree, arrays)
+        return _decode(tree, arrays, restore_cuda)
     except (ValueError, KeyError, TypeError, RecursionError) as exc:
         raise _fail(name, f"has a malformed structure ({type(exc).__name__}: {exc})") from None

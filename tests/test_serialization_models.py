@@ -152,3 +152,29 @@ def test_constructor_arguments_are_recorded_once_for_the_outermost_class():
     model = Scaled([3, 2], 2.0, activation="x")
     assert model._constructor_arguments == (([3, 2], 2.0), {"activation": "x"})
     assert nn.Linear(3, 4, bias=False)._constructor_arguments == ((3, 4), {"bias": False})
+
+
+def _checkpoint_with_a_cuda_tensor(path):
+    """A file as save() writes it for a tensor that lived on a GPU (made here without one)."""
+    import json
+
+    from safetensors.numpy import save as to_bytes
+
+    from autodiff import serialization as S
+    arrays = {"obj[0]": np.array([1.0, 2.0], dtype=np.float32)}
+    structure = json.dumps({"list": [{"cuda_tensor": "obj[0]"}]}, separators=(",", ":"))
+    metadata = {"format": S.FORMAT, "version": S.VERSION, "structure": structure,
+                "sha256": S._digest(structure, arrays)}
+    path.write_bytes(to_bytes(arrays, metadata=metadata))
+
+
+@pytest.mark.skipif(ad.cuda.is_available(), reason="checks the CPU-only machine's message")
+def test_gpu_tensors_need_map_location_cpu_on_a_cpu_only_machine(tmp_path):
+    path = tmp_path / "gpu.ckpt"
+    _checkpoint_with_a_cuda_tensor(path)
+    with pytest.raises(RuntimeError, match="map_location='cpu'"):
+        ad.load(path)
+    (t,) = ad.load(path, map_location="cpu")
+    assert t.tolist() == [1.0, 2.0] and not t.is_cuda
+    (t,) = ad.load(path, map_location=lambda storage, loc: storage)
+    assert not t.is_cuda

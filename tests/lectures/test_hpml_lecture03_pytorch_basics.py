@@ -93,7 +93,7 @@ def test_autograd_example_two_layer_net_by_hand():
 
     losses = []
     learning_rate = 1e-6
-    for t in range(500):
+    for t in range(100):    # the notes run 500 iterations; 100 show the same descent
       y_pred = x.mm(w1).clamp(min=0).mm(w2)
       loss = (y_pred - y).pow(2).sum()
       losses.append(loss.item())
@@ -103,8 +103,8 @@ def test_autograd_example_two_layer_net_by_hand():
         w2 -= learning_rate * w2.grad
         w1.grad.zero_()
         w2.grad.zero_()
-    # pytorch.org's run: ~3e7 at t = 0, well under 1e-3 of it by t = 499
-    assert losses[0] > 1e6 and losses[-1] < 1e-3 * losses[0]
+    # pytorch.org's run: ~3e7 at t = 0, a few hundred by t = 99
+    assert losses[0] > 1e6 and losses[-1] < 1e-4 * losses[0]
     assert w1.is_leaf and w1.requires_grad
 
 
@@ -166,7 +166,7 @@ def test_nn_sequential_example():
     loss_fn = torch.nn.MSELoss(reduction='sum')
     learning_rate = 1e-4
     losses = []
-    for t in range(500):
+    for t in range(100):    # the notes run 500 iterations
         y_pred = model(x)
         loss = loss_fn(y_pred, y)
         losses.append(loss.item())
