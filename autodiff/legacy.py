@@ -36,6 +36,12 @@ def _is_size_list(args):
 
 def construct(args, dtype, device, name):
     """What ``Tensor(*args)`` / ``FloatTensor(*args)`` ... return (a new tensor)."""
+    if len(args) == 1 and isinstance(args[0], Tensor):      # an alias of its memory, as PyTorch
+        source = args[0]
+        if dtype is not None and source.dtype != dtypes.as_dtype(dtype):
+            raise TypeError(f"{name}: expected a {dtypes.name(dtypes.as_dtype(dtype))} tensor, got "
+                            f"{dtypes.name(source.dtype)} (convert it with .to() or .type())")
+        return source.detach()
     dtype = dtypes.get_default_dtype() if dtype is None else dtypes.as_dtype(dtype)
     if not args:
         array = np.zeros(0, dtype=dtype)

@@ -142,3 +142,16 @@ def test_format_of_int_tensor_and_errors_for_more_dims():
         format(ad.ones(1), ".3f")
     with pytest.raises(TypeError):
         format(torch.ones(1), ".3f")
+
+
+def test_constructors_of_a_tensor_alias_its_memory_as_pytorch():
+    t = ad.tensor([1.0, 2.0])
+    alias = ad.Tensor(t)
+    assert alias is not t and np.shares_memory(alias.numpy(), t.numpy())
+    ints = ad.tensor([1, 2])
+    assert ad.Tensor(ints).dtype == ad.int64 and torch.Tensor(torch.tensor([1, 2])).dtype == torch.int64
+    assert ad.LongTensor(ints).tolist() == [1, 2]
+    with pytest.raises(TypeError):
+        torch.FloatTensor(torch.tensor([1, 2]))
+    with pytest.raises(TypeError, match="FloatTensor: expected a float32 tensor, got int64"):
+        ad.FloatTensor(ints)
