@@ -163,9 +163,9 @@ def _out_dtype(dtype, out):
 def float_dtype(name, dtype):
     """The dtype of a sampler that makes floating point values (the default float if None)."""
     dtype = dtypes.get_default_dtype() if dtype is None else dtypes.as_dtype(dtype)
-    if dtype.kind not in "fc":
-        raise RuntimeError(f"{name}: dtype {dtypes.name(dtype)} is not supported: {name} makes "
-                           "floating point values (use randint for integers)")
+    if dtype.kind not in "fc":     # (NotImplementedError, a RuntimeError, as PyTorch raises)
+        raise NotImplementedError(f"{name}: dtype {dtypes.name(dtype)} is not supported: {name} "
+                                  "makes floating point values (use randint for integers)")
     return dtype
 
 
@@ -283,12 +283,14 @@ def _like(name, input, dtype, device, requires_grad):
 
 def rand_like(input, *, dtype=None, device=None, requires_grad=False, generator=None):
     dtype, device = _like("rand_like", input, dtype, device, requires_grad)
+    float_dtype("rand_like", dtype)
     return rand(tuple(input.shape), dtype=dtype, device=device, requires_grad=requires_grad,
                 generator=generator)
 
 
 def randn_like(input, *, dtype=None, device=None, requires_grad=False, generator=None):
     dtype, device = _like("randn_like", input, dtype, device, requires_grad)
+    float_dtype("randn_like", dtype)
     return randn(tuple(input.shape), dtype=dtype, device=device, requires_grad=requires_grad,
                  generator=generator)
 
@@ -318,9 +320,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
             raise TypeError("normal: size= is for float mean and std; with tensor arguments the "
                             "shape is theirs")
         like = mean if isinstance(mean, Tensor) else std
-        if like.dtype.kind not in "fc":
-            raise RuntimeError(f"normal: expected a floating point tensor, got "
-                               f"{dtypes.name(like.dtype)}")
+        float_dtype("normal", like.dtype)
         m = _host("normal", mean) if isinstance(mean, Tensor) else np.float64(mean)
         s = _host("normal", std) if isinstance(std, Tensor) else np.float64(std)
         if np.any(s < 0):

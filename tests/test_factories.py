@@ -17,7 +17,7 @@ def _lib_call(lib, text):
 OK = [
     "lib.zeros(2, 3)", "lib.zeros((2, 3))", "lib.zeros([2, 3])", "lib.zeros(size=(2, 3))",
     "lib.zeros(lib.Size([2, 1]))", "lib.zeros(())", "lib.zeros(0)", "lib.ones(2, dtype=lib.int64)",
-    "lib.ones(size=[3], dtype=lib.float64)", "lib.empty(2, 2) * 0", "lib.full((2,), 3)",
+    "lib.ones(size=[3], dtype=lib.float64)", "lib.empty(2, 2).shape", "lib.full((2,), 3)",
     "lib.full((2,), 3.5)", "lib.full((2,), True)", "lib.full([2, 1], 7, dtype=lib.float64)",
     "lib.full((2,), 2.0, dtype=lib.int64)", "lib.eye(3)", "lib.eye(2, 3, dtype=lib.int64)",
     "lib.arange(5)", "lib.arange(1, 4)", "lib.arange(0, 1, 0.25)", "lib.arange(5, 0, -2)",
@@ -25,11 +25,18 @@ OK = [
     "lib.linspace(0, 1, 5)", "lib.linspace(0, 1, 0)", "lib.linspace(-1, 1, 3, dtype=lib.float64)",
     "lib.zeros_like(lib.ones(2, dtype=lib.int64))", "lib.ones_like(lib.ones(2), dtype=lib.int32)",
     "lib.full_like(lib.ones(2, dtype=lib.int64), 4)", "lib.full_like(lib.ones(2), 2.5)",
-    "lib.empty_like(lib.ones(2, 2)) * 0", "lib.rand(3).shape", "lib.randn(size=(2,)).shape",
+    "lib.empty_like(lib.ones(2, 2)).dtype", "lib.rand(3).shape", "lib.randn(size=(2,)).shape",
     "lib.rand(2, dtype=lib.float64).dtype", "lib.randint(0, 5, (3,), dtype=lib.float32).dtype",
     "lib.randperm(4, dtype=lib.int32).dtype", "lib.randint(10, (2, 2)).shape",
     "lib.randn(2, 2, requires_grad=True).requires_grad",
     "lib.tensor(np.array([1, 2], dtype=np.uint8))", "lib.tensor(np.array([1.5], dtype=np.float16))",
+    "lib.normal(lib.zeros(2, 1), lib.ones(3)).shape", "lib.normal(0.0, 1.0, (2, 3)).shape",
+    "lib.normal(lib.zeros(2, dtype=lib.float64), 1.0).dtype", "lib.normal(2.0, lib.ones(3)).dtype",
+    "lib.bernoulli(lib.full((2,), 0.5, dtype=lib.float64)).dtype", "lib.poisson(lib.ones(2)).dtype",
+    "lib.multinomial(lib.ones(3), 2).dtype", "lib.multinomial(lib.ones(2, 3), 4, True).shape",
+    "lib.randint_like(lib.zeros(2, dtype=lib.int32), 3).dtype", "lib.rand_like(lib.zeros(2, 2)).shape",
+    "lib.randn_like(lib.zeros(2, dtype=lib.float64)).dtype", "lib.zeros(3).random_(2).dtype",
+    "lib.zeros(3, dtype=lib.int32).random_(0, 4).dtype", "lib.zeros(2).bernoulli_(0.5).dtype",
 ]
 
 ERRORS = [
@@ -44,6 +51,8 @@ ERRORS = [
     "lib.tensor(np.array([object()], dtype=object))",
     "lib.tensor(np.array(['2020-01-01'], dtype='datetime64[D]'))",
     "lib.from_numpy(np.array(['a']))", "lib.zeros(2, out=lib.ones(2, requires_grad=True))",
+    "lib.rand_like(lib.zeros(2, dtype=lib.int64))", "lib.normal(lib.zeros(2, dtype=lib.int64), 1.0)",
+    "lib.zeros(3).random_(5, 2)", "lib.bernoulli(lib.ones(2), 1.5)", "lib.zeros(2).normal_(0, -1)",
 ]
 
 
@@ -72,7 +81,7 @@ def test_factory_errors_match_pytorch_and_name_the_op(text):
         _lib_call(ad, text)
     assert isinstance(got.value, type(expected.value)) or \
         (isinstance(expected.value, RuntimeError) and isinstance(got.value, RuntimeError))
-    op = text.split("(")[0].replace("lib.", "")
+    op = text.rsplit(").", 1)[1].split("(")[0] if ")." in text else text.split("(")[0][4:]
     assert op in str(got.value)
 
 

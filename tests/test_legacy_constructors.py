@@ -91,7 +91,7 @@ def test_new_factories_take_dtype_and_device_from_self(source_dtype):
     b = torch.ones(2, dtype=getattr(torch, source_dtype))
     pairs = [(a.new_zeros(2, 3), b.new_zeros(2, 3)), (a.new_ones((2,)), b.new_ones((2,))),
              (a.new_full((2, 2), 3), b.new_full((2, 2), 3)), (a.new_tensor([1, 2]), b.new_tensor([1, 2])),
-             (a.new_empty(3) * 0, b.new_empty(3) * 0), (a.new_zeros(2, dtype=ad.bool), b.new_zeros(2, dtype=torch.bool))]
+             (a.new_empty(3).zero_(), b.new_empty(3).zero_()), (a.new_zeros(2, dtype=ad.bool), b.new_zeros(2, dtype=torch.bool))]
     for got, expected in pairs:
         assert ad.dtypes.name(got.dtype) == _dtype_name(expected.dtype)
         assert got.tolist() == expected.tolist()

@@ -25,7 +25,7 @@ ROWS = [
     OpInfo("new_zeros", call=lambda lib, x: x.new_zeros(2, 3), samples=_plain, grad=False),
     OpInfo("new_ones", call=lambda lib, x: x.new_ones((3,)), samples=_plain, grad=False),
     OpInfo("new_full", call=lambda lib, x: x.new_full((2, 2), 7), samples=_plain, grad=False),
-    OpInfo("new_empty", call=lambda lib, x: x.new_empty(2, 1) * 0, samples=_plain, grad=False),
+    OpInfo("new_empty", call=lambda lib, x: x.new_empty(2, 1).zero_(), samples=_plain, grad=False),
     OpInfo("new_tensor", call=lambda lib, x: x.new_tensor([[1, 2], [3, 4]]), samples=_plain,
            grad=False),
 ]
