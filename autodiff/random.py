@@ -86,6 +86,17 @@ class Generator(np.random.Generator):
     def __repr__(self):
         return f"<autodiff.Generator object, device={self.device.type!r}>"
 
+    def __reduce__(self):
+        """Copies and pickles stay autodiff Generators, at the same point of their stream."""
+        return _restore_generator, (str(self.device), self._initial_seed, self.bit_generator.state)
+
+
+def _restore_generator(device, initial_seed, bit_state):
+    g = Generator(device)
+    g.bit_generator.state = bit_state
+    g._initial_seed = initial_seed
+    return g
+
 
 default_generator = Generator()
 

@@ -271,3 +271,12 @@ def test_samplers_take_dtype_device_requires_grad_and_out(device):
     result = ad.rand(size=(2, 2), out=out, generator=g)
     assert result is out and out.shape == (2, 2)
     assert ad.rand(ad.Size([3, 1])).shape == (3, 1) and ad.randn([2]).shape == (2,)
+
+
+def test_copies_of_a_generator_continue_its_stream():
+    import copy
+    g = ad.Generator().manual_seed(8)
+    ad.rand(3, generator=g)
+    h = copy.deepcopy(g)
+    assert isinstance(h, ad.Generator) and h.initial_seed() == 8
+    assert ad.rand(4, generator=h).tolist() == ad.rand(4, generator=g).tolist()
