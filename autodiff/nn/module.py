@@ -8,6 +8,7 @@ attribute read: ``__setattr__``/``__delattr__`` and the ``register_*`` methods
 keep the two in step (change registrations through them, not by editing
 ``_parameters`` directly).
 """
+import functools
 from collections import OrderedDict, namedtuple
 
 import numpy as np
@@ -44,6 +45,16 @@ def _type_name(value):
     return type(value).__name__
 
 
+def _recording_arguments(init):
+    """``init``, recording (args, kwargs) of the outermost call (the most derived class's) in
+    the instance's ``_constructor_arguments``."""
+    @functools.wraps(init)
+    def __init__(self, *args, **kwargs):
+        self.__dict__.setdefault("_constructor_arguments", (args, kwargs))
+        init(self, *args, **kwargs)
+    return __init__
+
+
 class Module:
     """Base class for layers and models: subclass it, assign layers in ``__init__``, write ``forward``.
 
@@ -58,6 +69,13 @@ class Module:
     """
 
     _forward_hooks = None    # [pre, forward, backward, backward-pre hooks] once a hook is registered
+
+    def __init_subclass__(cls, **kwargs):
+        """Each subclass's ``__init__`` records the arguments the module was built with, so
+        that ``autodiff.save(model)`` can store them and ``load`` can rebuild the model."""
+        super().__init_subclass__(**kwargs)
+        if "__init__" in cls.__dict__:
+            cls.__init__ = _recording_arguments(cls.__dict__["__init__"])
 
     def __init__(self):
         d = self.__dict__

@@ -148,7 +148,7 @@ def test_a_loss_is_one_graph_node():
                  F.binary_cross_entropy_with_logits(x, ad.rand(5, 3)),
                  F.mse_loss(x, ad.rand(5, 3))]:
         first, *rest = loss.grad_fn.next_functions
-        assert first[0] is x and all(node is None for node, _ in rest)   # straight to the leaf
+        assert first[0].variable is x and all(node is None for node, _ in rest)   # straight to the leaf
 
 
 # ---------------------------------------------------------------------- hand-computed values
