@@ -56,8 +56,6 @@ class Net(nn.Module):
     return x
 
 
-@pytest.mark.xfail(reason="needs mse_loss with an integer target (promote): issue 10 nnoptim helper",
-                   strict=False)
 def test_net_loss_backprop_and_manual_sgd_update():
     torch.manual_seed(0)
     net = Net()
