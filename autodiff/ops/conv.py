@@ -68,94 +68,99 @@ def pad_zeros(x, padding):
     return out
 
 
-def windows(x, geometry, out_size):
-    """View (N, C, OH, OW, KH, KW) of every window of the padded ``x`` (no copy)."""
-    (kh, kw), (sh, sw), _, (dh, dw) = geometry.kernel, geometry.stride, geometry.padding, geometry.dilation
+def _tap(geometry, out_size, i, j):
+    """The (rows, cols) slices of the padded input that kernel tap (i, j) reads."""
+    (sh, sw), (dh, dw) = geometry.stride, geometry.dilation
     oh, ow = out_size
-    padded = pad_zeros(x, geometry.padding)
-    view = sliding_window_view(padded, ((kh - 1) * dh + 1, (kw - 1) * dw + 1), axis=(2, 3))
-    return view[:, :, :(oh - 1) * sh + 1:sh, :(ow - 1) * sw + 1:sw, ::dh, ::dw]
+    return (slice(i * dh, i * dh + (oh - 1) * sh + 1, sh), slice(j * dw, j * dw + (ow - 1) * sw + 1, sw))
 
 
 def im2col(x, geometry, out_size):
-    """(N*OH*OW, C*KH*KW): one row per output position, the window's values in (c, i, j) order."""
+    """(N, C, KH, KW, OH, OW): for each kernel tap, the input values it meets at every output
+    position (PyTorch's unfold layout once the middle and last pairs are flattened).
+
+    One strided copy per tap: each copies whole rows, which beats one copy of a 6-d window view.
+    """
     n, c = x.shape[:2]
-    oh, ow = out_size
     kh, kw = geometry.kernel
-    cols = windows(x, geometry, out_size).transpose(0, 2, 3, 1, 4, 5)
-    return cols.reshape(n * oh * ow, c * kh * kw)
+    padded = pad_zeros(x, geometry.padding)
+    cols = np.empty((n, c, kh, kw) + tuple(out_size), dtype=x.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            rows, columns = _tap(geometry, out_size, i, j)
+            cols[:, :, i, j] = padded[:, :, rows, columns]
+    return cols
 
 
-def col2im(cols, geometry, x_shape, out_size):
-    """The adjoint of im2col: each row's values added back where the window read them."""
+def col2im(cols, geometry, x_shape):
+    """The adjoint of im2col: each tap's values added back where it read them."""
     n, c, h, w = x_shape
-    oh, ow = out_size
-    (kh, kw), (sh, sw), (pt, pb, pl, pr), (dh, dw) = (geometry.kernel, geometry.stride,
-                                                      geometry.padding, geometry.dilation)
-    blocks = cols.reshape(n, oh, ow, c, kh, kw).transpose(0, 3, 4, 5, 1, 2)   # (N, C, KH, KW, OH, OW)
+    kh, kw = geometry.kernel
+    pt, pb, pl, pr = geometry.padding
+    out_size = cols.shape[4:]
     out = np.zeros((n, c, h + pt + pb, w + pl + pr), dtype=cols.dtype)
     for i in range(kh):
-        rows = slice(i * dh, i * dh + (oh - 1) * sh + 1, sh)
         for j in range(kw):
-            out[:, :, rows, j * dw:j * dw + (ow - 1) * sw + 1:sw] += blocks[:, :, i, j]
+            rows, columns = _tap(geometry, out_size, i, j)
+            out[:, :, rows, columns] += cols[:, :, i, j]
     return out[:, :, pt:pt + h, pl:pl + w]
 
 
 # ---------------------------------------------------------------------- the three products
-def conv_forward(x, weight, bias, geometry):
-    """conv(x, w) + b on 4-d arrays: (N, C, H, W) * (O, C/G, KH, KW) -> (N, O, OH, OW)."""
+def _grouped(cols, groups):
+    """(N, C, KH, KW, OH, OW) -> (N, G, C/G*KH*KW, OH*OW)."""
+    n = cols.shape[0]
+    return cols.reshape(n, groups, -1, cols.shape[4] * cols.shape[5])
+
+
+def conv_forward(x, weight, bias, geometry, cols=None):
+    """conv(x, w) + b on 4-d arrays: (N, C, H, W) * (O, C/G, KH, KW) -> (N, O, OH, OW).
+
+    One matrix product per sample and group, (O/G, C/G*K) @ (C/G*K, OH*OW), straight into
+    the NCHW layout. ``cols``: im2col(x) when already computed.
+    """
     n, _, h, w = x.shape
-    out_channels = weight.shape[0]
+    out_channels, groups = weight.shape[0], geometry.groups
     oh, ow = geometry.output_size(h, w)
-    cols = im2col(x, geometry, (oh, ow))
-    groups = geometry.groups
-    if groups == 1:
-        out = cols @ weight.reshape(out_channels, -1).T
-    else:
-        grouped = cols.reshape(cols.shape[0], groups, -1).transpose(1, 0, 2)      # (G, NL, Cg*K)
-        out = np.matmul(grouped, weight.reshape(groups, out_channels // groups, -1).transpose(0, 2, 1))
-        out = out.transpose(1, 0, 2).reshape(cols.shape[0], out_channels)
+    if cols is None:
+        cols = im2col(x, geometry, (oh, ow))
+    out = np.matmul(weight.reshape(groups, out_channels // groups, -1), _grouped(cols, groups))
+    out = out.reshape(n, out_channels, oh, ow)
     if bias is not None:
-        out += bias
-    return np.ascontiguousarray(out.reshape(n, oh, ow, out_channels).transpose(0, 3, 1, 2))
+        out += bias.reshape(-1, 1, 1)
+    return out
 
 
-def _rows_of(grad):
-    """(N, O, OH, OW) -> (N*OH*OW, O)."""
-    return grad.transpose(0, 2, 3, 1).reshape(-1, grad.shape[1])
-
-
-def conv_weight_grad(x, grad, geometry, weight_shape):
-    """d<grad, conv(x, w)>/dw = grad^T @ im2col(x), per group."""
-    out_channels = weight_shape[0]
-    cols = im2col(x, geometry, grad.shape[2:])
-    rows = _rows_of(grad)
-    groups = geometry.groups
-    if groups == 1:
-        return (rows.T @ cols).reshape(weight_shape)
-    grouped_rows = rows.reshape(-1, groups, out_channels // groups).transpose(1, 2, 0)   # (G, Og, NL)
-    grouped_cols = cols.reshape(cols.shape[0], groups, -1).transpose(1, 0, 2)           # (G, NL, Cg*K)
-    return np.matmul(grouped_rows, grouped_cols).reshape(weight_shape)
+def conv_weight_grad(x, grad, geometry, weight_shape, cols=None):
+    """d<grad, conv(x, w)>/dw = sum over samples of grad @ im2col(x)^T, per group."""
+    out_channels, groups = weight_shape[0], geometry.groups
+    n = grad.shape[0]
+    if cols is None:
+        cols = im2col(x, geometry, grad.shape[2:])
+    rows = grad.reshape(n, groups, out_channels // groups, -1)                       # (N, G, Og, L)
+    if n == 1 or groups > 1:
+        out = np.matmul(rows, _grouped(cols, groups).swapaxes(2, 3)).sum(axis=0)
+    else:   # one product over samples and positions together
+        out = np.tensordot(rows[:, 0], _grouped(cols, 1)[:, 0], axes=([0, 2], [0, 2]))[None]
+    return out.reshape(weight_shape)
 
 
 def conv_input_grad(grad, weight, geometry, x_shape):
-    """d<grad, conv(x, w)>/dx = col2im(grad @ w), per group: also the transposed convolution."""
-    out_channels = weight.shape[0]
-    rows = _rows_of(grad)
-    groups = geometry.groups
-    if groups == 1:
-        cols = rows @ weight.reshape(out_channels, -1)
-    else:
-        grouped = rows.reshape(-1, groups, out_channels // groups).transpose(1, 0, 2)   # (G, NL, Og)
-        cols = np.matmul(grouped, weight.reshape(groups, out_channels // groups, -1))
-        cols = cols.transpose(1, 0, 2).reshape(rows.shape[0], -1)
-    return col2im(cols, geometry, x_shape, grad.shape[2:])
+    """d<grad, conv(x, w)>/dx = col2im(w^T @ grad), per group: also the transposed convolution."""
+    out_channels, groups = weight.shape[0], geometry.groups
+    n = grad.shape[0]
+    rows = grad.reshape(n, groups, out_channels // groups, -1)                       # (N, G, Og, L)
+    taps = weight.reshape(groups, out_channels // groups, -1).swapaxes(1, 2)         # (G, Cg*K, Og)
+    cols = np.matmul(taps, rows)                                                     # (N, G, Cg*K, L)
+    kh, kw = geometry.kernel
+    cols = cols.reshape((n, x_shape[1], kh, kw) + tuple(grad.shape[2:]))
+    return col2im(cols, geometry, x_shape)
 
 
 # ---------------------------------------------------------------------- on 1-d or 2-d arrays, any device
-def conv_nd(x, weight, bias, geometry):
+def conv_nd(x, weight, bias, geometry, cols=None):
     """conv(x, w) + b for (N, C, L) or (N, C, H, W) arrays."""
-    out = conv_forward(_as_4d(_host(x)), _as_4d(_host(weight)), _host(bias), geometry)
+    out = conv_forward(_as_4d(_host(x)), _as_4d(_host(weight)), _host(bias), geometry, cols)
     return _on_device_of(out.reshape(out.shape[:2] + out.shape[3:]) if x.ndim == 3 else out, x)
 
 
@@ -166,10 +171,10 @@ def conv_input_grad_nd(grad, weight, geometry, x_shape):
     return _on_device_of(np.ascontiguousarray(out).reshape(x_shape), grad)
 
 
-def conv_weight_grad_nd(x, grad, geometry, weight_shape):
+def conv_weight_grad_nd(x, grad, geometry, weight_shape, cols=None):
     weight_shape = tuple(weight_shape)
     four_d = weight_shape[:2] + (1,) + weight_shape[2:] if len(weight_shape) == 3 else weight_shape
-    out = conv_weight_grad(_as_4d(_host(x)), _as_4d(_host(grad)), geometry, four_d)
+    out = conv_weight_grad(_as_4d(_host(x)), _as_4d(_host(grad)), geometry, four_d, cols)
     return _on_device_of(out.reshape(weight_shape), x)
 
 
@@ -190,7 +195,12 @@ class Conv(Op):
     def forward(ctx, x, weight, bias, geometry):
         ctx.save_for_backward(x, weight)
         ctx.geometry = geometry
-        return conv_nd(x, weight, bias, geometry)
+        if type(ctx) is not Conv or type(x) is not np.ndarray:
+            return conv_nd(x, weight, bias, geometry)
+        # recorded on the host: keep im2col(x) for the weight gradient (one copy saved per step)
+        x4 = _as_4d(x)
+        ctx.cols = im2col(x4, geometry, geometry.output_size(*x4.shape[2:]))
+        return conv_nd(x, weight, bias, geometry, ctx.cols)
 
     @staticmethod
     def backward(ctx, grad):
@@ -202,8 +212,11 @@ class Conv(Op):
             grad_x = _apply_or_compute(ctx, ConvInputGrad, conv_input_grad_nd, grad, weight, geometry,
                                        tuple(x.shape))
         if need_w:
-            grad_w = _apply_or_compute(ctx, ConvWeightGrad, conv_weight_grad_nd, x, grad, geometry,
-                                       tuple(weight.shape))
+            if ctx._on_arrays and getattr(ctx, "cols", None) is not None:
+                grad_w = conv_weight_grad_nd(x, grad, geometry, weight.shape, ctx.cols)
+            else:
+                grad_w = _apply_or_compute(ctx, ConvWeightGrad, conv_weight_grad_nd, x, grad, geometry,
+                                           tuple(weight.shape))
         if need_b:
             grad_b = ctx.xp.sum(grad, axis=(0,) + tuple(range(2, grad.ndim)))
         return grad_x, grad_w, grad_b, None
@@ -263,20 +276,17 @@ class ConvWeightGrad(Op):
 def unfold_array(x, geometry):
     """(N, C, H, W) -> (N, C*KH*KW, L): PyTorch's unfold layout of im2col."""
     proto, x = x, _host(x)
-    n = x.shape[0]
-    out_size = geometry.output_size(*x.shape[2:])
-    cols = im2col(x, geometry, out_size)
-    return _on_device_of(np.ascontiguousarray(cols.reshape(n, out_size[0] * out_size[1], -1).transpose(0, 2, 1)),
-                         proto)
+    cols = im2col(x, geometry, geometry.output_size(*x.shape[2:]))
+    n, c, kh, kw, oh, ow = cols.shape
+    return _on_device_of(cols.reshape(n, c * kh * kw, oh * ow), proto)
 
 
 def fold_array(cols, geometry, x_shape):
     """(N, C*KH*KW, L) -> (N, C, H, W): the adjoint of unfold (overlaps add up)."""
     proto, cols = cols, _host(cols)
-    n = cols.shape[0]
-    out_size = geometry.output_size(*x_shape[2:])
-    rows = cols.transpose(0, 2, 1).reshape(n * out_size[0] * out_size[1], -1)
-    return _on_device_of(np.ascontiguousarray(col2im(rows, geometry, x_shape, out_size)), proto)
+    kh, kw = geometry.kernel
+    blocks = cols.reshape((cols.shape[0], x_shape[1], kh, kw) + geometry.output_size(*x_shape[2:]))
+    return _on_device_of(np.ascontiguousarray(col2im(blocks, geometry, x_shape)), proto)
 
 
 class Unfold(Op):

@@ -45,15 +45,15 @@ def max_pool_indices(x, kernel, stride, padding, dilation, ceil_mode):
     ow = pool_output_size(w, kw, sw, pw, dw, ceil_mode)
     need_h = (oh - 1) * sh + dh * (kh - 1) + 1
     need_w = (ow - 1) * sw + dw * (kw - 1) + 1
-    fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
-    padded = np.full((n, c, max(need_h, h + ph), max(need_w, w + pw)), fill, dtype=x.dtype)
-    padded[:, :, ph:ph + h, pw:pw + w] = x
+    if ph or pw or need_h > h or need_w > w:       # padding counts as -inf
+        fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+        padded = np.full((n, c, max(need_h, h + ph), max(need_w, w + pw)), fill, dtype=x.dtype)
+        padded[:, :, ph:ph + h, pw:pw + w] = x
+    else:
+        padded = x
     view = sliding_window_view(padded, ((kh - 1) * dh + 1, (kw - 1) * dw + 1), axis=(2, 3))
     view = view[:, :, :(oh - 1) * sh + 1:sh, :(ow - 1) * sw + 1:sw, ::dh, ::dw]
-    flat = view.reshape(n, c, oh, ow, kh * kw)
-    if x.dtype.kind == "f":
-        nan = np.isnan(flat)
-        flat = np.where(nan, np.inf, flat) if nan.any() else flat
+    flat = view.reshape(n, c, oh, ow, kh * kw)     # (argmax takes the first NaN, as max does)
     where = flat.argmax(axis=-1)
     ki, kj = np.divmod(where, kw)
     rows = np.arange(oh)[:, None] * sh - ph + ki * dh
@@ -81,8 +81,6 @@ def adaptive_max_pool_indices(x, output_size):
             window = x[:, :, hs[i]:he[i], ws[j]:we[j]]
             width = we[j] - ws[j]
             flat = window.reshape(n, c, -1)
-            if x.dtype.kind == "f" and np.isnan(flat).any():
-                flat = np.where(np.isnan(flat), np.inf, flat)
             ki, kj = np.divmod(flat.argmax(axis=-1), width)
             out[:, :, i, j] = (hs[i] + ki) * w + ws[j] + kj
     return out
