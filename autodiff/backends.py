@@ -26,6 +26,9 @@ MIN_SIZE = {   # elements from which the Numba kernel runs (bench_dispatch.py, s
     "leaky_relu": 4_000, "leaky_relu_backward": 4_000,
     "tanh": NEVER, "tanh_backward": 64_000,
     "adam_step": 16_384,   # Adam: one fused pass instead of ~10 numpy passes per parameter
+    # convolution's col2im and max pooling's indices: the kernel won at every size measured,
+    # 64 to 1.25M elements, 2.3-10x on one thread (benchmarks/bench_kernels_cnn.py)
+    "col2im": 0, "max_pool2d_indices": 0,
 }
 _MODES = ("auto", "numpy", "numba")
 _mode = "auto"

@@ -11,6 +11,9 @@ over autodiff's (above 1: autodiff is faster), both measured in the same run, ea
 in a fresh process (see bench_nn.py for why).
 
     python benchmarks/bench_cnn.py [--repeats 7] [--threads N] [--cases 0,1]
+
+``--threads 1`` compares one core against one core: on a shared, loaded machine, threads
+that wait for each other make both libraries' figures swing by several times.
 """
 import argparse
 import json
@@ -101,7 +104,9 @@ def measure(lib_name, index, repeats, threads=None):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads for both libraries: torch.set_num_threads, and the BLAS/OpenMP/Numba "
+                             "thread counts of both processes")
     parser.add_argument("--cases", default=None, help="comma-separated case numbers (default: all)")
     parser.add_argument("--measure", nargs=2, metavar=("LIB", "CASE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -113,6 +118,9 @@ def main(argv=None):
     wanted = range(len(CASES)) if args.cases is None else [int(c) for c in args.cases.split(",")]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         [os.path.dirname(os.path.dirname(os.path.abspath(__file__))), os.environ.get("PYTHONPATH", "")]))
+    if args.threads:
+        for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+            env[variable] = str(args.threads)
     for index in wanted:
         title = list(CASES)[index]
         print(f"{title}: min of {args.repeats} x {CASES[title]['steps']} steps, each library in its own process")
