@@ -1,4 +1,4 @@
-"""Where the CNN Numba kernels pay off: col2im and max-pooling indices, numpy vs Numba,
+"""Where the CNN Numba kernels pay off: im2col, col2im and max-pooling indices, numpy vs Numba,
 through the same functions the ops call (``backends.use`` forces each), on the shapes of
 LeNet-5 (batch 64) and of the 2-layer digits conv net (batch 32), and a few smaller ones.
 
@@ -10,7 +10,7 @@ import timeit
 import numpy as np
 
 from autodiff import backends
-from autodiff.ops.conv import Geometry, col2im
+from autodiff.ops.conv import Geometry, col2im, im2col
 from autodiff.ops.pooling import max_pool_indices
 
 COL2IM = [   # (x shape, kernel, padding)
@@ -30,6 +30,18 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=7)
     args = parser.parse_args(argv)
     rng = np.random.default_rng(0)
+    print("im2col (a convolution's input, one column per window), float32")
+    for shape, k, p in COL2IM:
+        g = Geometry((k, k), (1, 1), (p,) * 4, (1, 1))
+        out_size = g.output_size(*shape[2:])
+        x = rng.random(shape).astype(np.float32)
+        times = {}
+        for mode in ("numpy", "numba"):
+            with backends.use(mode):
+                im2col(x, g, out_size)
+                times[mode] = best(lambda: im2col(x, g, out_size), args.repeats)
+        print(f"  {str(shape):18s} k={k} x {x.size:8d}: numpy {times['numpy'] * 1e6:8.1f} us  "
+              f"numba {times['numba'] * 1e6:8.1f} us  speed-up {times['numpy'] / times['numba']:.2f}x")
     print("col2im (the input gradient of a convolution), float32")
     for shape, k, p in COL2IM:
         g = Geometry((k, k), (1, 1), (p,) * 4, (1, 1))

@@ -81,6 +81,9 @@ def im2col(x, geometry, out_size):
     position (PyTorch's unfold layout once the middle and last pairs are flattened): one copy
     of a strided window view. (A copy per tap instead measured the same: 0.58 vs 0.54 ms for
     LeNet's first layer, 1.06 vs 0.92 ms for its second, one thread.)"""
+    fast = backends.kernel("im2col", x)
+    if fast is not None:
+        return fast(x, geometry.kernel, geometry.stride, geometry.padding[::2], geometry.dilation, out_size)
     kh, kw = geometry.kernel
     (sh, sw), (dh, dw) = geometry.stride, geometry.dilation
     oh, ow = out_size
@@ -140,10 +143,9 @@ def conv_weight_grad(x, grad, geometry, weight_shape, cols=None):
     if cols is None:
         cols = im2col(x, geometry, grad.shape[2:])
     rows = grad.reshape(n, groups, out_channels // groups, -1)                       # (N, G, Og, L)
-    if n == 1 or groups > 1:
-        out = np.matmul(rows, _grouped(cols, groups).swapaxes(2, 3)).sum(axis=0)
-    else:   # one product over samples and positions together
-        out = np.tensordot(rows[:, 0], _grouped(cols, 1)[:, 0], axes=([0, 2], [0, 2]))[None]
+    # a product per sample, then their sum: 1.3-5x faster than one product over samples and
+    # positions together (np.tensordot), whose operands must first be copied into place
+    out = np.matmul(rows, _grouped(cols, groups).swapaxes(2, 3)).sum(axis=0)
     return out.reshape(weight_shape)
 
 

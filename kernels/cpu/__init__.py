@@ -32,7 +32,7 @@ _SUBMODULE = {
     # optimizer updates
     "adam_step": "_optim",
     # convolution and pooling
-    "col2im": "_conv", "max_pool2d_indices": "_conv",
+    "im2col": "_conv", "col2im": "_conv", "max_pool2d_indices": "_conv",
 }
 
 __all__ = sorted(_SUBMODULE)

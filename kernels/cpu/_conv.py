@@ -1,5 +1,5 @@
-"""Convolution and pooling helpers where numpy's strided passes are slow: col2im and the
-indices of max pooling, each one parallel loop over the (sample, channel) planes.
+"""Convolution and pooling helpers where numpy's strided passes are slow: im2col, col2im
+and the indices of max pooling, each one parallel loop over the (sample, channel) planes.
 
 Both read and write whole planes of small images, where numpy pays per strided slice
 (col2im: one add per kernel tap; max pooling: a window copy, an argmax and index arithmetic).
@@ -10,6 +10,35 @@ import numpy as np
 from numba import prange
 
 from ._jit import float_array, kernel
+
+
+@kernel
+def _im2col(x, cols, sh, sw, ph, pw, dh, dw):
+    n, c, kh, kw, oh, ow = cols.shape
+    height, width = x.shape[2], x.shape[3]
+    for plane in prange(n * c):
+        b = plane // c
+        ch = plane - b * c
+        for i in range(kh):
+            for j in range(kw):
+                for y in range(oh):
+                    r = y * sh - ph + i * dh
+                    inside = r >= 0 and r < height
+                    for xo in range(ow):
+                        q = xo * sw - pw + j * dw
+                        if inside and q >= 0 and q < width:
+                            cols[b, ch, i, j, y, xo] = x[b, ch, r, q]
+                        else:
+                            cols[b, ch, i, j, y, xo] = 0
+
+
+def im2col(x, kernel_size, stride, padding, dilation, out_size):
+    """(N, C, H, W) -> (N, C, KH, KW, OH, OW): the value each kernel tap meets at each output
+    position, zero in the padding; ``padding`` is (top, left)."""
+    x = np.ascontiguousarray(float_array(x, "im2col", "x"))
+    cols = np.empty(x.shape[:2] + tuple(kernel_size) + tuple(out_size), dtype=x.dtype)
+    _im2col(x, cols, stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1])
+    return cols
 
 
 @kernel

@@ -48,3 +48,25 @@ def test_max_pool_kernel_ties_take_the_first_maximum_as_pytorch():
         got = max_pool_indices(x, (2, 2), (2, 2), (0, 0), (1, 1), False)
     _, theirs = torch.nn.functional.max_pool2d(torch.from_numpy(x), 2, return_indices=True)
     np.testing.assert_array_equal(got, theirs.numpy())
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("geometry", GEOMETRIES)
+def test_im2col_kernel_matches_numpy(geometry, dtype):
+    from autodiff.ops.conv import im2col
+    g = Geometry(*geometry)
+    x = np.random.default_rng(2).standard_normal((2, 3, 7, 6)).astype(dtype)
+    out_size = g.output_size(7, 6)
+    with backends.use("numpy"):
+        expected = im2col(x, g, out_size)
+    with backends.use("numba"):
+        got = im2col(x, g, out_size)
+    assert got.dtype == dtype and got.shape == expected.shape
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_im2col_uses_the_kernel_only_on_small_inputs():
+    assert backends.kernel("im2col", np.zeros(100, np.float32)) is not None
+    assert backends.kernel("im2col", np.zeros(backends.MAX_SIZE["im2col"] + 1, np.float32)) is None
+    with backends.use("numba"):
+        assert backends.kernel("im2col", np.zeros(backends.MAX_SIZE["im2col"] + 1, np.float32)) is not None
