@@ -16,7 +16,8 @@ straight into NCHW, and the input gradient is col2im, one strided add per kernel
 col2im) are each other's adjoints.
 
 Argument checks live in ``autodiff.nn.functional``; these ops assume valid geometry.
-Device arrays are computed on the host and moved back (no CUDA kernels yet).
+On CUDA arrays the same code runs on the GPU: im2col and col2im are the kernels of
+``kernels.cuda``, the products CudaArray's matmul.
 """
 from typing import NamedTuple
 
@@ -57,6 +58,31 @@ def _on_device_of(result, proto):
     return _like(result, proto) if isinstance(proto, DeviceArray) else result
 
 
+def contiguous(array):
+    """``array`` in C order, on its device (np.ascontiguousarray would bring a CUDA array home)."""
+    return array if array.flags.c_contiguous else array.copy()
+
+
+# ---------------------------------------------------------------------- CUDA arrays
+def cuda_kernels():
+    import kernels.cuda
+    return kernels.cuda
+
+
+def device_buffer(array):
+    """A C-contiguous CudaArray as a Numba device array of its shape (a copy if strided)."""
+    if not array.is_c_contiguous:
+        array = array.copy()
+    return array._buf[array._offset:array._offset + array.size].reshape(array.shape)
+
+
+def from_buffer(buffer):
+    """A Numba device array as a CudaArray (no copy)."""
+    from ..cuda.array import CudaArray, _c_strides
+    return CudaArray(buffer.reshape(buffer.size), 0, tuple(buffer.shape), _c_strides(buffer.shape),
+                     np.dtype(buffer.dtype))
+
+
 # ---------------------------------------------------------------------- im2col / col2im
 def pad_zeros(x, padding):
     """``x`` (N, C, H, W) with (top, bottom, left, right) zeros around each plane."""
@@ -81,6 +107,9 @@ def im2col(x, geometry, out_size):
     position (PyTorch's unfold layout once the middle and last pairs are flattened): one copy
     of a strided window view. (A copy per tap instead measured the same: 0.58 vs 0.54 ms for
     LeNet's first layer, 1.06 vs 0.92 ms for its second, one thread.)"""
+    if isinstance(x, DeviceArray):
+        return from_buffer(cuda_kernels().im2col(device_buffer(x), geometry.kernel, geometry.stride,
+                                                 geometry.padding[::2], geometry.dilation, out_size))
     fast = backends.kernel("im2col", x)
     if fast is not None:
         return fast(x, geometry.kernel, geometry.stride, geometry.padding[::2], geometry.dilation, out_size)
@@ -96,6 +125,9 @@ def im2col(x, geometry, out_size):
 def col2im(cols, geometry, x_shape):
     """The adjoint of im2col: each tap's values added back where it read them (the Numba
     kernel from ``backends.MIN_SIZE['col2im']`` elements, else one strided add per tap)."""
+    if isinstance(cols, DeviceArray):
+        return from_buffer(cuda_kernels().col2im(device_buffer(cols), x_shape, geometry.stride,
+                                                 geometry.padding[::2], geometry.dilation))
     fast = backends.kernel("col2im", cols)
     if fast is not None:
         return fast(cols, x_shape, geometry.stride, geometry.padding[::2], geometry.dilation)
@@ -164,22 +196,22 @@ def conv_input_grad(grad, weight, geometry, x_shape):
 # ---------------------------------------------------------------------- on 1-d or 2-d arrays, any device
 def conv_nd(x, weight, bias, geometry, cols=None):
     """conv(x, w) + b for (N, C, L) or (N, C, H, W) arrays."""
-    out = conv_forward(_as_4d(_host(x)), _as_4d(_host(weight)), _host(bias), geometry, cols)
-    return _on_device_of(out.reshape(out.shape[:2] + out.shape[3:]) if x.ndim == 3 else out, x)
+    out = conv_forward(_as_4d(x), _as_4d(weight), bias, geometry, cols)
+    return out.reshape(out.shape[:2] + out.shape[3:]) if x.ndim == 3 else out
 
 
 def conv_input_grad_nd(grad, weight, geometry, x_shape):
     x_shape = tuple(x_shape)
     four_d = x_shape[:2] + (1,) + x_shape[2:] if len(x_shape) == 3 else x_shape
-    out = conv_input_grad(_as_4d(_host(grad)), _as_4d(_host(weight)), geometry, four_d)
-    return _on_device_of(np.ascontiguousarray(out).reshape(x_shape), grad)
+    out = conv_input_grad(_as_4d(grad), _as_4d(weight), geometry, four_d)
+    return contiguous(out).reshape(x_shape)
 
 
 def conv_weight_grad_nd(x, grad, geometry, weight_shape, cols=None):
     weight_shape = tuple(weight_shape)
     four_d = weight_shape[:2] + (1,) + weight_shape[2:] if len(weight_shape) == 3 else weight_shape
-    out = conv_weight_grad(_as_4d(_host(x)), _as_4d(_host(grad)), geometry, four_d, cols)
-    return _on_device_of(out.reshape(weight_shape), x)
+    out = conv_weight_grad(_as_4d(x), _as_4d(grad), geometry, four_d, cols)
+    return out.reshape(weight_shape)
 
 
 # ---------------------------------------------------------------------- ops
@@ -279,18 +311,16 @@ class ConvWeightGrad(Op):
 # ---------------------------------------------------------------------- unfold / fold
 def unfold_array(x, geometry):
     """(N, C, H, W) -> (N, C*KH*KW, L): PyTorch's unfold layout of im2col."""
-    proto, x = x, _host(x)
     cols = im2col(x, geometry, geometry.output_size(*x.shape[2:]))
     n, c, kh, kw, oh, ow = cols.shape
-    return _on_device_of(cols.reshape(n, c * kh * kw, oh * ow), proto)
+    return cols.reshape(n, c * kh * kw, oh * ow)
 
 
 def fold_array(cols, geometry, x_shape):
     """(N, C*KH*KW, L) -> (N, C, H, W): the adjoint of unfold (overlaps add up)."""
-    proto, cols = cols, _host(cols)
     kh, kw = geometry.kernel
     blocks = cols.reshape((cols.shape[0], x_shape[1], kh, kw) + geometry.output_size(*x_shape[2:]))
-    return _on_device_of(np.ascontiguousarray(col2im(blocks, geometry, x_shape)), proto)
+    return contiguous(col2im(blocks, geometry, x_shape))
 
 
 class Unfold(Op):

@@ -10,7 +10,9 @@
   The matrices are built once per call from the sizes (``*_matrix`` below).
 
 Argument checks live in ``autodiff.nn.functional``; these ops assume valid arguments.
-Device arrays are computed on the host and moved back (no CUDA kernels yet).
+On CUDA arrays: max-pooling indices are a ``kernels.cuda`` kernel, gathers and the matrices
+run on the GPU; adaptive max-pooling indices and overlapping scatters (max pooling with
+stride < kernel) are computed on the host and moved back.
 """
 import math
 
@@ -19,7 +21,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from .. import backends
 from ..autograd.function import Op
-from .conv import _apply_or_compute, _host, _on_device_of
+from ..cuda.devices import DeviceArray, like as _like
+from .conv import _apply_or_compute, _host, _on_device_of, contiguous, cuda_kernels, device_buffer, from_buffer
 
 
 # ---------------------------------------------------------------------- sizes
@@ -39,11 +42,13 @@ def max_pool_indices(x, kernel, stride, padding, dilation, ceil_mode):
 
     The first maximum in the window wins; a NaN counts as the maximum (as PyTorch).
     """
-    x = _host(x)
     n, c, h, w = x.shape
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
     oh = pool_output_size(h, kh, sh, ph, dh, ceil_mode)
     ow = pool_output_size(w, kw, sw, pw, dw, ceil_mode)
+    if isinstance(x, DeviceArray):
+        return from_buffer(cuda_kernels().max_pool2d_indices(device_buffer(x), kernel, stride, padding, dilation,
+                                                             (oh, ow)))
     fast = backends.kernel("max_pool2d_indices", x)
     if fast is not None:
         return fast(x, kernel, stride, padding, dilation, (oh, ow))
@@ -73,8 +78,9 @@ def adaptive_bounds(size, out):
 
 
 def adaptive_max_pool_indices(x, output_size):
-    """Flat indices of the maximum of each adaptive window of (N, C, H, W) ``x``."""
-    x = _host(x)
+    """Flat indices of the maximum of each adaptive window of (N, C, H, W) ``x`` (on the host,
+    then moved to ``x``'s device)."""
+    proto, x = x, _host(x)
     n, c, h, w = x.shape
     oh, ow = output_size
     hs, he = adaptive_bounds(h, oh)
@@ -87,7 +93,7 @@ def adaptive_max_pool_indices(x, output_size):
             flat = window.reshape(n, c, -1)
             ki, kj = np.divmod(flat.argmax(axis=-1), width)
             out[:, :, i, j] = (hs[i] + ki) * w + ws[j] + kj
-    return out
+    return _on_device_of(out, proto)
 
 
 def _plane_rows(array):
@@ -97,9 +103,10 @@ def _plane_rows(array):
 
 def plane_gather(x, indices, unique=False):
     """out[n, c, ...] = x[n, c].flat[indices[n, c, ...]] (``unique`` is for the adjoint's sake)."""
-    proto, x = x, _host(x)
+    if isinstance(x, DeviceArray) and not isinstance(indices, DeviceArray):
+        indices = _like(indices, x)
     out = np.take_along_axis(_plane_rows(x), _plane_rows(indices), axis=1)
-    return _on_device_of(out.reshape(indices.shape), proto)
+    return out.reshape(indices.shape)
 
 
 def plane_scatter(values, indices, plane_shape, unique=False):
@@ -107,7 +114,16 @@ def plane_scatter(values, indices, plane_shape, unique=False):
 
     ``unique``: no index repeats within a plane, so plain assignment does (faster than adding).
     """
-    proto, values = values, _host(values)
+    if isinstance(values, DeviceArray):
+        if unique:         # each index once: put the values into zero planes, on the device
+            from ..cuda.array import CudaArray
+            n, c = indices.shape[:2]
+            out = CudaArray.full((n * c, int(np.prod(plane_shape))), 0, values.dtype)
+            rows = _plane_rows(indices if isinstance(indices, DeviceArray) else _like(indices, values))
+            np.put_along_axis(out, rows, _plane_rows(values), axis=1)
+            return out.reshape((n, c) + tuple(plane_shape))
+        return _like(plane_scatter(values.get(), _host(indices), plane_shape), values)   # (adds: on the host)
+    indices = _host(indices)
     n, c = indices.shape[:2]
     size = int(np.prod(plane_shape))
     rows = _plane_rows(indices)
@@ -117,7 +133,7 @@ def plane_scatter(values, indices, plane_shape, unique=False):
         out[flat] = values.ravel()
     else:
         out = np.bincount(flat, weights=values.ravel(), minlength=n * c * size).astype(values.dtype)
-    return _on_device_of(out.reshape((n, c) + tuple(plane_shape)), proto)
+    return out.reshape((n, c) + tuple(plane_shape))
 
 
 class PlaneGather(Op):
@@ -154,14 +170,18 @@ class PlaneScatter(Op):
 # ---------------------------------------------------------------------- separable linear maps
 def axis_linear(x, matrices):
     """Apply ``matrices`` ((axis, M) pairs, M of shape (out, in)) along their axes of ``x``."""
-    proto, x = x, _host(x)
+    on_device = isinstance(x, DeviceArray)
     for axis, matrix in matrices:
         m = matrix.astype(x.dtype, copy=False)
+        if on_device:
+            m = _like(np.ascontiguousarray(m), x)
         if axis == x.ndim - 1 or axis == -1:
             x = x @ m.T
+        elif on_device:
+            x = np.moveaxis(np.moveaxis(x, axis, -1) @ m.T, -1, axis)
         else:
             x = np.moveaxis(np.tensordot(m, x, axes=(1, axis)), 0, axis)
-    return _on_device_of(np.ascontiguousarray(x), proto)
+    return contiguous(x)
 
 
 def _transposed(matrices):

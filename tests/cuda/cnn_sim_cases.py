@@ -54,8 +54,22 @@ def test_conv1d_and_conv_transpose2d():
     _both(lambda x, w: F.conv_transpose2d(x, w, stride=2), _arr(1, 2, 2, 2), _arr(2, 1, 2, 2))
 
 
-def test_pooling_and_resizing():
+def test_grouped_convolution_and_unfold_fold():
+    _both(lambda x, w: F.conv2d(x, w, groups=2, dilation=(1, 2), padding=(0, 1)), _arr(1, 4, 3, 5), _arr(2, 2, 2, 2))
+    _both(lambda x: F.fold(F.unfold(x, 2, padding=1), (3, 3), 2, padding=1), _arr(1, 2, 3, 3))
+
+
+def test_max_pooling_kinds():
     _both(lambda x: F.max_pool2d(x, 2), _arr(1, 2, 4, 4))
+    _both(lambda x: F.max_pool2d(x, 3, stride=1, padding=1), _arr(1, 1, 3, 4))        # overlapping windows
+    _both(lambda x: F.adaptive_max_pool2d(x, (2, 1)), _arr(1, 2, 3, 3))
+    out, indices = F.max_pool2d(autodiff.tensor(_arr(1, 1, 4, 4), device="cuda"), 2, return_indices=True)
+    assert indices.device.type == "cuda" and indices.dtype == autodiff.int64
+    restored = F.max_unpool2d(out, indices, 2)
+    assert restored.device.type == "cuda" and np.count_nonzero(restored.cpu().numpy()) == 4
+
+
+def test_pooling_and_resizing():
     _both(lambda x: F.avg_pool2d(x, 2, padding=1), _arr(1, 1, 3, 3))
     _both(lambda x: F.adaptive_avg_pool2d(x, 1), _arr(1, 2, 3, 3))
     _both(lambda x: F.interpolate(x, scale_factor=2, mode="bilinear"), _arr(1, 1, 2, 2))
