@@ -196,13 +196,13 @@ class AxisLinear(Op):
     op_name = "axis_linear"
 
     @staticmethod
-    def forward(ctx, x, matrices, name=None):
+    def forward(ctx, x, matrices):
         ctx.matrices = matrices
         return axis_linear(x, matrices)
 
     @staticmethod
     def backward(ctx, grad):
-        return _apply_or_compute(ctx, AxisLinear, axis_linear, grad, _transposed(ctx.matrices)), None, None
+        return _apply_or_compute(ctx, AxisLinear, axis_linear, grad, _transposed(ctx.matrices)), None
 
 
 # ---------------------------------------------------------------------- the matrices
