@@ -66,7 +66,9 @@ def test_im2col_kernel_matches_numpy(geometry, dtype):
 
 
 def test_im2col_uses_the_kernel_only_on_small_inputs():
-    assert backends.kernel("im2col", np.zeros(100, np.float32)) is not None
+    contended = getattr(backends, "openmp_contended", lambda: False)()   # (then no kernel at all)
+    if not contended:
+        assert backends.kernel("im2col", np.zeros(100, np.float32)) is not None
     assert backends.kernel("im2col", np.zeros(backends.MAX_SIZE["im2col"] + 1, np.float32)) is None
     with backends.use("numba"):
         assert backends.kernel("im2col", np.zeros(backends.MAX_SIZE["im2col"] + 1, np.float32)) is not None
