@@ -13,8 +13,12 @@ from .dtypes import (bool, double, float, float16, float32, float64, get_default
                      int, int8, int16, int32, int64, long, set_default_dtype, short, uint8)
 from .tensor import Size, Tensor, cat, chunk, concat, split, stack, tensor, where  # noqa: F401
 from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,  # noqa: F401
-                       linspace, manual_seed, ones, ones_like, rand, rand_like, randint, randn,
-                       randn_like, randperm, zeros, zeros_like)
+                       linspace, ones, ones_like, zeros, zeros_like)
+from .random import (Generator, bernoulli, default_generator, get_rng_state, initial_seed,  # noqa: F401
+                     manual_seed, multinomial, normal, poisson, rand, rand_like, randint,
+                     randint_like, randn, randn_like, randperm, seed, set_rng_state)
+from .legacy import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor,  # noqa: F401
+                     HalfTensor, IntTensor, LongTensor, ShortTensor)
 from .functions import *  # noqa: F401,F403
 from .functions import _NAMES as _function_names
 from .autograd import (Function, enable_grad, grad, is_grad_enabled, no_grad,  # noqa: F401
@@ -24,6 +28,7 @@ from .scalar import Scalar  # noqa: F401
 from . import autograd  # noqa: F401
 from . import nn  # noqa: F401
 from . import optim, data, datasets  # noqa: F401
+from . import distributed  # noqa: F401  (mpi4py is imported by init_process_group only)
 from .serialization import save, load  # noqa: F401
 from . import viz  # noqa: F401
 

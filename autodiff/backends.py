@@ -13,10 +13,19 @@ per op and size, from ``benchmarks/bench_dispatch.py`` on these 2-core machines:
   relu from ~16,000; tanh's forward never (numpy's SIMD tanh beats Numba's scalar
   libm call at every size) but its backward, pure arithmetic, from ~64,000.
 
+The automatic rule never picks a kernel while another OpenMP runtime shares the process
+(PyTorch's or scikit-learn's own libgomp, imported before or after autodiff): two
+runtimes' worker threads spin against each other on the two cores, and an MNIST-sized
+Adam step took ~10x longer than on numpy alone (``benchmarks/bench_dispatch.py``, the
+mixed-process case). See ``openmp_contended``.
+
 ``use("numpy")`` or ``use("numba")`` forces one implementation everywhere (for
 benchmarks and debugging), as a call or a context manager; ``use("auto")`` restores
 the rule. Gradients do not depend on the choice (the tests check both).
 """
+import os
+import sys
+
 import numpy as np
 
 NEVER = float("inf")
@@ -70,6 +79,41 @@ def _cpu_kernels():
     return _kernels
 
 
+_OPENMP_NAMES = ("libgomp", "libiomp", "libomp")
+_NUMBA_POOL = "omppool"          # Numba's OpenMP threading layer (numba/np/ufunc/omppool*.so)
+_contention = {"modules": -1, "contended": False}
+
+
+def openmp_runtimes():
+    """The OpenMP runtime libraries mapped into this process (real paths), and whether Numba's
+    OpenMP thread pool is among the loaded libraries. Linux only (elsewhere: none, False)."""
+    runtimes, pool = set(), False
+    try:
+        with open("/proc/self/maps") as maps:
+            for line in maps:
+                path = line.rsplit(None, 1)[-1] if "/" in line else ""
+                name = os.path.basename(path)
+                if name.startswith(_OPENMP_NAMES):
+                    runtimes.add(os.path.realpath(path))
+                elif name.startswith(_NUMBA_POOL):
+                    pool = True
+    except OSError:
+        pass
+    return runtimes, pool
+
+
+def openmp_contended():
+    """Whether Numba's parallel kernels would share the process with another OpenMP runtime:
+    two runtimes mapped, or one mapped before Numba's own pool (which brings a second).
+    Read again only when a module was imported since the last look (a cheap check per call)."""
+    modules = len(sys.modules)
+    if modules != _contention["modules"]:
+        runtimes, pool = openmp_runtimes()
+        _contention["contended"] = len(runtimes) + (0 if pool else 1) >= 2 and bool(runtimes)
+        _contention["modules"] = modules
+    return _contention["contended"]
+
+
 def kernel(name, array):
     """The Numba kernel ``name`` if it should run on ``array``, else None (use numpy)."""
     if type(array) is not np.ndarray:      # a device array, or a tensor under create_graph
@@ -78,6 +122,8 @@ def kernel(name, array):
         if array.size < MIN_SIZE.get(name, NEVER):   # (small arrays, the common case, decided early)
             return None
         if array.size > MAX_SIZE.get(name, NEVER):
+            return None
+        if openmp_contended():
             return None
     elif _mode == "numpy":
         return None

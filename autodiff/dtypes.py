@@ -41,4 +41,8 @@ def get_default_dtype():
 def set_default_dtype(dtype):
     """The dtype of floating tensors made from Python numbers (float32 unless changed)."""
     global _default
-    _default = np.dtype(dtype)
+    new = as_dtype(dtype)
+    if new.kind != "f":
+        raise TypeError(f"set_default_dtype: only floating-point types are supported as the "
+                        f"default type, got {name(new)}")
+    _default = new

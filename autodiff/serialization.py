@@ -14,14 +14,24 @@ error mid-save leaves the previous checkpoint as it was.
 
 Tensors come back with the same dtype, shape and values, as plain tensors
 (``requires_grad`` is not stored).
+
+Whole models (``save(model, path)``, as lecture labs do) are stored without pickle too: the
+class's import path (``package.module:Class``), the arguments its constructor was called
+with (recorded by ``nn.Module``; plain values, dtypes, tensors and other modules), each
+submodule's train/eval mode and the state dict. ``load(path, weights_only=False)`` imports
+the class, builds it with those arguments and loads the state. That runs the class's code,
+so, as in PyTorch 2.6+, the default ``weights_only=True`` refuses a whole model.
 """
 import hashlib
+import importlib
 import json
 import os
+import sys
 import tempfile
 
 import numpy as np
 
+from .cuda.devices import DeviceArray
 from .tensor import Tensor
 
 FORMAT = "autodiff.checkpoint"
@@ -33,12 +43,25 @@ class CheckpointError(ValueError):
     """The file is not a readable autodiff checkpoint (foreign, truncated or altered)."""
 
 
+class WeightsOnlyError(RuntimeError):
+    """``load(..., weights_only=True)`` met a whole model, which only code can rebuild."""
+
+
 # ---------------------------------------------------------------------- encoding
-def _encode(obj, where, arrays):
-    """``obj`` as JSON-ready data; tensors and arrays go into ``arrays`` by name."""
+def _encode(obj, where, arrays, in_arguments=False):
+    """``obj`` as JSON-ready data; tensors and arrays go into ``arrays`` by name. A module
+    becomes its class, constructor arguments and (unless it is itself an argument of a
+    module, whose state dict covers it) its state."""
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return obj
+    from .nn.module import Module
+    if isinstance(obj, Module):
+        return {"module": _encode_module(obj, where, arrays, with_state=not in_arguments)}
+    if in_arguments and isinstance(obj, np.dtype):
+        return {"dtype": obj.str}
     if isinstance(obj, Tensor):
+        if isinstance(obj._data, DeviceArray):      # stored on the host, restored to the GPU
+            return {"cuda_tensor": _add_array(arrays, where, obj._data.get())}
         return {"tensor": _add_array(arrays, where, obj._data)}
     if isinstance(obj, np.ndarray):
         return {"ndarray": _add_array(arrays, where, obj)}
@@ -50,13 +73,42 @@ def _encode(obj, where, arrays):
             if not (key is None or isinstance(key, (bool, int, float, str))):
                 raise TypeError(f"save: dict keys must be str, int, float, bool or None; got "
                                 f"{type(key).__name__} key {key!r} in {where}")
-            items.append([key, _encode(value, f"{where}[{key!r}]", arrays)])
+            items.append([key, _encode(value, f"{where}[{key!r}]", arrays, in_arguments)])
         return {"dict": items}
     if isinstance(obj, (list, tuple)):
         kind = "list" if isinstance(obj, list) else "tuple"
-        return {kind: [_encode(v, f"{where}[{i}]", arrays) for i, v in enumerate(obj)]}
+        return {kind: [_encode(v, f"{where}[{i}]", arrays, in_arguments) for i, v in enumerate(obj)]}
+    if in_arguments:
+        raise TypeError(f"save: cannot store the constructor argument {where} of type "
+                        f"{type(obj).__name__}; a whole model is stored as its class and "
+                        "constructor arguments, which must be numbers, strings, None, dtypes, "
+                        "tensors, modules and lists/tuples/dicts of them. Save "
+                        "model.state_dict() instead")
     raise TypeError(f"save: cannot store {type(obj).__name__} at {where}; a checkpoint holds "
-                    "tensors, numpy arrays, numbers, strings, None and dicts/lists/tuples of them")
+                    "tensors, numpy arrays, numbers, strings, None, modules and dicts/lists/tuples "
+                    "of them")
+
+
+def _class_path(cls, where):
+    qualname = cls.__qualname__
+    if "<locals>" in qualname:
+        raise TypeError(f"save: cannot store {where}: its class {qualname} is defined inside a "
+                        "function, so load could not import it; define it at module level or "
+                        "save model.state_dict() instead")
+    return f"{cls.__module__}:{qualname}"
+
+
+def _encode_module(module, where, arrays, with_state):
+    args, kwargs = module.__dict__.get("_constructor_arguments", ((), {}))
+    node = {"class": _class_path(type(module), where),
+            "args": _encode(list(args), f"{where}.__init__ argument", arrays, True),
+            "kwargs": _encode(dict(kwargs), f"{where}.__init__ argument", arrays, True)}
+    if with_state:
+        node["training"] = {name: m.training for name, m in module.named_modules()}
+        if any(isinstance(t._data, DeviceArray) for _, t in module._state_items()):
+            node["device"] = "cuda"
+        node["state"] = _encode(module.state_dict(), f"{where}.state_dict()", arrays)
+    return node
 
 
 def _add_array(arrays, where, array):
@@ -83,7 +135,7 @@ def _digest(structure, arrays):
     return h.hexdigest()
 
 
-def _decode(node, arrays):
+def _decode(node, arrays, restore_cuda=False):
     if not isinstance(node, dict):
         if isinstance(node, list):
             raise ValueError("a bare JSON list in the structure")
@@ -98,12 +150,75 @@ def _decode(node, arrays):
     if kind == "scalar":
         return arrays[value][()]
     if kind == "list":
-        return [_decode(v, arrays) for v in value]
+        return [_decode(v, arrays, restore_cuda) for v in value]
     if kind == "tuple":
-        return tuple(_decode(v, arrays) for v in value)
+        return tuple(_decode(v, arrays, restore_cuda) for v in value)
     if kind == "dict":
-        return {key: _decode(v, arrays) for key, v in value}
+        return {key: _decode(v, arrays, restore_cuda) for key, v in value}
+    if kind == "cuda_tensor":
+        t = Tensor._wrap(arrays[value])
+        return t.to(_cuda_device()) if restore_cuda else t
+    if kind == "dtype":
+        return np.dtype(value)
+    if kind == "module":
+        return _build_module(value, arrays, restore_cuda)
     raise ValueError(f"unknown node kind {kind!r}")
+
+
+def _import_class(path):
+    from .nn.module import Module
+    module_name, _, qualname = path.partition(":")
+    try:
+        cls = sys.modules.get(module_name) or importlib.import_module(module_name)
+        for part in qualname.split("."):
+            cls = getattr(cls, part)
+    except (ImportError, AttributeError) as exc:
+        raise RuntimeError(f"load: cannot rebuild the saved model: class {qualname} of module "
+                           f"{module_name} cannot be imported ({exc}); import or define it "
+                           "before loading") from None
+    if not (isinstance(cls, type) and issubclass(cls, Module)):
+        raise RuntimeError(f"load: {path} is not an nn.Module class")
+    return cls
+
+
+def _build_module(node, arrays, restore_cuda):
+    """Build the saved class with its arguments on the CPU, load its state, then move it to
+    the GPU when it was saved from one (and map_location does not say otherwise)."""
+    cls = _import_class(node["class"])
+    model = cls(*_decode(node["args"], arrays), **_decode(node["kwargs"], arrays))
+    if "state" in node:
+        model.load_state_dict(_decode(node["state"], arrays))
+        modes = node["training"]
+        for name, m in model.named_modules():
+            if name in modes:
+                m.__dict__["training"] = bool(modes[name])
+        if restore_cuda and node.get("device") == "cuda":
+            model = model.to(_cuda_device())
+    return model
+
+
+def _cuda_device():
+    from .cuda import devices
+    try:
+        return devices.canonical("cuda")
+    except RuntimeError as exc:
+        raise RuntimeError(f"load: the checkpoint holds tensors saved from a CUDA device, and none "
+                           f"is available ({exc}); on a CPU-only machine load it with "
+                           "map_location='cpu'") from None
+
+
+def _whole_models(node, found):
+    """The class paths of the whole models stored in a decoded-JSON structure."""
+    if isinstance(node, dict):
+        if "module" in node and len(node) == 1 and isinstance(node["module"], dict):
+            found.append(node["module"].get("class"))
+            return found
+        for value in node.values():
+            _whole_models(value, found)
+    elif isinstance(node, list):
+        for value in node:
+            _whole_models(value, found)
+    return found
 
 
 # ---------------------------------------------------------------------- save
@@ -162,13 +277,22 @@ def _file_mode(path):
 
 
 # ---------------------------------------------------------------------- load
-def load(f, map_location=None):
+def load(f, map_location=None, weights_only=True, mmap=None, **kwargs):
     """Read a checkpoint written by ``save`` (a path or a binary file object).
+
+    ``map_location``: where the tensors go ('cpu', 'cuda', a device; a dict or a function,
+    as PyTorch takes, loads on the CPU). ``weights_only=True`` (the default, as in PyTorch
+    2.6+) loads tensors and containers only; a whole model needs ``weights_only=False``.
+    ``mmap`` is accepted and ignored.
 
     Raises ``CheckpointError`` (a ValueError) naming the file when it is not an autodiff
     checkpoint, is truncated, or was altered after saving."""
-    if map_location not in (None, "cpu"):
-        raise ValueError(f"load: map_location={map_location!r}: only 'cpu' is available")
+    if not isinstance(weights_only, bool):
+        raise TypeError(f"load: weights_only must be True or False, got {weights_only!r}")
+    if kwargs:
+        raise TypeError(f"load: unexpected keyword argument(s) {sorted(kwargs)} (autodiff "
+                        "checkpoints are not pickles: pickle_module and its options do not apply)")
+    device = _map_location_device(map_location)
     if hasattr(f, "read"):
         name = getattr(f, "name", repr(f))
         data = f.read()
@@ -176,7 +300,30 @@ def load(f, map_location=None):
         name = os.fspath(f)
         with open(name, "rb") as stream:
             data = stream.read()
-    return _load_bytes(data, name)
+    result = _load_bytes(data, name, weights_only, restore_cuda=map_location is None)
+    return result if device is None else _to_device(result, device)
+
+
+def _map_location_device(map_location):
+    from .cuda import devices
+    if map_location is None or callable(map_location) or isinstance(map_location, dict):
+        return None
+    if isinstance(map_location, (str, devices.device)):
+        target = devices.canonical(map_location)
+        return None if target == devices.CPU else target
+    raise TypeError(f"load: map_location must be a device, a string, a dict or a function, got "
+                    f"{type(map_location).__name__}")
+
+
+def _to_device(obj, device):
+    from .nn.module import Module
+    if isinstance(obj, (Tensor, Module)):
+        return obj.to(device)
+    if isinstance(obj, dict):
+        return {k: _to_device(v, device) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_to_device(v, device) for v in obj)
+    return obj
 
 
 def _fail(name, why):
@@ -195,7 +342,7 @@ def _foreign(name, data):
                        "valid safetensors header)")
 
 
-def _load_bytes(data, name):
+def _load_bytes(data, name, weights_only=True, restore_cuda=False):
     from safetensors import SafetensorError
     from safetensors.numpy import load as from_bytes
 
@@ -227,6 +374,19 @@ def _load_bytes(data, name):
                           "not match its contents)")
     arrays = {k: np.array(v, copy=True) for k, v in arrays.items()}   # writable, owned
     try:
-        return _decode(json.loads(structure), arrays)
+        tree = json.loads(structure)
+    except (ValueError, RecursionError) as exc:
+        raise _fail(name, f"has a malformed structure ({type(exc).__name__}: {exc})") from None
+    models = _whole_models(tree, [])
+    if models and weights_only:
+        raise WeightsOnlyError(
+            f"load: {name} holds a whole model ({', '.join(map(str, models))}); rebuilding it "
+            "imports that class and runs its constructor, which weights_only=True (the default) "
+            "does not allow. If you trust the file, load it with weights_only=False; or save "
+            "model.state_dict() instead and load that into a model you build yourself")
+    if models:    # (the digest matched: errors now come from the model's own code)
+        return _decode(tree, arrays, restore_cuda)
+    try:
+        return _decode(tree, arrays, restore_cuda)
     except (ValueError, KeyError, TypeError, RecursionError) as exc:
         raise _fail(name, f"has a malformed structure ({type(exc).__name__}: {exc})") from None

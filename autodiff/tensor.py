@@ -53,14 +53,20 @@ class Tensor:
     # hot attributes in slots; rarely set ones (hooks, a name) in a dict made on first use
     __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_vc", "__dict__", "__weakref__")
     _hooks = None
+    _post_accumulate_hooks = None   # hook(tensor) after backward wrote this leaf's .grad
     _name = None
     __array_ufunc__ = None   # numpy defers to our operators: ndarray * Tensor -> Tensor
     _parents = ()            # a leaf, as a vertex of the graph, has no parents
 
-    def __init__(self, data, requires_grad=False, dtype=None):
-        t = tensor(data, dtype=dtype, requires_grad=requires_grad)
-        self._data, self._requires_grad, self.grad, self.grad_fn = t._data, t._requires_grad, None, None
+    def __init__(self, *args, requires_grad=False, dtype=None, device=None):
+        """PyTorch's legacy constructor: ``Tensor(2, 3)`` (sizes: zero-filled), ``Tensor(data)``
+        (the default float dtype, even from ints), ``Tensor()`` (empty). See ``autodiff.legacy``."""
+        from .legacy import construct
+        t = construct(args, dtype, device, "Tensor")
+        self._data, self._requires_grad, self.grad, self.grad_fn = t._data, False, None, None
         self._vc = None
+        if requires_grad:
+            self.requires_grad_(True)
 
     # ---- version counter: how many in-place changes; views share their base's counter.
     # Most tensors are never changed in place, so the shared cell (a 1-element list,
@@ -213,11 +219,29 @@ class Tensor:
     def tolist(self):
         return self._data.tolist()
 
+    def _python_scalar(self, name):
+        if self._data.size != 1:
+            raise ValueError(f"{name}: only one element tensors can be converted to Python scalars "
+                             f"(got shape {tuple(self._data.shape)})")
+        return self.item()
+
     def __float__(self):
-        return float(self.item())
+        return float(self._python_scalar("float"))
 
     def __int__(self):
-        return int(self.item())
+        return int(self._python_scalar("int"))
+
+    def __complex__(self):
+        return complex(self._python_scalar("complex"))
+
+    def __format__(self, format_spec):
+        """``f"{loss:.4f}"``: a 0-d tensor formats as its Python number (as in PyTorch)."""
+        if self._data.ndim == 0:
+            return format(self.item(), format_spec)
+        if format_spec:
+            raise TypeError(f"format: the format spec {format_spec!r} needs a 0-d tensor, got "
+                            f"shape {tuple(self._data.shape)} (use .item() on one element)")
+        return str(self)
 
     def __index__(self):
         if self._data.dtype.kind not in "iu" or self._data.size != 1:
@@ -276,10 +300,59 @@ class Tensor:
     def bool(self):
         return self.to(dtypes.bool)
 
-    def type(self, dtype=None):
+    def type(self, dtype=None, non_blocking=False):
+        """``t.type()``: the legacy type name ('autodiff.FloatTensor'); ``t.type(d)``: this tensor
+        as dtype ``d``, given as a dtype, a legacy class or a name ('torch.LongTensor' too)."""
+        from . import legacy
         if dtype is None:
-            return f"autodiff.{dtypes.name(self._data.dtype)}"
-        return self.to(dtype)
+            return legacy.type_name(self)
+        dtype, on_cuda = legacy.dtype_of_type(dtype)
+        moved = self if on_cuda is None or on_cuda == self.is_cuda else \
+            (self.cuda() if on_cuda else self.cpu())
+        return moved.to(dtype)
+
+    # random fills in place (autodiff.random): the old values get a zero gradient
+    def uniform_(self, a=0.0, b=1.0, **kwargs):
+        from .random import uniform_
+        return uniform_(self, a, b, **kwargs)
+
+    def normal_(self, mean=0.0, std=1.0, **kwargs):
+        from .random import normal_
+        return normal_(self, mean, std, **kwargs)
+
+    def random_(self, *args, **kwargs):
+        from .random import random_
+        return random_(self, *args, **kwargs)
+
+    def exponential_(self, lambd=1.0, **kwargs):
+        from .random import exponential_
+        return exponential_(self, lambd, **kwargs)
+
+    def bernoulli_(self, p=0.5, **kwargs):
+        from .random import bernoulli_
+        return bernoulli_(self, p, **kwargs)
+
+    # new_*: made like this tensor (its dtype and device unless given), as in PyTorch
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        return tensor(data, dtype=self._data.dtype if dtype is None else dtype,
+                      device=self.device if device is None else device, requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        from .creation import _new_like
+        return _new_like(self, "new_zeros", "zeros", size, dtype, device, requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        from .creation import _new_like
+        return _new_like(self, "new_ones", "ones", size, dtype, device, requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        from .creation import _new_like
+        return _new_like(self, "new_empty", "empty", size, dtype, device, requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+        from .creation import _new_like
+        return _new_like(self, "new_full", "full", (size,), dtype, device, requires_grad,
+                         fill_value=fill_value)
 
     def cpu(self):
         """This tensor on the host (a copy, recorded, when it lives on a GPU)."""
@@ -356,6 +429,19 @@ class Tensor:
         owner._hooks.append(hook)
         return RemovableHandle(owner._hooks, hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(self)`` once backward has accumulated this leaf's ``.grad``
+        (PyTorch 2.1+); optimizers fused into backward and DDP's gradient averaging use it."""
+        if not self._requires_grad:
+            raise RuntimeError("register_post_accumulate_grad_hook: cannot register a hook on a "
+                               "tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        if self._post_accumulate_hooks is None:
+            self._post_accumulate_hooks = []
+        self._post_accumulate_hooks.append(hook)
+        return RemovableHandle(self._post_accumulate_hooks, hook)
+
     # the vertex protocol (see autograd.engine): a leaf stores what reaches it
     def _run_hooks(self, grad):
         return _function._run_tensor_hooks(self._hooks, grad)
@@ -376,6 +462,9 @@ class Tensor:
     def _finish(self, grad, accumulate, owned=False):
         if accumulate:
             self._accumulate_grad(grad, owned)
+            if self._post_accumulate_hooks:
+                for hook in tuple(self._post_accumulate_hooks):
+                    hook(self)
 
     def _accumulate_grad(self, grad, owned=False):
         """Add ``grad`` (a numpy array, or a tensor under create_graph) into ``.grad``.
@@ -1032,6 +1121,7 @@ def tensor(data, dtype=None, requires_grad=False, device=None):
         elif array.dtype.kind not in "fb":
             raise TypeError(f"tensor: cannot make a tensor from {type(data).__name__} "
                             f"(numpy dtype {array.dtype})")
+    _supported_array("tensor", array)
     if dtype is not None:
         array = array.astype(dtypes.as_dtype(dtype), copy=False)
     if device is not None:
@@ -1040,6 +1130,14 @@ def tensor(data, dtype=None, requires_grad=False, device=None):
     if requires_grad:
         t.requires_grad_(True)
     return t
+
+
+def _supported_array(name, array):
+    """Tensors hold bools and numbers: numpy object, string and datetime arrays are refused."""
+    if isinstance(array, np.ndarray) and array.dtype.kind not in "biufc":
+        raise TypeError(f"{name}: can't convert a numpy array of dtype {array.dtype} ({array.dtype.type.__name__}); "
+                        "the supported types are float64, float32, float16, complex64, complex128, "
+                        "int64, int32, int16, int8, uint8 and bool")
 
 
 def _nested_data(value):

@@ -22,6 +22,9 @@ labelled ``+``, ``*``, ``matmul``, ``relu`` ...) to the output. Value nodes
     blue    an input: a leaf that requires grad (a Scalar without operands)
     green   a parameter (from ``module.named_parameters()``, or an ``nn.Parameter``)
     orange  the output (the root you asked to draw)
+    dimmed  data that feeds the graph without requiring grad (a network's input ``x``):
+            drawn where an operation keeps it for backward, i.e. until backward frees
+            the graph (call ``backward(retain_graph=True)`` to draw it afterwards too)
     white   an intermediate value; grey ellipses are operations
     dashed  a constant: a Scalar without a label or operands, like the 2 in ``x * 2``
 
@@ -64,10 +67,13 @@ _STYLE = {
     "value": {"shape": "box", "style": "rounded"},
     "const": {"shape": "box", "style": "rounded,dashed", "color": "#868e96"},
     "op": {"shape": "ellipse", "style": "filled", "fillcolor": "#e9ecef"},
+    "data": {"shape": "box", "style": "rounded,filled", "fillcolor": "#f8f9fa", "color": "#ced4da",
+             "fontcolor": "#868e96"},
     "note": {"shape": "note", "style": "filled", "fillcolor": "#fff3cd"},
 }
 _LEGEND = (("input", "input (leaf)"), ("param", "parameter"), ("output", "output"),
-           ("value", "intermediate value"), ("const", "constant"), ("op", "operation"))
+           ("value", "intermediate value"), ("const", "constant"), ("op", "operation"),
+           ("data", "data (no grad)"))
 
 
 class RendererNotFoundError(RuntimeError):
@@ -385,7 +391,10 @@ def _draw_tensors(root, names, show_values, show_grads, max_nodes):
             continue
         value = named.get(id(vertex))
         meta = None if value is not None else out_meta.get(id(vertex))
+        data_nodes = [_data_node(drawing, drawn, t, show_values) for t in _data_inputs(vertex)]
         op = drawing.add("op", _op_label(vertex, meta), vertex)
+        for data in data_nodes:
+            drawing.edge(data, op)
         cut = False
         for parent in vertex._parents:
             if parent is None:
@@ -404,6 +413,28 @@ def _draw_tensors(root, names, show_values, show_grads, max_nodes):
             drawing.edge(op, node)
             drawn[id(vertex)] = node
     return drawing
+
+
+def _data_inputs(node):
+    """The tensors without grad that ``node`` kept for backward (its data inputs), in order."""
+    saved = getattr(node, "_saved", None)
+    if not isinstance(saved, tuple):      # nothing saved, or released by backward
+        return []
+    found, seen = [], set()
+    for value in saved:
+        if isinstance(value, Tensor) and not value._requires_grad and id(value) not in seen:
+            seen.add(id(value))
+            found.append(value)
+    return found
+
+
+def _data_node(drawing, drawn, t, show_values):
+    """The (dimmed) node of a data tensor, drawn once however many operations it feeds."""
+    key = ("data", id(t))
+    if key not in drawn:
+        name = drawing.names.name(t) or "data"
+        drawn[key] = drawing.add_leaf("data", name, _tensor_lines(name, t, show_values, False), t)
+    return drawn[key]
 
 
 def _draw_scalars(root, names, show_values, show_grads, max_nodes):

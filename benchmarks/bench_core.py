@@ -19,11 +19,10 @@ again while a long chain is built (that alone cost autodiff ~20% here).
 """
 import argparse
 import json
-import subprocess
-import sys
-import time
 
 import numpy as np
+
+from timing import best_time, has_torch, measure_in_subprocess
 
 torch = None   # imported only in the process that times it
 
@@ -75,14 +74,6 @@ def make_step(lib, weights, x, y, lr=0.01, momentum=0.9):
     return step, params
 
 
-def time_it(fn, number, repeats):
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(number):
-            fn()
-        best = min(best, (time.perf_counter() - start) / number)
-    return best
 
 
 def chain(lib, n):
@@ -109,10 +100,10 @@ def measure(name, args):
     step, params = make_step(lib, weights, x, y)
     for _ in range(20):
         step()                                   # warm up
-    step_time = time_it(step, args.steps, args.repeats)
+    step_time = best_time(step, args.steps, args.repeats)
     loss = float(step().item())
     assert float(chain(lib, 1000)) == 1.0
-    chain_time = time_it(lambda: chain(lib, args.chain), 1, 3)
+    chain_time = best_time(lambda: chain(lib, args.chain), 1, 3)
     return {"step": step_time, "loss": loss, "chain": chain_time}
 
 
@@ -126,13 +117,10 @@ def main(argv=None):
     if args.measure:
         print(json.dumps(measure(args.measure, args)))
         return
-    has_torch = subprocess.run([sys.executable, "-c", "import torch"], capture_output=True).returncode == 0
     results = {}
-    for name in ["autodiff", "minimal"] + (["torch"] if has_torch else []):
-        command = [sys.executable, __file__, "--measure", name, "--repeats", str(args.repeats),
-                   "--steps", str(args.steps), "--chain", str(args.chain)]
-        out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-        results[name] = json.loads(out.strip().splitlines()[-1])
+    for name in ["autodiff", "minimal"] + (["torch"] if has_torch() else []):
+        results[name] = measure_in_subprocess(__file__, "--measure", name, "--repeats", args.repeats,
+                                              "--steps", args.steps, "--chain", args.chain)
 
     print(f"lecture MLP {'-'.join(map(str, SIZES))}, batch {BATCH}, BCE with logits, SGD momentum "
           f"(raw tensors), min of {args.repeats} x {args.steps} steps, each library in its own process")

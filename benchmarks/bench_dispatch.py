@@ -7,6 +7,9 @@
    against a plain array copy.
 3. Training steps of the lecture MLP and the MNIST-sized MLP with the fused
    Numba linear kernels forced, against numpy/BLAS.
+4. The MNIST-sized Adam step with the automatic choice against numpy only, in a process
+   of its own each, alone and with PyTorch imported first (its own OpenMP runtime beside
+   Numba's: the automatic rule must not lose to numpy there either).
 
 Minimum of several repeats; ratios from the same run.
 
@@ -15,24 +18,19 @@ Minimum of several repeats; ratios from the same run.
 import argparse
 import os
 import sys
-import time
+
+if "--torch-first" in sys.argv:   # (section 4: PyTorch's OpenMP runtime loaded before anything else)
+    import torch as _loaded_first  # noqa: F401
 
 import numpy as np
 
 import autodiff as ad
 from autodiff import backends
+from timing import best_time, has_torch, measure_in_subprocess
 
 torch = None   # imported last (section 2): two OpenMP runtimes in one process slow each other
 
 
-def best_time(fn, repeats, number=1):
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(number):
-            fn()
-        best = min(best, (time.perf_counter() - start) / number)
-    return best
 
 
 def engine_step(name, x):
@@ -59,7 +57,7 @@ def crossover(repeats):
                 with backends.use(mode):
                     step = engine_step(name, x)
                     step()
-                    times[mode] = best_time(step, repeats, number=max(1, 200_000 // size))
+                    times[mode] = best_time(step, max(1, 200_000 // size), repeats)
             cells.append(f"{times['numpy'] * 1e6:8.1f}/{times['numba'] * 1e6:<8.1f}us")
         print(f"   {size:>10,d} " + " ".join(f"{c:>22s}" for c in cells))
 
@@ -73,7 +71,7 @@ def big_activations(repeats, n=10_000_000):
     print(f"2. forward+backward on {n:,} float32 values through the engine (automatic choice) vs PyTorch")
     rng = np.random.default_rng(0)
     data = rng.standard_normal(n).astype(np.float32)
-    copy_time = best_time(lambda: data.copy(), repeats)
+    copy_time = best_time(lambda: data.copy(), 1, repeats)
     copy_bw = 2 * data.nbytes / copy_time
     print(f"   plain copy: {copy_time * 1e3:.1f} ms, {copy_bw / 1e9:.1f} GB/s (read + write)")
     x = ad.tensor(data, requires_grad=True)
@@ -81,7 +79,7 @@ def big_activations(repeats, n=10_000_000):
     tx = torch.tensor(data, requires_grad=True) if torch is not None else None
     tg = torch.ones(n) if torch is not None else None
     for name in ("sigmoid", "tanh", "relu"):
-        ours = best_time(engine_step(name, x), repeats)
+        ours = best_time(engine_step(name, x), 1, repeats)
         # forward reads x, writes y; backward reads grad and y, writes grad_in: 5 arrays
         bandwidth = 5 * data.nbytes / ours
         line = (f"   {name:8s} autodiff {ours * 1e3:7.1f} ms ({bandwidth / 1e9:5.1f} GB/s, "
@@ -90,7 +88,7 @@ def big_activations(repeats, n=10_000_000):
             def torch_step():
                 tx.grad = None
                 getattr(tx, name)().backward(tg)
-            theirs = best_time(torch_step, repeats)
+            theirs = best_time(torch_step, 1, repeats)
             line += f"   torch {theirs * 1e3:7.1f} ms   speed-up {theirs / ours:.2f}x"
         print(line)
 
@@ -108,19 +106,53 @@ def mlp_fused(repeats):
                 step = bench_nn.make_step(ad, case["sizes"], x, y, case["loss_fn"], case["optimizer"])
                 for _ in range(3):
                     step()
-                times[mode] = best_time(step, repeats, number=case["steps"])
+                times[mode] = best_time(step, case["steps"], repeats)
         print(f"   {title}: numpy {times['numpy'] * 1e6:8.1f} us/step, numba {times['numba'] * 1e6:8.1f} "
               f"us/step, numba/numpy speed-up {times['numpy'] / times['numba']:.2f}x")
+
+
+MNIST_ADAM = "MNIST-sized 784-256-128-10, batch 128, CrossEntropy, Adam"
+
+
+def mnist_step_time(mode, repeats):
+    """Seconds per MNIST-sized Adam step with ``backends.use(mode)``, in this process."""
+    sys.path.insert(0, os.path.dirname(__file__))
+    import bench_nn
+    case = bench_nn.CASES[MNIST_ADAM]
+    x, y = case["data"](np.random.default_rng(1), case["batch"])
+    with backends.use(mode):
+        step = bench_nn.make_step(ad, case["sizes"], x, y, case["loss_fn"], case["optimizer"])
+        for _ in range(3):
+            step()
+        return best_time(step, case["steps"], repeats)
+
+
+def mixed_process(repeats):
+    print(f"4. {MNIST_ADAM}: automatic choice vs numpy only, each in its own process")
+    for torch_first in ([False, True] if has_torch() else [False]):
+        times = {mode: measure_in_subprocess(__file__, "--repeats", repeats, "--step", mode,
+                                             *(["--torch-first"] if torch_first else []))
+                 for mode in ("auto", "numpy")}
+        label = "with torch imported first" if torch_first else "numpy and Numba alone     "
+        print(f"   {label}: auto {times['auto'] * 1e3:6.2f} ms/step, numpy {times['numpy'] * 1e3:6.2f} "
+              f"ms/step, auto/numpy speed-up {times['numpy'] / times['auto']:.2f}x")
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--only", type=int, choices=[1, 2, 3, 4], help="run one section")
+    parser.add_argument("--step", choices=["auto", "numpy"], help=argparse.SUPPRESS)
+    parser.add_argument("--torch-first", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.step:
+        print(mnist_step_time(args.step, args.repeats))
+        return
     print(f"numba threads {__import__('numba').config.NUMBA_NUM_THREADS}")
-    crossover(args.repeats)
-    mlp_fused(args.repeats)
-    big_activations(args.repeats)
+    sections = [crossover, mlp_fused, big_activations, mixed_process]
+    for number, section in enumerate(sections, 1):
+        if args.only in (None, number):
+            section(args.repeats)
 
 
 if __name__ == "__main__":

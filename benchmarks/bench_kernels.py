@@ -22,6 +22,7 @@ import numba
 import numpy as np
 
 from kernels import cpu
+from timing import best_times
 
 try:
     import torch
@@ -39,23 +40,6 @@ def parallel_copy(src, dst):
         dst[i] = src[i]
 
 
-def best_times(calls, repeats, rounds=3):
-    """Minimum time of each call (None stays None). Each call's repeats run back to back,
-    since parallel runtimes that busy-wait after a call (OpenMP, OpenBLAS) slow down
-    whichever library runs next; the rounds alternate between the calls, so that a burst
-    of load from elsewhere does not land on one library only."""
-    best = [None if call is None else float("inf") for call in calls]
-    for _ in range(rounds):
-        for i, call in enumerate(calls):
-            if call is None:
-                continue
-            call()  # warm-up: compilation, caches, first-touch page faults
-            for _ in range(repeats):
-                start = time.perf_counter()
-                call()
-                best[i] = min(best[i], time.perf_counter() - start)
-            time.sleep(0.2)  # let spinning threads go idle
-    return best
 
 
 def bench_matmul(repeats):

@@ -15,13 +15,11 @@ other's threads spinning on these 2 cores and slowed whichever ran second by 1.7
 """
 import argparse
 import json
-import subprocess
-import sys
-import time
 
 import numpy as np
 
 import autodiff
+from timing import best_time, has_torch, measure_in_subprocess
 
 torch = None   # imported only in the process that times it (see above)
 
@@ -74,14 +72,6 @@ def make_step(lib, sizes, x, y, loss_fn, optimizer):
     return step
 
 
-def time_it(fn, number, repeats):
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(number):
-            fn()
-        best = min(best, (time.perf_counter() - start) / number)
-    return best
 
 
 CASES = {
@@ -109,7 +99,7 @@ def measure(lib_name, title, repeats):
     step = make_step(lib, case["sizes"], x, y, case["loss_fn"], case["optimizer"])
     for _ in range(5):
         step()
-    seconds = time_it(step, case["steps"], repeats)
+    seconds = best_time(step, case["steps"], repeats)
     return seconds, float(step().item())
 
 
@@ -126,17 +116,14 @@ def main(argv=None):
             import_torch().set_num_threads(args.threads)
         print(json.dumps(measure(lib_name, list(CASES)[int(index)], args.repeats)))
         return
-    has_torch = subprocess.run([sys.executable, "-c", "import torch"], capture_output=True).returncode == 0
-    libs = ["autodiff"] + (["torch"] if has_torch else [])
+    libs = ["autodiff"] + (["torch"] if has_torch() else [])
     for index, title in enumerate(CASES):
         print(f"{title}: min of {args.repeats} x {CASES[title]['steps']} steps, each library in its own process")
         times = {}
         for name in libs:
-            command = [sys.executable, __file__, "--repeats", str(args.repeats), "--measure", name, str(index)]
-            if args.threads:
-                command += ["--threads", str(args.threads)]
-            seconds, loss = json.loads(subprocess.run(command, capture_output=True, text=True,
-                                                      check=True).stdout.strip().splitlines()[-1])
+            extra = ["--threads", args.threads] if args.threads else []
+            seconds, loss = measure_in_subprocess(__file__, "--repeats", args.repeats, "--measure", name,
+                                                  index, *extra)
             times[name] = seconds
             print(f"  {name:9s} {seconds * 1e6:9.1f} us/step   loss {loss:.6f}")
         if "torch" in times:

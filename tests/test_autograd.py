@@ -584,7 +584,7 @@ def test_next_functions_walk_the_graph():
     y = (x * w).exp()
     (mul, _), = y.grad_fn.next_functions
     assert mul.name() == "MulBackward"
-    assert [p for p, _ in mul.next_functions] == [x, w]
+    assert [p.variable for p, _ in mul.next_functions] == [x, w]
 
 
 def test_inplace_on_a_view_of_a_non_leaf_raises_instead_of_going_wrong():

@@ -77,3 +77,36 @@ def test_use_is_a_context_manager_and_checks_its_argument():
     with pytest.raises(ValueError, match="backends.use: mode must be one of"):
         backends.use("gpu")
     assert backends.current() == "auto"
+
+
+def _in_fresh_interpreter(code):
+    import subprocess
+    import sys
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout.split()
+
+
+def test_automatic_choice_keeps_to_numpy_beside_another_openmp_runtime():
+    """PyTorch imported first brings its own libgomp; Numba's pool would be a second OpenMP
+    runtime spinning against it, so the automatic rule answers numpy (forcing still works)."""
+    pytest.importorskip("torch")
+    out = _in_fresh_interpreter(
+        "import torch, numpy as np\n"
+        "from autodiff import backends\n"
+        "x = np.ones(1_000_000, np.float32)\n"
+        "print(backends.openmp_contended(), backends.kernel('relu', x) is None)\n"
+        "with backends.use('numba'):\n"
+        "    print(backends.kernel('relu', x) is not None)\n")
+    assert out == ["True", "True", "True"]
+
+
+def test_automatic_choice_uses_kernels_when_numba_is_alone():
+    out = _in_fresh_interpreter(
+        "import numpy as np\n"
+        "from autodiff import backends\n"
+        "x = np.ones(1_000_000, np.float32)\n"
+        "print(backends.openmp_contended(), backends.kernel('relu', x) is not None)\n"
+        "backends.kernel('relu', x)(x)\n"          # Numba's own pool is now loaded: still alone
+        "print(backends.openmp_contended())\n")
+    assert out == ["False", "True", "False"]

@@ -2,3 +2,14 @@
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
 from .function import Function  # noqa: F401
 from .api import backward, grad  # noqa: F401
+
+
+def __getattr__(name):
+    # these need Tensor (which imports this package), so they load on first use
+    if name == "Variable":
+        from ..legacy import Variable
+        return Variable
+    if name == "functional":
+        import importlib
+        return importlib.import_module(".functional", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

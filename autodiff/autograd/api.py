@@ -41,9 +41,25 @@ def _carried(grads, create_graph):
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         allow_unused=False):
-    """Gradients of ``outputs`` with respect to ``inputs``, returned (not accumulated in ``.grad``)."""
+         only_inputs=True, allow_unused=None, materialize_grads=False):
+    """Gradients of ``outputs`` with respect to ``inputs``, returned (not accumulated in ``.grad``).
+
+    ``only_inputs`` is accepted and ignored (deprecated in PyTorch too); ``materialize_grads``
+    gives zeros instead of None for unused inputs (and implies ``allow_unused``)."""
+    Tensor = _function.Tensor
     outputs, inputs = _as_list(outputs), _as_list(inputs)
+    for i, x in enumerate(inputs):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"grad: inputs[{i}] must be a tensor that requires grad, got "
+                            f"{type(x).__name__} ({x!r})")
+    for i, out in enumerate(outputs):
+        if not isinstance(out, Tensor):
+            raise TypeError(f"grad: outputs[{i}] must be a tensor, got {type(out).__name__} "
+                            f"({out!r})")
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    elif materialize_grads and not allow_unused:
+        raise ValueError("grad: materialize_grads=True needs allow_unused to be True or None")
     roots, grads = _root_grads(outputs, grad_outputs, "grad")
     targets = []
     for i, x in enumerate(inputs):
@@ -63,6 +79,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         if g is not None and not isinstance(g, _function.Tensor):
             g = _function.Tensor._wrap(   # a copy: never alias another result
                 g.copy() if isinstance(g, _function._DeviceArray) else np.array(g))
+        if g is None and materialize_grads:
+            g = _function.Tensor._wrap(np.zeros_like(x._data))
         result.append(g)
     return tuple(result)
 

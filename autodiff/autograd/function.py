@@ -126,8 +126,11 @@ class Function:
 
     @property
     def next_functions(self):
-        """The nodes (or leaf tensors) this node sends gradient to, as in PyTorch."""
-        return tuple((p, 0) for p in self._parents)
+        """The nodes this node sends gradient to, in input order, as in PyTorch: a leaf's
+        ``AccumulateGrad`` node (``.variable`` is the leaf), or ``(None, 0)`` for an input
+        that needs no gradient (non-tensor arguments, such as dims, included)."""
+        from .nodes import next_function
+        return tuple(map(next_function, self._parents))
 
     # ---- entry point for user-defined functions (forward on tensors) ----
     @classmethod

@@ -18,10 +18,10 @@ Importing this package does not import Numba: that happens on the first use of a
 device. Without a GPU, set NUMBA_ENABLE_CUDASIM=1 before Numba is imported to run
 everything on Numba's CUDA simulator (slow: keep tensors tiny).
 """
-from .devices import CPU, CUDA0, DeviceArray, DeviceMismatchError, device  # noqa: F401
+from .devices import CPU, CUDA0, DeviceArray, DeviceMismatchError, device, stats  # noqa: F401
 
 __all__ = ["is_available", "device_count", "current_device", "get_device_name", "synchronize",
-           "device", "DeviceMismatchError"]
+           "device", "DeviceMismatchError", "stats"]
 
 _available = None
 

@@ -23,6 +23,8 @@ import numba
 import numpy as np
 from numba import cuda
 
+from .devices import count
+
 SIM = bool(numba.config.ENABLE_CUDASIM)
 
 THREADS = 256           # threads per block on a GPU
@@ -56,6 +58,7 @@ def launch(kind, spec, n, *args):
     launcher = _LAUNCHERS.get(key)
     if launcher is None:
         launcher = _LAUNCHERS[key] = configure(kernel(kind, spec), blocks, threads)
+    count("launches")
     launcher(*args)
 
 

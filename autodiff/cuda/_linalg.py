@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 
 from . import _kernels as K
+from .devices import count
 from .array import (TILED_MIN, CudaArray, _broadcast_strides, _call_ufunc, _coalesce, _copy_into,
                     _operands, _resolve)
 
@@ -50,6 +51,7 @@ def _matmul(a, b, out=None):
             with warnings.catch_warnings():       # (Numba's low-occupancy warning on small grids)
                 warnings.filterwarnings("ignore", message="Grid size")
                 tiled.matmul(_tiled_view(a2), _tiled_view(b2), out=result._buf.reshape((m, n)))
+            count("launches")
         else:
             a_batch = _broadcast_strides(a2._view(a2._offset, a2.shape[:-2], a2._strides[:-2]), batch)
             b_batch = _broadcast_strides(b2._view(b2._offset, b2.shape[:-2], b2._strides[:-2]), batch)

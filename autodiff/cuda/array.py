@@ -27,7 +27,7 @@ import numpy as np
 from numba import cuda
 
 from . import _kernels as K
-from .devices import CPU, CUDA0, DeviceArray, mismatch
+from .devices import CPU, CUDA0, DeviceArray, count, mismatch
 
 _FLOAT_KINDS = "fc"
 TILED_MIN = 256     # matrices with at least this many outputs use kernels.cuda's tiled matmul
@@ -168,6 +168,7 @@ class CudaArray(DeviceArray):
         if array.dtype.kind not in "biuf":
             raise TypeError(f"cuda: arrays of dtype {array.dtype} are not supported on a CUDA device")
         buf = cuda.to_device(array.reshape(-1)) if array.size else cuda.device_array(0, array.dtype)
+        count("host_to_device")
         return cls(buf, 0, array.shape, _c_strides(array.shape), array.dtype)
 
     def _view(self, offset, shape, strides):
@@ -234,6 +235,7 @@ class CudaArray(DeviceArray):
         a = self if self.is_c_contiguous else self.copy()
         if a.size == 0:
             return np.empty(a.shape, a.dtype)
+        count("device_to_host")
         return a._buf[a._offset:a._offset + a.size].copy_to_host().reshape(a.shape)
 
     copy_to_host = get
@@ -249,6 +251,7 @@ class CudaArray(DeviceArray):
             return self[args if len(args) > 1 else args[0]].item()
         if self.size != 1:
             raise ValueError("can only convert an array of size 1 to a Python scalar")
+        count("device_to_host")
         return self._buf[self._offset:self._offset + 1].copy_to_host()[0].item()
 
     def tolist(self):

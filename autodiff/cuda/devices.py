@@ -128,3 +128,23 @@ def move(array, dev):
 def like(array, proto):
     """``array`` (host or device) on the device of ``proto`` (a copy if it had to move)."""
     return move(array, device_of(proto))
+
+
+# What the CUDA device did: kernels launched and copies between host and device, counted where
+# they happen (autodiff.cuda._kernels.launch, the tiled matmul, CudaArray's copies), so that
+# tests and benchmarks can see what a training step costs in launches and host syncs.
+_STATS = {"launches": 0, "host_to_device": 0, "device_to_host": 0}
+
+
+def count(event, n=1):
+    _STATS[event] += n
+
+
+def stats(reset=False):
+    """A copy of the counters (``launches``, ``host_to_device``, ``device_to_host``); with
+    ``reset=True`` they start again from zero."""
+    snapshot = dict(_STATS)
+    if reset:
+        for key in _STATS:
+            _STATS[key] = 0
+    return snapshot

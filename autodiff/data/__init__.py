@@ -17,9 +17,10 @@ import numpy as np
 
 from .. import creation
 from ..tensor import Tensor, tensor
+from .distributed_sampler import DistributedSampler  # noqa: F401
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "DataLoader", "random_split",
-           "default_collate"]
+           "default_collate", "DistributedSampler"]
 
 
 class Dataset:
@@ -209,19 +210,27 @@ class DataLoader:
     an int seed, or by default autodiff's generator, seeded by ``autodiff.manual_seed``).
     ``drop_last=True`` leaves out a final batch smaller than ``batch_size``;
     ``batch_size=None`` yields single samples. ``num_workers`` is accepted for
-    compatibility; loading always happens in this process.
+    compatibility; loading always happens in this process. ``sampler``: an iterable of
+    indices that gives the order instead (e.g. a ``DistributedSampler``).
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, collate_fn=None,
-                 generator=None, num_workers=0, pin_memory=False):
+                 generator=None, num_workers=0, pin_memory=False, sampler=None):
         if batch_size is not None and (not isinstance(batch_size, numbers.Integral)
                                        or isinstance(batch_size, bool) or batch_size <= 0):
             raise ValueError(f"DataLoader: batch_size should be a positive integer, got "
                              f"{batch_size!r}")
+        if not isinstance(num_workers, numbers.Integral) or num_workers < 0:
+            raise ValueError(f"DataLoader: num_workers option should be non-negative; use "
+                             f"num_workers=0 to disable multiprocessing (got {num_workers!r})")
         if batch_size is None and drop_last:
             raise ValueError("DataLoader: batch_size=None (no batching) is incompatible with "
                              "drop_last=True")
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader with sampler: sampler option is mutually exclusive with "
+                             "shuffle")
         self.dataset = dataset
+        self.sampler = sampler
         self.batch_size = batch_size
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
@@ -232,12 +241,14 @@ class DataLoader:
         self._source = _tensor_source(dataset) if collate_fn is None else None
 
     def __len__(self):
-        n = len(self.dataset)
+        n = len(self.dataset) if self.sampler is None else len(self.sampler)
         if self.batch_size is None:
             return n
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
     def _order(self):
+        if self.sampler is not None:
+            return np.fromiter(iter(self.sampler), dtype=np.int64)
         n = len(self.dataset)
         if self.shuffle:
             return _generator(self.generator).permutation(n)
@@ -245,7 +256,7 @@ class DataLoader:
 
     def __iter__(self):
         order = self._order()
-        n = len(self.dataset)
+        n = len(self.dataset) if order is None else len(order)
         if self.batch_size is None:
             for i in (range(n) if order is None else order.tolist()):
                 yield _convert(self.dataset[i])

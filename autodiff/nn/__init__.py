@@ -11,16 +11,22 @@
 - ``conv``, ``pooling``, ``normalization``: convolutional networks (conv, pooling, resizing, norms)
 - ``loss``: losses; ``functional`` (as F): the function form of layers and losses
 - ``init``: weight initialisation
+- ``parallel``: DistributedDataParallel (several processes, see ``autodiff.distributed``)
 """
 from . import functional, init  # noqa: F401
+from . import parallel  # noqa: F401
 from .activation import GELU, Hardtanh, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh  # noqa: F401
 from .batchnorm import BatchNorm1d  # noqa: F401
 from .container import ModuleDict, ModuleList, Sequential  # noqa: F401
 from .dropout import Dropout  # noqa: F401
-from .linear import Flatten, Identity, Linear  # noqa: F401
+from .linear import Flatten, Identity, LazyLinear, Linear, Unflatten  # noqa: F401
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss  # noqa: F401
+from .loss import (  # noqa: F401
+    CosineEmbeddingLoss, GaussianNLLLoss, HingeEmbeddingLoss, HuberLoss, KLDivLoss, MarginRankingLoss,
+    MultiLabelSoftMarginLoss, MultiMarginLoss, PoissonNLLLoss, SmoothL1Loss, SoftMarginLoss,
+    TripletMarginLoss)
 from .module import Module  # noqa: F401
-from .parameter import Parameter  # noqa: F401
+from .parameter import Parameter, UninitializedParameter  # noqa: F401
 from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, Fold, Unfold  # noqa: F401,E402
 from .normalization import (BatchNorm2d, Dropout1d, Dropout2d, GroupNorm, InstanceNorm1d,  # noqa: F401,E402
                             InstanceNorm2d, LayerNorm)

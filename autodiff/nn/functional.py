@@ -14,6 +14,11 @@ from ..ops import elementwise as E
 from ..ops import linalg as L
 from ..ops import nn as N
 from ..tensor import Tensor
+from ._loss_functions import _reduction as _loss_reduction, promote_pair as _promote_pair
+from ._loss_functions import (  # noqa: F401  (the margin, robust and likelihood losses)
+    cosine_embedding_loss, gaussian_nll_loss, hinge_embedding_loss, huber_loss, kl_div,
+    margin_ranking_loss, multi_margin_loss, multilabel_soft_margin_loss, pairwise_distance,
+    poisson_nll_loss, smooth_l1_loss, soft_margin_loss, triplet_margin_loss)
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -88,6 +93,10 @@ def log_softmax(input, dim=None, dtype=None):
     return input.log_softmax(_softmax_dim("log_softmax", dim, input.ndim))
 
 
+_TYPE_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+               "bool": "Bool"}     # PyTorch's names in its casting errors
+
+
 def dropout(input, p=0.5, training=True, inplace=False):
     """Zero each element with probability ``p`` and scale the rest by 1/(1-p) (training only)."""
     if not 0.0 <= p <= 1.0:
@@ -95,6 +104,13 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if not training or p == 0.0:
         return input
     data = input._data
+    if data.dtype.kind not in "fc":
+        if p == 1.0:       # (PyTorch: zeros of the input's dtype)
+            return Tensor._wrap(np.zeros_like(data))
+        wanted = _TYPE_NAMES.get(data.dtype.name, data.dtype.name)
+        raise RuntimeError(f"dropout: result type Float can't be cast to the desired output type "
+                           f"{wanted} (dropout of a {dtypes.name(data.dtype)} tensor; use "
+                           "input.float())")
     if p == 1.0:
         mask = np.zeros_like(data)
     else:
@@ -208,41 +224,67 @@ def _weight_array(name, what, weight, shape, dtype):
 
 
 # ---------------------------------------------------------------------- regression losses
-def mse_loss(input, target, reduction="mean"):
-    """Mean squared error: mean((input - target)^2)."""
-    _check_reduction("mse_loss", reduction)
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """Mean squared error: mean((input - target)^2). An integer target is promoted (PyTorch).
+
+    ``weight`` (the input's shape) multiplies each squared error; the weighted mean divides
+    by the sum of the weights, as PyTorch's does."""
+    reduction = _loss_reduction("mse_loss", reduction, size_average, reduce)
+    input, target = _promote_pair("mse_loss", input, target)
     target = _check_pair("mse_loss", input, target)
+    if weight is not None:
+        return _weighted("mse_loss", N.MseLoss.apply(input, target, "none"), weight, reduction)
     return N.MseLoss.apply(input, target, reduction)
 
 
-def l1_loss(input, target, reduction="mean"):
-    """Mean absolute error: mean(|input - target|)."""
-    _check_reduction("l1_loss", reduction)
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """Mean absolute error: mean(|input - target|). An integer target is promoted (PyTorch).
+
+    ``weight`` as in ``mse_loss``."""
+    reduction = _loss_reduction("l1_loss", reduction, size_average, reduce)
+    input, target = _promote_pair("l1_loss", input, target)
     target = _check_pair("l1_loss", input, target)
+    if weight is not None:
+        return _weighted("l1_loss", N.L1Loss.apply(input, target, "none"), weight, reduction)
     return N.L1Loss.apply(input, target, reduction)
 
 
+def _weighted(name, loss, weight, reduction):
+    if not isinstance(weight, Tensor):
+        raise TypeError(f"{name}: weight must be a Tensor, got {type(weight).__name__}")
+    if tuple(weight.shape) != tuple(loss.shape):
+        raise ValueError(f"{name}: weights and input must have the same size: weight "
+                         f"{tuple(weight.shape)}, input {tuple(loss.shape)}")
+    loss = loss * weight
+    if reduction == "none":
+        return loss
+    return loss.sum() if reduction == "sum" else loss.sum() / weight.sum()
+
+
 # ---------------------------------------------------------------------- binary classification
-def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """-[y log(p) + (1 - y) log(1 - p)] for probabilities p in [0, 1], each log clamped at -100."""
     name = "binary_cross_entropy"
-    _check_reduction(name, reduction)
+    reduction = _loss_reduction(name, reduction, size_average, reduce)
     target = _check_pair(name, input, target)
     data = input._data
-    if ((data < 0) | (data > 1)).any():
+    outside = ~((data >= 0) & (data <= 1))        # NaN too
+    if outside.any():
         raise ValueError(f"{name}: all elements of input should be between 0 and 1 (they are "
-                         "probabilities; for raw scores use binary_cross_entropy_with_logits)")
+                         f"probabilities; got {data[outside].flat[0]}; for raw scores use "
+                         "binary_cross_entropy_with_logits)")
     w = _weight_array(name, "weight", weight, data.shape, data.dtype)
     return N.BinaryCrossEntropy.apply(input, target, w, reduction)
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
+                                     reduction="mean", pos_weight=None):
     """Sigmoid and binary cross-entropy in one stable op: max(x, 0) - x y + log(1 + exp(-|x|)).
 
     ``pos_weight`` (broadcast along the last dimension) multiplies the loss of positive targets.
     """
     name = "binary_cross_entropy_with_logits"
-    _check_reduction(name, reduction)
+    reduction = _loss_reduction(name, reduction, size_average, reduce)
     target = _check_pair(name, input, target)
     data = input._data
     w = _weight_array(name, "weight", weight, data.shape, data.dtype)
@@ -292,22 +334,24 @@ def _check_classes(name, input, target, weight, ignore_index, allow_probabilitie
     return w.astype(input._data.dtype, copy=False)
 
 
-def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+             reduction="mean"):
     """-input[n, target[n]] (input: log-probabilities (N, C) or (N, C, d1, ...)).
 
     With ``weight``, the mean divides by the summed weights of the targets not ignored.
     """
-    _check_reduction("nll_loss", reduction)
+    reduction = _loss_reduction("nll_loss", reduction, size_average, reduce)
     w = _check_classes("nll_loss", input, target, weight, ignore_index, allow_probabilities=False)
     return N.NllLoss.apply(input, target, w, ignore_index, reduction)
 
 
-def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                  reduction="mean", label_smoothing=0.0):
     """log_softmax over dim 1 and nll_loss as one op, on raw scores (logits).
 
     ``target``: class indices (N,) / (N, d1, ...), or class probabilities shaped like the input.
     """
-    _check_reduction("cross_entropy", reduction)
+    reduction = _loss_reduction("cross_entropy", reduction, size_average, reduce)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
     w = _check_classes("cross_entropy", input, target, weight, ignore_index, allow_probabilities=True)

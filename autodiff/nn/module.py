@@ -8,6 +8,7 @@ attribute read: ``__setattr__``/``__delattr__`` and the ``register_*`` methods
 keep the two in step (change registrations through them, not by editing
 ``_parameters`` directly).
 """
+import functools
 from collections import OrderedDict, namedtuple
 
 import numpy as np
@@ -15,6 +16,7 @@ import numpy as np
 from .. import dtypes
 from ..cuda import devices
 from ..tensor import RemovableHandle, Tensor
+from ._backward_hooks import BackwardHookCall
 from .parameter import Parameter
 
 
@@ -43,6 +45,16 @@ def _type_name(value):
     return type(value).__name__
 
 
+def _recording_arguments(init):
+    """``init``, recording (args, kwargs) of the outermost call (the most derived class's) in
+    the instance's ``_constructor_arguments``."""
+    @functools.wraps(init)
+    def __init__(self, *args, **kwargs):
+        self.__dict__.setdefault("_constructor_arguments", (args, kwargs))
+        init(self, *args, **kwargs)
+    return __init__
+
+
 class Module:
     """Base class for layers and models: subclass it, assign layers in ``__init__``, write ``forward``.
 
@@ -56,7 +68,14 @@ class Module:
                 return self.fc2(self.fc1(x).relu())
     """
 
-    _forward_hooks = None    # (pre_hooks, hooks) once a hook is registered
+    _forward_hooks = None    # [pre, forward, backward, backward-pre hooks] once a hook is registered
+
+    def __init_subclass__(cls, **kwargs):
+        """Each subclass's ``__init__`` records the arguments the module was built with, so
+        that ``autodiff.save(model)`` can store them and ``load`` can rebuild the model."""
+        super().__init_subclass__(**kwargs)
+        if "__init__" in cls.__dict__:
+            cls.__init__ = _recording_arguments(cls.__dict__["__init__"])
 
     def __init__(self):
         d = self.__dict__
@@ -75,16 +94,22 @@ class Module:
         return self._call_with_hooks(args, kwargs)
 
     def _call_with_hooks(self, args, kwargs):
-        pre_hooks, hooks = self._forward_hooks
+        pre_hooks, hooks, backward_hooks, backward_pre_hooks = self._forward_hooks
         for hook in list(pre_hooks):
             changed = hook(self, args)
             if changed is not None:
                 args = changed if isinstance(changed, tuple) else (changed,)
+        backward = None
+        if (backward_hooks or backward_pre_hooks) and BackwardHookCall.enabled():
+            backward = BackwardHookCall(self, backward_hooks, backward_pre_hooks)
+            args = backward.wrap_inputs(args)
         out = self.forward(*args, **kwargs)
         for hook in list(hooks):
             changed = hook(self, args, out)
             if changed is not None:
                 out = changed
+        if backward is not None:
+            out = backward.wrap_outputs(out)
         return out
 
     def register_forward_pre_hook(self, hook):
@@ -99,9 +124,41 @@ class Module:
         hooks.append(hook)
         return RemovableHandle(hooks, hook)
 
+    def register_full_backward_hook(self, hook):
+        """Call ``hook(module, grad_input, grad_output)`` when the gradients with respect to the
+        module's positional inputs are computed (one per argument: None for a non-tensor or an
+        input that needs none); it may return a replacement ``grad_input`` tuple."""
+        return self._add_backward_hook(hook, "full")
+
+    def register_backward_hook(self, hook):
+        """Deprecated in PyTorch: here the same as ``register_full_backward_hook``.
+
+        (PyTorch's old hook saw the gradients of the last operation inside the module, which
+        equal the module's for a single-op module; the full hook is what its docs advise.)
+        """
+        return self._add_backward_hook(hook, "regular")
+
+    def register_full_backward_pre_hook(self, hook):
+        """Call ``hook(module, grad_output)`` when the gradients of the outputs are known; it may
+        return a replacement ``grad_output`` tuple."""
+        hooks = self._hook_lists()[3]
+        hooks.append(hook)
+        return RemovableHandle(hooks, hook)
+
+    def _add_backward_hook(self, hook, kind):
+        kinds = self.__dict__.setdefault("_backward_hook_kinds", set())
+        if kinds and kind not in kinds and self._hook_lists()[2]:
+            raise RuntimeError("Cannot use both regular backward hooks and full backward hooks on a "
+                               "single Module. Please use only one of them.")
+        kinds.clear()
+        kinds.add(kind)
+        hooks = self._hook_lists()[2]
+        hooks.append(hook)
+        return RemovableHandle(hooks, hook)
+
     def _hook_lists(self):
         if self.__dict__.get("_forward_hooks") is None:
-            self.__dict__["_forward_hooks"] = ([], [])
+            self.__dict__["_forward_hooks"] = ([], [], [], [])
         return self.__dict__["_forward_hooks"]
 
     # ------------------------------------------------------------------ registration
@@ -422,6 +479,10 @@ class Module:
         """
         if not hasattr(state_dict, "keys"):
             raise TypeError(f"load_state_dict: expected a dict, got {type(state_dict).__name__}")
+        for prefix, module in self.named_modules():   # lazy layers take their shapes first
+            materialize = getattr(module, "_materialize_from_state", None)
+            if materialize is not None:
+                materialize(state_dict, prefix + "." if prefix else "")
         own = OrderedDict(self._state_items())
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]

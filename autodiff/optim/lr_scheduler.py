@@ -11,7 +11,9 @@ from collections import Counter
 from .optimizer import Optimizer
 
 __all__ = ["LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR", "PolynomialLR",
-           "CosineAnnealingLR", "CyclicLR", "ReduceLROnPlateau", "InverseTimeLR"]
+           "CosineAnnealingLR", "CyclicLR", "ReduceLROnPlateau", "InverseTimeLR",
+           "MultiplicativeLR", "ConstantLR", "LinearLR", "SequentialLR", "ChainedScheduler",
+           "OneCycleLR", "CosineAnnealingWarmRestarts"]
 
 
 def _per_group(name, optimizer, value):
@@ -63,6 +65,10 @@ class LRScheduler:
 
     def step(self, epoch=None):
         self._step_count += 1
+        self._update_lr(epoch)
+
+    def _update_lr(self, epoch=None):
+        """Set the learning rates for the next epoch (or for ``epoch``, by the closed form)."""
         if epoch is None:
             self.last_epoch += 1
             values = self.get_lr()
@@ -417,3 +423,8 @@ class ReduceLROnPlateau(LRScheduler):
     def load_state_dict(self, state_dict):
         super().load_state_dict(state_dict)
         self._init_is_better(self.mode, self.threshold, self.threshold_mode)
+
+
+from .schedulers_more import (  # noqa: E402,F401  (PyTorch's other schedulers)
+    ChainedScheduler, ConstantLR, CosineAnnealingWarmRestarts, LinearLR, MultiplicativeLR, OneCycleLR,
+    SequentialLR)

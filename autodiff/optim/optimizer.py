@@ -61,7 +61,7 @@ class Optimizer:
             if value is required:
                 continue
             try:
-                bad = float(value) < 0.0
+                bad = not float(value) >= 0.0      # (NaN too, as in PyTorch)
             except (TypeError, ValueError):
                 raise TypeError(f"{name}: {key} must be a number, got {value!r}") from None
             if bad:
@@ -195,6 +195,8 @@ class Optimizer:
             new = {k: (tuple(v) if isinstance(v, list) and k != "params" else v)
                    for k, v in saved.items()}
             new["params"] = group["params"]
+            for key, default in self.defaults.items():   # options newer than the saved dict
+                new.setdefault(key, default)
             new_groups.append(new)
         self.state = state
         self.param_groups = new_groups
@@ -229,6 +231,8 @@ def _import(key, value, param):
         return int(float(value._data) if isinstance(value, Tensor) else float(value))
     if isinstance(value, Tensor):
         value = value._data
+    if isinstance(value, (np.ndarray, devices.DeviceArray)) and value.ndim == 0 and param._data.ndim:
+        return Tensor._wrap(np.array(value, copy=True))    # a scalar state (ASGD's eta, NAdam's mu_product)
     if isinstance(value, (np.ndarray, devices.DeviceArray)):
         dtype = param._data.dtype if param._data.dtype.kind in "fc" else value.dtype
         if value.shape != param._data.shape:
@@ -245,6 +249,14 @@ def _int_key(index):
         return int(index)
     except (TypeError, ValueError):
         return None
+
+
+def scalar_state(value):
+    """A 0-d state tensor of PyTorch's scalar dtype (float64 under a float64 default dtype, else
+    float32): ASGD's eta and mu, NAdam's mu_product round as PyTorch's do."""
+    from .. import dtypes
+    dtype = np.float64 if dtypes.get_default_dtype() == dtypes.float64 else np.float32
+    return Tensor._wrap(np.array(value, dtype=dtype))
 
 
 def lerp_(start, end, weight):

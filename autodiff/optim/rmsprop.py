@@ -2,6 +2,7 @@
 import numpy as np
 
 from ..tensor import Tensor
+from ._options import check_switches
 from .optimizer import Optimizer, lerp_
 
 
@@ -17,9 +18,11 @@ class RMSprop(Optimizer):
     """
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
-                 centered=False, *, maximize=False):
+                 centered=False, capturable=False, foreach=None, maximize=False, differentiable=False):
+        check_switches("RMSprop", differentiable)
         defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                        momentum=momentum, centered=centered, maximize=maximize)
+                        momentum=momentum, centered=centered, maximize=maximize,
+                        capturable=capturable, foreach=foreach, differentiable=differentiable)
         super().__init__(params, defaults)
 
     def _update(self, group):

@@ -10,6 +10,7 @@ from numba import prange
 
 from .. import _scalar as S
 from .._checks import same_dtype
+from ._exp import sigmoid as _sigmoid_value
 from ._jit import check_out, float_array, kernel
 
 
@@ -40,7 +41,7 @@ def _leaky_relu_backward(grad, x, slope, grad_in):
 @kernel
 def _sigmoid(x, out):
     for i in prange(x.size):
-        out[i] = S.sigmoid(x[i])
+        out[i] = _sigmoid_value(x[i])   # (vectorised for float32: see _exp.py)
 
 
 @kernel

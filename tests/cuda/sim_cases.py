@@ -571,3 +571,37 @@ def test_cuda_array_protocol():
     assert CudaArray.from_host(np.ones((0, 2))).sum(axis=0).get().tolist() == [0.0, 0.0]
     e = CudaArray.empty((0, 3), np.float32)
     assert e.get().shape == (0, 3) and (e + 1).shape == (0, 3)
+
+
+def test_stats_count_launches_and_copies():
+    autodiff.cuda.stats(reset=True)
+    a = autodiff.tensor(np.arange(3.0), device="cuda")
+    assert autodiff.cuda.stats(reset=True) == {"launches": 0, "host_to_device": 1, "device_to_host": 0}
+    b = a + a
+    assert autodiff.cuda.stats(reset=True) == {"launches": 1, "host_to_device": 0, "device_to_host": 0}
+    assert b.sum().item() == 6.0
+    assert autodiff.cuda.stats(reset=True) == {"launches": 1, "host_to_device": 0, "device_to_host": 1}
+    np.testing.assert_array_equal(host(b), [0.0, 2.0, 4.0])
+    assert autodiff.cuda.stats() == {"launches": 0, "host_to_device": 0, "device_to_host": 1}
+# ---------------------------------------------------------------------- random numbers, legacy, save/load
+def test_samplers_give_the_same_numbers_on_cuda_and_keep_the_device(tmp_path):
+    g = autodiff.Generator()
+    for draw in (lambda d: autodiff.rand(3, generator=g, device=d),
+                 lambda d: autodiff.zeros(4, device=d).normal_(1.0, 2.0, generator=g),
+                 lambda d: autodiff.zeros(4, device=d).random_(0, 9, generator=g),
+                 lambda d: autodiff.bernoulli(autodiff.full((4,), 0.5, device=d), generator=g),
+                 lambda d: autodiff.multinomial(autodiff.ones(5, device=d), 3, generator=g)):
+        g.manual_seed(1)
+        on_gpu = draw("cuda")
+        g.manual_seed(1)
+        assert on_gpu.is_cuda and on_gpu.cpu().tolist() == draw("cpu").tolist()
+    x = autodiff.ones(2, device="cuda")
+    assert x.type() == "autodiff.cuda.FloatTensor" and not x.type("torch.FloatTensor").is_cuda
+    assert x.new_zeros(3).is_cuda and autodiff.zeros(3, out=x) is x and x.shape == (3,)
+    model = nn.Linear(2, 3).cuda()
+    autodiff.save({"model": model, "t": x}, tmp_path / "m.pt")
+    back = autodiff.load(tmp_path / "m.pt", weights_only=False)
+    assert back["t"].is_cuda and next(back["model"].parameters()).is_cuda
+    host = autodiff.load(tmp_path / "m.pt", weights_only=False, map_location="cpu")
+    assert not host["t"].is_cuda and not next(host["model"].parameters()).is_cuda
+    np.testing.assert_array_equal(host["model"].weight.detach().numpy(), model.weight.detach().cpu().numpy())

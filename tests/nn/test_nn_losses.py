@@ -148,7 +148,7 @@ def test_a_loss_is_one_graph_node():
                  F.binary_cross_entropy_with_logits(x, ad.rand(5, 3)),
                  F.mse_loss(x, ad.rand(5, 3))]:
         first, *rest = loss.grad_fn.next_functions
-        assert first[0] is x and all(node is None for node, _ in rest)   # straight to the leaf
+        assert first[0].variable is x and all(node is None for node, _ in rest)   # straight to the leaf
 
 
 # ---------------------------------------------------------------------- hand-computed values
@@ -272,12 +272,17 @@ def test_binary_and_regression_errors():
         nn.CrossEntropyLoss(reduction="avg")
 
 
-def test_float_targets_of_another_precision_are_cast():
+def test_targets_of_another_dtype_are_promoted_as_in_pytorch():
     x = ad.randn(4, 2, requires_grad=True)
     loss = F.mse_loss(x, ad.zeros(4, 2, dtype=ad.float64))
-    assert loss.dtype == ad.float32
+    assert loss.dtype == ad.float64           # PyTorch promotes float32 with float64 to float64
     loss.backward()
     assert x.grad.dtype == ad.float32
+    integer = ad.tensor([[1, 0], [2, 3], [0, 0], [1, 1]])
+    for fn in (F.mse_loss, F.l1_loss):
+        loss = fn(x, integer)
+        assert loss.dtype == ad.float32       # an integer target takes the input's dtype
+        np.testing.assert_allclose(loss.item(), fn(x, integer.float()).item())
 
 
 # ---------------------------------------------------------------------- one_hot
