@@ -335,3 +335,47 @@ def test_conv_gradients_do_not_depend_on_the_backend():
             results.append((out.detach().numpy(), x.grad.numpy(), conv.weight.grad.numpy()))
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+# ---------------------------------------------------------------------- random geometries
+def test_conv2d_random_geometries_match_pytorch(torch):
+    """Values and gradients of conv2d and conv_transpose2d over random stride, padding, dilation,
+    groups and sizes (including kernels as large as the padded input), against PyTorch."""
+    from hypothesis import assume, given, settings, strategies as st
+
+    @settings(max_examples=30, deadline=None)
+    @given(st.data())
+    def check(data):
+        groups = data.draw(st.integers(1, 3))
+        c_in, c_out = groups * data.draw(st.integers(1, 2)), groups * data.draw(st.integers(1, 2))
+        kernel = (data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3)))
+        stride = (data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3)))
+        padding = (data.draw(st.integers(0, 2)), data.draw(st.integers(0, 2)))
+        dilation = (data.draw(st.integers(1, 2)), data.draw(st.integers(1, 2)))
+        low = [max(1, d * (k - 1) + 1 - 2 * p) for k, p, d in zip(kernel, padding, dilation)]
+        size = (data.draw(st.integers(low[0], low[0] + 4)), data.draw(st.integers(low[1], low[1] + 4)))
+        rng = np.random.default_rng(data.draw(st.integers(0, 2 ** 16)))
+        x = rng.standard_normal((2, c_in) + size)
+        w = rng.standard_normal((c_out, c_in // groups) + kernel)
+        b = rng.standard_normal(c_out)
+        ours = [autodiff.tensor(a, requires_grad=True) for a in (x, w, b)]
+        theirs = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+        kwargs = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+        ya, yt = F.conv2d(*ours, **kwargs), torch.nn.functional.conv2d(*theirs, **kwargs)
+        np.testing.assert_allclose(ya.detach().numpy(), yt.detach().numpy(), atol=1e-10)
+        up = rng.standard_normal(tuple(yt.shape))
+        ya.backward(autodiff.tensor(up))
+        yt.backward(torch.tensor(up))
+        for a, t in zip(ours, theirs):
+            np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), atol=1e-10)
+        # the transposed convolution of the output, with the same geometry
+        output_padding = tuple(data.draw(st.integers(0, max(s, d) - 1)) for s, d in zip(stride, dilation))
+        wt = rng.standard_normal((c_out, c_in // groups) + kernel)
+        assume(all((n - 1) * s - 2 * p + d * (k - 1) + o + 1 > 0 for n, s, p, d, k, o in
+                   zip(up.shape[2:], stride, padding, dilation, kernel, output_padding)))
+        za = F.conv_transpose2d(autodiff.tensor(up), autodiff.tensor(wt), output_padding=output_padding, **kwargs)
+        zt = torch.nn.functional.conv_transpose2d(torch.tensor(up), torch.tensor(wt), output_padding=output_padding,
+                                                  **kwargs)
+        np.testing.assert_allclose(za.numpy(), zt.numpy(), atol=1e-10)
+
+    check()
