@@ -35,7 +35,13 @@ MIN_SIZE = {   # elements from which the Numba kernel runs (bench_dispatch.py, s
     "leaky_relu": 4_000, "leaky_relu_backward": 4_000,
     "tanh": NEVER, "tanh_backward": 64_000,
     "adam_step": 16_384,   # Adam: one fused pass instead of ~10 numpy passes per parameter
+    # convolution's col2im and max pooling's indices: the kernel won at every size measured,
+    # 64 to 1.25M elements, 2.3-10x on one thread (benchmarks/bench_kernels_cnn.py)
+    "col2im": 0, "max_pool2d_indices": 0, "im2col": 0,
 }
+# ... and up to how many elements (where numpy's copies catch up): im2col won 1.7-3.4x on
+# inputs of up to 16,384 elements and lost (0.78x) on LeNet's 64x1x28x28 (bench_kernels_cnn.py)
+MAX_SIZE = {"im2col": 40_000}
 _MODES = ("auto", "numpy", "numba")
 _mode = "auto"
 _kernels = None
@@ -114,6 +120,8 @@ def kernel(name, array):
         return None
     if _mode == "auto":
         if array.size < MIN_SIZE.get(name, NEVER):   # (small arrays, the common case, decided early)
+            return None
+        if array.size > MAX_SIZE.get(name, NEVER):
             return None
         if openmp_contended():
             return None

@@ -198,3 +198,8 @@ load_breast_cancer = _sklearn_loader("load_breast_cancer")
 load_breast_cancer.__doc__ = """Wisconsin breast cancer: X (569, 30) float32, y (569,) in {0, 1}."""
 load_iris = _sklearn_loader("load_iris")
 load_iris.__doc__ = """Iris flowers: X (150, 4) float32, y (150,) in {0, 1, 2}."""
+
+
+from .image_datasets import MNIST, load_digits_images, read_idx  # noqa: E402  (images for conv nets)
+
+__all__ += ["load_digits_images", "MNIST", "read_idx"]

@@ -8,6 +8,7 @@
 - ``parameter``: Parameter
 - ``container``: Sequential, ModuleList, ModuleDict
 - ``linear``, ``activation``, ``dropout``, ``batchnorm``: layers
+- ``conv``, ``pooling``, ``normalization``: convolutional networks (conv, pooling, resizing, norms)
 - ``loss``: losses; ``functional`` (as F): the function form of layers and losses
 - ``init``: weight initialisation
 - ``parallel``: DistributedDataParallel (several processes, see ``autodiff.distributed``)
@@ -26,3 +27,9 @@ from .loss import (  # noqa: F401
     TripletMarginLoss)
 from .module import Module  # noqa: F401
 from .parameter import Parameter, UninitializedParameter  # noqa: F401
+from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, Fold, Unfold  # noqa: F401,E402
+from .normalization import (BatchNorm2d, Dropout1d, Dropout2d, GroupNorm, InstanceNorm1d,  # noqa: F401,E402
+                            InstanceNorm2d, LayerNorm)
+from .pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d, AdaptiveMaxPool2d,  # noqa: F401,E402
+                      AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d, MaxUnpool1d, MaxUnpool2d, PixelShuffle,
+                      PixelUnshuffle, Upsample, UpsamplingBilinear2d, UpsamplingNearest2d)

@@ -375,3 +375,11 @@ def one_hot(tensor, num_classes=-1):
         raise ValueError(f"one_hot: class values must be smaller than num_classes ({num_classes}), "
                          f"got {int(data.max())}")
     return Tensor._wrap((data[..., None] == np.arange(num_classes, like=data)).astype(np.int64))
+
+
+# ---------------------------------------------------------------------- convolutional networks
+from ._functional_cnn import (  # noqa: E402,F401  (convolution, pooling, resizing, image normalisation)
+    adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d, adaptive_max_pool2d, avg_pool1d, avg_pool2d,
+    conv1d, conv2d, conv_transpose1d, conv_transpose2d, dropout1d, dropout2d, fold, group_norm, instance_norm,
+    interpolate, layer_norm, max_pool1d, max_pool2d, max_unpool1d, max_unpool2d, pad, pixel_shuffle,
+    pixel_unshuffle, unfold, upsample)

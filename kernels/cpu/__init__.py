@@ -31,6 +31,8 @@ _SUBMODULE = {
     "softmax_cross_entropy_backward": "_softmax",
     # optimizer updates
     "adam_step": "_optim",
+    # convolution and pooling
+    "im2col": "_conv", "col2im": "_conv", "max_pool2d_indices": "_conv",
 }
 
 __all__ = sorted(_SUBMODULE)

@@ -30,6 +30,8 @@ _SUBMODULE = {
     "softmax_cross_entropy_forward": "_reduce", "softmax_cross_entropy_backward": "_reduce",
     # optimizer steps, in place
     "sgd_update": "_optim", "adam_update": "_optim",
+    # convolution and pooling
+    "im2col": "_conv", "col2im": "_conv", "max_pool2d_indices": "_conv",
 }
 
 __all__ = sorted([*_SUBMODULE, "is_available"])
