@@ -17,6 +17,7 @@ from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, fu
                        randn_like, randperm, zeros, zeros_like)
 from .functions import *  # noqa: F401,F403
 from .functions import _NAMES as _function_names
+from .tensor_ops import FUNCTIONS as _tensor_op_names
 from .autograd import (Function, enable_grad, grad, is_grad_enabled, no_grad,  # noqa: F401
                        set_grad_enabled)
 from .autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
@@ -29,7 +30,7 @@ from . import viz  # noqa: F401
 
 __version__ = "0.1.0"
 __all__ = ["Tensor", "Scalar", "Function", "tensor", "grad", "gradcheck", "gradgradcheck",
-           "no_grad", "enable_grad", "set_grad_enabled"] + list(_function_names)
+           "no_grad", "enable_grad", "set_grad_enabled"] + list(_function_names) + list(_tensor_op_names)
 
 
 def __getattr__(name):

@@ -156,3 +156,105 @@ class IndexPut(Op):
         grad_x = ctx.xp.index_put(grad, ctx.key, 0) if need_x else None
         grad_value = grad[ctx.key] if need_value else None   # summed to value's shape by the engine
         return grad_x, None, grad_value
+
+
+class Triangle(Op):
+    """``tril`` (lower) or ``triu`` (upper) of the last two dims, from the ``diagonal``-th one."""
+
+    @staticmethod
+    def forward(ctx, x, diagonal, upper):
+        rows, cols = x.shape[-2:]
+        keep = np.triu(np.ones((rows, cols), dtype=bool), diagonal) if upper else \
+            np.tril(np.ones((rows, cols), dtype=bool), diagonal)
+        ctx.keep = keep
+        return np.where(keep, x, x.dtype.type(0))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ctx.xp.where(ctx.keep, grad, 0)
+
+
+class MaskedFill(Op):
+    """``value`` where ``mask`` holds, else ``x`` (``value``: a number or a 0-d tensor)."""
+
+    @staticmethod
+    def forward(ctx, x, mask, value):
+        ctx.mask = mask
+        return np.where(mask, np.asarray(value, dtype=x.dtype), x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        xp = ctx.xp
+        need_x, _, need_value = ctx.needs_input_grad
+        grad_x = xp.where(ctx.mask, 0, grad) if need_x else None
+        grad_value = xp.sum(xp.where(ctx.mask, grad, 0)) if need_value else None
+        return grad_x, None, grad_value
+
+
+# ---------------------------------------------------------------------- PyTorch's rule for mixed keys
+def _is_int_index(part):
+    if isinstance(part, (bool, np.bool_)):
+        return False
+    return isinstance(part, (int, np.integer)) or (
+        isinstance(part, np.ndarray) and part.ndim == 0 and part.dtype.kind in "iu")
+
+
+def _is_array_index(part):
+    return isinstance(part, np.ndarray) and not _is_int_index(part)
+
+
+def split_mixed_index(key):
+    """A key that mixes ints with index arrays, as two keys applied one after the other:
+    (the ints, slices, None and Ellipsis; then the index arrays). None for any other key.
+
+    PyTorch selects with the ints first, so ``x[0, :, [0, 1]]`` on shape (2, 3, 4) is
+    ``x[0][:, [0, 1]]``, of shape (3, 2); numpy counts the int as an index array and puts
+    the indexed dims first, giving (2, 3).
+    """
+    if not isinstance(key, tuple) or not any(map(_is_int_index, key)) or not any(map(_is_array_index, key)):
+        return None
+    first, second = [], []
+    for part in key:
+        if _is_int_index(part):
+            first.append(int(part))
+        elif _is_array_index(part):
+            first.extend([slice(None)] * (part.ndim if part.dtype == np.bool_ else 1))
+            second.append(part)
+        elif part is Ellipsis:
+            first.append(Ellipsis)
+            second.append(Ellipsis)
+        else:                      # a slice, or None (a new dim of size 1)
+            first.append(part)
+            second.append(slice(None))
+    return tuple(first), tuple(second)
+
+
+def _array_width(part):
+    return part.ndim if part.dtype == np.bool_ else 1
+
+
+def mixed_index_for_numpy(key, steps, shape, value):
+    """(key, value) for numpy's ``out[key] = value`` that writes what PyTorch's
+    ``x[key] = value`` writes: ``value`` (a tensor, shaped for PyTorch's result) with
+    its dims reordered where numpy's result puts the indexed dims first and PyTorch's does not."""
+    second = steps[1]
+    positions = [i for i, p in enumerate(second) if _is_array_index(p)]
+    adjacent = positions == list(range(positions[0], positions[-1] + 1))
+    numpy_first = [i for i, p in enumerate(key) if _is_int_index(p) or _is_array_index(p)]
+    numpy_adjacent = numpy_first == list(range(numpy_first[0], numpy_first[-1] + 1))
+    if not adjacent or numpy_adjacent:
+        return key, value
+    dummy = np.broadcast_to(np.zeros((), dtype=np.int8), shape)
+    torch_shape = dummy[steps[0]][second].shape
+    middle = dummy[steps[0]]
+    consumed = sum(_array_width(p) if _is_array_index(p) else (0 if p is Ellipsis else 1) for p in second)
+    before = 0
+    for p in second[:positions[0]]:
+        before += (middle.ndim - consumed) if p is Ellipsis else 1
+    indexed = np.broadcast_shapes(*[(int(p.sum()),) if p.dtype == np.bool_ else p.shape
+                                    for p in second if _is_array_index(p)])
+    width = len(indexed)
+    value = value.expand(*torch_shape) if tuple(value.shape) != torch_shape else value
+    order = list(range(before, before + width)) + list(range(before)) + \
+        list(range(before + width, len(torch_shape)))
+    return key, value.permute(*order)
