@@ -456,8 +456,8 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     broadcast_shapes("addmm", input._data.shape, product._data.shape)
     if alpha != 1:
         product = product * alpha
-    if beta == 0:
-        return product.expand(*product.shape) if input._data.shape == product._data.shape else product
+    if beta == 0:       # input's values are ignored, NaN included; its gradient is 0
+        return product + S.MaskedFill.apply(input, np.ones((), dtype=bool), 0)
     return product + (input if beta == 1 else input * beta)
 
 
@@ -575,7 +575,11 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
         if not 0 <= k <= x._data.shape[d]:
             raise RuntimeError(f"topk(): selected index k={k} out of range for dimension {d} of size "
                                f"{x._data.shape[d]}")
-        idx = np.take(_sort_indices(x._data, d, largest), np.arange(k), axis=d)
+        if largest:     # (ties: the later index first, as PyTorch's CPU topk picks them)
+            idx = np.flip(np.argsort(x._data, axis=d, kind="stable"), d)
+        else:
+            idx = _sort_indices(x._data, d, False)
+        idx = np.take(idx, np.arange(k), axis=d)
         return _take(x, idx, d), Tensor._wrap(idx)
     return topk_result(*_with_vector("topk", input, dim, run))
 
@@ -848,6 +852,9 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False):
         raise RuntimeError(f"histogram(): expected a floating point tensor, got {_dtype_name(input)}")
     edges = bins._data if isinstance(bins, Tensor) else _int("histogram", "bins", bins)
     w = None if weight is None else _as_tensor(weight)._data
+    if w is not None and w.dtype != data.dtype:
+        raise RuntimeError(f"histogram(): input and weight must have the same dtype, got "
+                           f"{_dtype_name(input)} and {dtypes.name(w.dtype)}")
     hist, bin_edges = np.histogram(data.reshape(-1), bins=edges, range=range,
                                    weights=None if w is None else w.reshape(-1), density=density)
     return histogram_result(Tensor._wrap(hist.astype(data.dtype)), Tensor._wrap(bin_edges.astype(data.dtype)))
@@ -866,18 +873,14 @@ def meshgrid(*tensors, indexing="ij"):
                                f"{type(t).__name__ if not isinstance(t, Tensor) else tuple(t.shape)} "
                                f"at position {k}")
     vectors = [t.reshape(-1) for t in tensors]
-    swap = indexing == "xy" and len(vectors) >= 2
-    if swap:
-        vectors[0], vectors[1] = vectors[1], vectors[0]
     shape = tuple(v._data.shape[0] for v in vectors)
     grids = []
     for k, v in enumerate(vectors):
         view = [1] * len(shape)
         view[k] = shape[k]
         grids.append(v.reshape(view).expand(*shape))
-    if swap:
+    if indexing == "xy" and len(grids) >= 2:    # Cartesian: the first two dims swap
         grids = [g.transpose(0, 1) for g in grids]
-        grids[0], grids[1] = grids[1], grids[0]
     return tuple(grids)
 
 

@@ -45,17 +45,20 @@ class Cumprod(Op):
         dim = ctx.dim
         if x.numel() == 0:
             return grad
-        if not (x == 0).any():
+        zeros = (x == 0)._data
+        if not zeros.any():
             return _reverse_cumsum(grad * out, dim) / x
-        # with zeros: d out[j] / d x[k] = prod over i <= j, i != k of x[i]
+        # with zeros: d out[j] / d x[k] = prod over i <= j, i != k of x[i]; exactly 0 after a
+        # slice's first zero (PyTorch's rule, so NaN and inf there do not leak into it)
         n = x.shape[dim]
         pieces = []
         for k in range(n):
             replaced = _replace_slice(x, dim, k, _ones(x.narrow(dim, k, 1)))
             partial = replaced.cumprod(dim).narrow(dim, k, n - k)
             pieces.append((grad.narrow(dim, k, n - k) * partial).sum(dim, keepdim=True))
-        from ..tensor import cat
-        return cat(pieces, dim)
+        from ..tensor import cat, where
+        after_zero = (np.cumsum(zeros, axis=dim) - zeros) > 0
+        return where(after_zero, 0.0, cat(pieces, dim))
 
 
 def _ones(like):
@@ -71,17 +74,6 @@ def _replace_slice(x, dim, k, piece):
     return cat([x.narrow(dim, 0, k), piece, x.narrow(dim, k + 1, n - k - 1)], dim)
 
 
-def _products_of_others(x, dim):
-    """For each element, the product of the other elements along ``dim`` (zero-safe:
-    the product of everything before it times the product of everything after it)."""
-    from ..tensor import cat
-    n = x.shape[dim]
-    one = _ones(x.narrow(dim, 0, 1))
-    before = cat([one, x.narrow(dim, 0, n - 1)], dim).cumprod(dim)
-    after = cat([x.narrow(dim, 1, n - 1), one], dim).flip(dim).cumprod(dim).flip(dim)
-    return before * after
-
-
 class Prod(Op):
     """Product over one dim (``dim``) or over every element (``dim=None``)."""
 
@@ -90,19 +82,29 @@ class Prod(Op):
     @staticmethod
     def forward(ctx, x, dim, keepdim):
         ctx.dim, ctx.keepdim, ctx.shape = dim, keepdim, x.shape
-        ctx.save_for_backward(x)
-        return np.prod(x, axis=dim, keepdims=keepdim,
-                       dtype=x.dtype if x.dtype.kind in "fc" else np.int64)
+        out = np.asarray(np.prod(x, axis=dim, keepdims=keepdim,
+                                 dtype=x.dtype if x.dtype.kind in "fc" else np.int64))
+        ctx.save_for_backward(x, out)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
-        x, = ctx.saved_tensors
+        x, out = ctx.saved_tensors
         if x.numel() == 0:
             return grad.reshape(()).expand(*ctx.shape) if ctx.dim is None else \
                 grad.reshape(ctx.shape[:ctx.dim] + (1,) + ctx.shape[ctx.dim + 1:]).expand(*ctx.shape)
-        if ctx.dim is None:
-            flat = x.reshape(-1)
-            return (grad * _products_of_others(flat, 0)).reshape(ctx.shape)
-        if not ctx.keepdim:
-            grad = grad.unsqueeze(ctx.dim)
-        return grad * _products_of_others(x, ctx.dim)
+        from ..tensor import where
+        dim = ctx.dim
+        if dim is None:
+            x, out, grad = x.reshape(-1), out.reshape(1), grad.reshape(1)
+            dim = 0
+        elif not ctx.keepdim:
+            grad, out = grad.unsqueeze(dim), out.unsqueeze(dim)
+        # PyTorch's rule: no zero in a slice, grad * prod / x; one zero, the product of the
+        # others at the zero and 0 elsewhere; two or more zeros, 0
+        zeros = (x == 0)._data
+        count = zeros.sum(axis=dim, keepdims=True)
+        safe = where(zeros, 1.0, x)
+        at_zero = grad * safe.prod(dim, keepdim=True)
+        result = where(count == 0, grad * out / safe, where(zeros & (count == 1), at_zero, 0.0))
+        return result.reshape(ctx.shape)

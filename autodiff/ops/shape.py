@@ -2,6 +2,7 @@
 derivatives move gradients back (reshape back, transpose back, scatter back)."""
 import numpy as np
 
+from ..autograd import function as _function
 from ..autograd.function import Op
 from .dims import is_basic_index  # noqa: F401  (re-exported for Tensor.__getitem__)
 from .xp import ArrayMath
@@ -124,6 +125,12 @@ class Index(Op):
         return ctx.xp.index_backward(grad, ctx.key, ctx.shape)
 
 
+def _take(grad, key):
+    """``grad[key]`` with numpy's indexing rule, on an array or (recorded) on a tensor:
+    the keys ops build are numpy keys, which Tensor.__getitem__ would read by PyTorch's rule."""
+    return Index.apply(grad, key) if isinstance(grad, _function.Tensor) else grad[key]
+
+
 class IndexBackward(Op):
     """Scatter-add ``grad`` into zeros of ``shape`` at ``key`` (repeated indices accumulate)."""
 
@@ -134,7 +141,7 @@ class IndexBackward(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad[ctx.key]
+        return _take(grad, ctx.key)
 
 
 class IndexPut(Op):
@@ -154,7 +161,7 @@ class IndexPut(Op):
     def backward(ctx, grad):
         need_x, _, need_value = ctx.needs_input_grad
         grad_x = ctx.xp.index_put(grad, ctx.key, 0) if need_x else None
-        grad_value = grad[ctx.key] if need_value else None   # summed to value's shape by the engine
+        grad_value = _take(grad, ctx.key) if need_value else None   # summed to value's shape by the engine
         return grad_x, None, grad_value
 
 

@@ -1,5 +1,94 @@
-"""Op table rows: linalg ops (see ``autodiff.ops.table``)."""
+"""Op table rows: matrix products, einsum, norms, diagonals and triangles (see ``autodiff.ops.table``)."""
+import numpy as np
+
 from . import OpInfo, Sample, arr, binary_samples, reduction_samples, unary_samples  # noqa: F401
 
+
+def _pairs(*pairs, zero=None):
+    """Samples of two float arrays per shape pair; the last pair again non-contiguous."""
+    def samples(rng):
+        out = [Sample(arr(rng, a), arr(rng, b)) for a, b in pairs]
+        a, b = pairs[-1]
+        out.append(Sample(arr(rng, a), arr(rng, b), kind="noncontiguous"))
+        if zero:
+            out.append(Sample(np.zeros(zero[0]), np.zeros(zero[1]), kind="zero"))
+        return out
+    return samples
+
+
+def _einsum(lib, *operands, equation):
+    return lib.einsum(equation, *operands)
+
+
+def _einsum_samples(rng):
+    cases = [("ij,jk->ik", (2, 3), (3, 4)), ("ii->", (3, 3)), ("ii->i", (3, 3)), ("ij->ji", (2, 3)),
+             ("bij,bjk->bik", (2, 2, 3), (2, 3, 2)), ("i,i->", (3,), (3,)), ("i,j->ij", (2,), (3,)),
+             ("...ij,...jk->...ik", (2, 2, 3), (2, 3, 2)), ("ij,jk", (2, 3), (3, 2)), ("ij->", (2, 3)),
+             ("ij,ij,ij->i", (2, 3), (2, 3), (2, 3)), ("iij->j", (2, 2, 3)), ("ij,k->ijk", (2, 1), (3,)),
+             ("ij->j", (2, 3))]
+    out = [Sample(*[arr(rng, s) for s in shapes], equation=eq) for eq, *shapes in cases]
+    out.append(Sample(arr(rng, (3, 4)), arr(rng, (4, 3)), equation="ij,jk->ik", kind="noncontiguous"))
+    out.append(Sample(np.zeros((0, 3)), np.zeros((3, 2)), equation="ij,jk->ik", kind="zero"))
+    return out
+
+
+def _norm_samples(rng):
+    x = arr(rng, (3, 4), avoid=(0,))
+    out = [Sample(x), Sample(x, 1), Sample(x, 3), Sample(x, float("inf")), Sample(x, -float("inf")),
+           Sample(x, "fro"), Sample(x, 2, 1), Sample(x, 2, 1, True), Sample(x, 1, (0, 1)),
+           Sample(x, 0.5, 0), Sample(x, 2, -1, keepdim=True), Sample(arr(rng, (), avoid=(0,))),
+           Sample(x, 0), Sample(arr(rng, (3, 4), avoid=(0,)), kind="noncontiguous")]
+    out.append(Sample(np.zeros(3), kind="special"))                   # the gradient at a zero norm is 0
+    out.append(Sample(np.array([1.0, -1.0, 0.5]), float("inf"), kind="special"))   # tied inf-norm
+    out.append(Sample(np.zeros((0, 3)), 2, 1, kind="zero"))
+    return out
+
+
+def _dist_samples(rng):
+    a, b = arr(rng, (3, 4)), arr(rng, (3, 4))
+    return [Sample(a, b), Sample(a, b, 1), Sample(a, b, float("inf")), Sample(a, arr(rng, (4,)), 3),
+            Sample(a, b, kind="noncontiguous"), Sample(np.ones(3), np.ones(3), kind="special")]
+
+
+def _matrix(*cases, kind_all=False):
+    def samples(rng):
+        out = [Sample(arr(rng, shape), *args) for shape, *args in cases]
+        shape, *args = cases[0]
+        out.append(Sample(arr(rng, shape), *args, kind="noncontiguous"))
+        return out
+    return samples
+
+
+def _addmm(rng):
+    return [Sample(arr(rng, (2, 4)), arr(rng, (2, 3)), arr(rng, (3, 4))),
+            Sample(arr(rng, (4,)), arr(rng, (2, 3)), arr(rng, (3, 4)), beta=0.5, alpha=2.0),
+            Sample(arr(rng, ()), arr(rng, (2, 3)), arr(rng, (3, 4)), alpha=-1.0),
+            Sample(arr(rng, (2, 4)), arr(rng, (2, 3)), arr(rng, (3, 4)), kind="noncontiguous"),
+            Sample(np.full((2, 2), np.nan), arr(rng, (2, 3)), arr(rng, (3, 2)), beta=0, kind="special"),
+            Sample(np.zeros((0, 2)), np.zeros((0, 3)), np.zeros((3, 2)), kind="zero")]
+
+
 ROWS = [
+    OpInfo("matmul", samples=_pairs(((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 2)), ((2, 3), (3, 4)),
+                                    ((2, 2, 3), (3, 4)), ((2, 1, 2, 3), (3, 3, 2)), ((4, 3), (3, 4)),
+                                    zero=((0, 3), (3, 2)))),
+    OpInfo("mm", samples=_pairs(((2, 3), (3, 4)), ((1, 3), (3, 1)), ((4, 3), (3, 4)), zero=((0, 3), (3, 2)))),
+    OpInfo("dot", samples=_pairs(((3,), (3,)), ((1,), (1,)), ((4,), (4,)), zero=((0,), (0,)))),
+    OpInfo("mv", samples=_pairs(((2, 3), (3,)), ((1, 4), (4,)), ((4, 3), (3,)), zero=((0, 3), (3,)))),
+    OpInfo("bmm", samples=_pairs(((2, 2, 3), (2, 3, 4)), ((1, 3, 1), (1, 1, 2)), ((2, 4, 3), (2, 3, 4)),
+                                 zero=((0, 2, 3), (0, 3, 1)))),
+    OpInfo("outer", samples=_pairs(((3,), (2,)), ((1,), (4,)), ((4,), (3,)), zero=((0,), (3,)))),
+    OpInfo("addmm", samples=_addmm),
+    OpInfo("einsum", call=_einsum, samples=_einsum_samples, method=False),
+    OpInfo("norm", samples=_norm_samples),
+    OpInfo("dist", samples=_dist_samples),
+    OpInfo("trace", samples=_matrix(((3, 3),), ((2, 4),), ((1, 1),))),
+    OpInfo("diag", samples=_matrix(((3,),), ((3,), 1), ((3,), -2), ((3, 4),), ((3, 4), 1), ((3, 4), -2),
+                                   ((2, 3), 5))),
+    OpInfo("diagonal", samples=_matrix(((3, 4),), ((3, 4), 1), ((3, 4), -1), ((2, 3, 4), 0, 1, 2),
+                                       ((2, 3, 4), 1, -1, 0), ((2, 3), 0, 1, 0))),
+    OpInfo("tril", samples=_matrix(((3, 4),), ((3, 4), 1), ((3, 4), -1), ((2, 3, 3),), ((2, 3), 5))),
+    OpInfo("triu", samples=_matrix(((3, 4),), ((3, 4), 1), ((3, 4), -1), ((2, 3, 3),), ((2, 3), -5))),
+    OpInfo("tril_", call=lambda lib, x, *a: (x * 1).tril_(*a), samples=_matrix(((3, 4),), ((3, 4), 1))),
+    OpInfo("triu_", call=lambda lib, x, *a: (x * 1).triu_(*a), samples=_matrix(((3, 4),), ((2, 3, 3), -1))),
 ]
