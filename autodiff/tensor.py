@@ -699,7 +699,9 @@ class Tensor:
                         f"view: view size is not compatible with input tensor's size and stride (at "
                         f"least one dimension spans across two contiguous subspaces): shape "
                         f"{tuple(data.shape)} to {shape}. Use .reshape(...) instead.") from None
-        return self.reshape(shape)
+        if shape == data.shape:
+            return self
+        return S.Reshape.apply(self, shape)
 
     def view_as(self, other):
         return self.reshape(other.shape)
@@ -795,15 +797,16 @@ class Tensor:
 
     def __getitem__(self, key):
         key = _index_key(key)
-        steps = S.split_mixed_index(key)
-        if steps is not None:           # ints select first, then the index arrays (PyTorch's rule)
-            return self[steps[0]][steps[1]]
-        out = S.Index.apply(self, key)
         if S.is_basic_index(key):
+            out = S.Index.apply(self, key)
             out._share_version(self)    # a view: in-place changes show in both
             if out.grad_fn is not None:
                 out.grad_fn.is_view = True
-        return out
+            return out
+        steps = S.split_mixed_index(key)
+        if steps is not None:           # ints select first, then the index arrays (PyTorch's rule)
+            return self[steps[0]][steps[1]]
+        return S.Index.apply(self, key)
 
     def __setitem__(self, key, value):
         key = _index_key(key)
@@ -944,7 +947,7 @@ def _shape_arg(shape, op="reshape", name="shape"):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list, Size)):
         shape = shape[0]
     for i, n in enumerate(shape):
-        if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+        if type(n) is not int and (not isinstance(n, (int, np.integer)) or isinstance(n, bool)):
             if isinstance(n, Tensor) and n._data.dtype.kind in "iu" and n._data.size == 1:
                 continue
             raise TypeError(f"{op}(): argument '{name}' must be a tuple of ints, but found element of "

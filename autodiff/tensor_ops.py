@@ -55,7 +55,7 @@ def _index_array(op, index, name="index"):
     """An integer index as a numpy int64 array (a tensor, a list or an array)."""
     data = index._data if isinstance(index, Tensor) else np.asarray(index)
     if data.dtype.kind not in "iu" and not (data.size == 0 and data.dtype.kind == "f"):
-        raise TypeError(f"{op}(): argument '{name}' must be an integer (int64) tensor, "
+        raise RuntimeError(f"{op}(): expected dtype int64 for argument '{name}', "
                         f"got dtype {dtypes.name(data.dtype) if data.dtype.kind in 'fbiu' else data.dtype}")
     return data.astype(np.int64, copy=False)
 
