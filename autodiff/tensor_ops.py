@@ -18,6 +18,7 @@ from collections import namedtuple
 import numpy as np
 
 from . import dtypes
+from .cuda.devices import as_array as _as_array
 from .ops import linalg as L
 from .ops import reduction as R
 from .ops import scan as C
@@ -753,23 +754,26 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
 
 
 # ---------------------------------------------------------------------- logic and counting (no gradient)
-def _reduce_bool(op, x, fn, dim, keepdim):
+def _reduce_bool(op, x, method, dim, keepdim):
+    """``all``/``any`` as the array's own method (so device arrays stay on their device);
+    bool results, uint8 for uint8 input (as in PyTorch)."""
     data = x._data
-    out_dtype = np.uint8 if data.dtype == np.uint8 else np.bool_
     if dim is None:
-        return Tensor._wrap(np.asarray(fn(data), dtype=out_dtype))
-    dims = normalize_dims(dim, data.ndim, op)
-    return Tensor._wrap(np.asarray(fn(data, axis=dims, keepdims=keepdim), dtype=out_dtype))
+        out = getattr(data, method)()
+    else:
+        out = getattr(data, method)(axis=normalize_dims(dim, data.ndim, op), keepdims=keepdim)
+    out = _as_array(out)
+    return Tensor._wrap(out.astype(np.uint8) if data.dtype == np.uint8 else out)
 
 
 def all(input, dim=None, keepdim=False, *, keepdims=False):
     """Whether every element (along ``dim``) is nonzero."""
-    return _reduce_bool("all", input, np.all, dim, _keepdim(keepdim, keepdims))
+    return _reduce_bool("all", input, "all", dim, _keepdim(keepdim, keepdims))
 
 
 def any(input, dim=None, keepdim=False, *, keepdims=False):
     """Whether some element (along ``dim``) is nonzero."""
-    return _reduce_bool("any", input, np.any, dim, _keepdim(keepdim, keepdims))
+    return _reduce_bool("any", input, "any", dim, _keepdim(keepdim, keepdims))
 
 
 def count_nonzero(input, dim=None):
