@@ -1106,6 +1106,9 @@ def cat(tensors, dim=0):
             raise TypeError(f"cat: expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
         if t._data.ndim == 0:
             raise RuntimeError(f"cat: zero-dimensional tensor (at position {i}) cannot be concatenated")
+    tensors = _same_dtype(tensors)
+    if any(t._data.ndim != 1 for t in tensors):   # empty 1-D tensors are skipped, as in PyTorch
+        tensors = [t for t in tensors if t._data.shape != (0,)]
     d = normalize_dim(dim, tensors[0].ndim, "cat")
     shapes = [tuple(t.shape) for t in tensors]
     for s in shapes[1:]:
@@ -1118,6 +1121,17 @@ def cat(tensors, dim=0):
 concat = cat
 
 
+def _same_dtype(tensors):
+    """``tensors`` cast to PyTorch's result dtype for cat/stack: the widest float when any is
+    a float (int64 with float32 gives float32, not numpy's float64), else numpy's rule."""
+    kinds = {t._data.dtype for t in tensors}
+    if len(kinds) == 1:
+        return tensors
+    floats = [k for k in kinds if k.kind == "f"]
+    target = max(floats, key=lambda k: k.itemsize) if floats else np.result_type(*kinds)
+    return [t if t._data.dtype == target else t.to(target) for t in tensors]
+
+
 def stack(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
@@ -1125,6 +1139,7 @@ def stack(tensors, dim=0):
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise TypeError(f"stack: expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
+    tensors = _same_dtype(tensors)
     shapes = {tuple(t.shape) for t in tensors}
     if len(shapes) > 1:
         raise ValueError(f"stack: expects each tensor to be equal size, got shapes "

@@ -70,10 +70,14 @@ def _as_tensor(value):
     return value if isinstance(value, Tensor) else tensor(value)
 
 
-def _check_bounds(op, index, size, name="index"):
-    if index.size and (index.min() < -size or index.max() >= size):
+def _check_bounds(op, index, size, name="index", negative=True):
+    """Raise unless every index is in range (from -size when ``negative``, else from 0:
+    gather, scatter and index_select take no negative indices in PyTorch)."""
+    lowest = -size if negative else 0
+    if index.size and (index.min() < lowest or index.max() >= size):
         bad = index.max() if index.max() >= size else index.min()
-        raise IndexError(f"{op}(): {name} {bad} is out of bounds for dimension with size {size}")
+        error = IndexError if negative else RuntimeError
+        raise error(f"{op}(): {name} {bad} is out of bounds for dimension with size {size}")
 
 
 # ---------------------------------------------------------------------- indexing along a dim
@@ -102,7 +106,7 @@ def _along_dim_checks(op, x, dim, index):
         if k != d and n > m:
             raise RuntimeError(f"{op}(): size {n} of index {tuple(index.shape)} is larger than size "
                                f"{m} of input {tuple(x.shape)} at dimension {k}")
-    _check_bounds(op, index, x._data.shape[d] if ndim else 1)
+    _check_bounds(op, index, x._data.shape[d] if ndim else 1, negative=False)
     return d
 
 
@@ -188,7 +192,7 @@ def _index_select_checks(op, x, dim, index):
     index = _index_array(op, index)
     if index.ndim > 1:
         raise IndexError(f"{op}(): index must be a vector (0-d or 1-d), got shape {tuple(index.shape)}")
-    _check_bounds(op, index, x._data.shape[d] if x._data.ndim else 1)
+    _check_bounds(op, index, x._data.shape[d] if x._data.ndim else 1, negative=False)
     return d, index.reshape(-1)
 
 

@@ -144,6 +144,24 @@ def test_repeat_interleave_of_counts_and_cartesian_prod():
     assert ad.cartesian_prod(a, b).tolist() == torch.cartesian_prod(torch.tensor([1, 2]), torch.tensor([3, 4, 5])).tolist()
 
 
+@pytest.mark.parametrize("make", [
+    lambda lib: [lib.tensor([]), lib.ones(2, 3)], lambda lib: [lib.ones(2, 3), lib.tensor([]), lib.ones(1, 3)],
+    lambda lib: [lib.tensor([]), lib.tensor([])], lambda lib: [lib.ones(2), lib.arange(3)],
+    lambda lib: [lib.arange(2), lib.ones(2, dtype=lib.float64)], lambda lib: [lib.tensor([True]), lib.arange(2)],
+    lambda lib: [lib.tensor([], dtype=lib.float64), lib.ones(2, 3)],
+])
+def test_cat_skips_empty_vectors_and_promotes_as_pytorch(make):
+    """``out = torch.tensor([]); out = torch.cat([out, x])`` is common lecture code."""
+    out, expected = ad.cat(make(ad)), torch.cat(make(torch))
+    assert tuple(out.shape) == tuple(expected.shape)
+    assert str(out.dtype).split(".")[-1] == str(expected.dtype).split(".")[-1]
+
+
+def test_stack_promotes_as_pytorch():
+    assert ad.stack([ad.arange(2), ad.ones(2)]).dtype == ad.float32
+    assert ad.stack([ad.ones(2), ad.ones(2, dtype=ad.float64)]).dtype == ad.float64
+
+
 def test_view_of_a_contiguous_copy():
     x = ad.arange(6.0).reshape(2, 3).t()
     assert x.contiguous().view(-1).tolist() == [0.0, 3.0, 1.0, 4.0, 2.0, 5.0]
@@ -190,6 +208,9 @@ ERRORS = [
     ("scatter_add", lambda lib: lib.ones(2, 3).scatter_add(1, lib.tensor([[0]]), 1.0), TypeError, "src"),
     ("index_select", lambda lib: lib.ones(2, 3).index_select(1, lib.tensor([[0]])), IndexError, "index"),
     ("take", lambda lib: lib.ones(2, 3).take(lib.tensor([6])), IndexError, "out of"),
+    ("gather", lambda lib: lib.ones(2, 3).gather(1, lib.tensor([[-1], [0]])), RuntimeError, "-1"),
+    ("index_select", lambda lib: lib.ones(2, 3).index_select(1, lib.tensor([-1])), RuntimeError, "-1"),
+    ("scatter", lambda lib: lib.ones(2, 3).scatter(1, lib.tensor([[3]]), 1.0), RuntimeError, "3"),
     ("masked_fill", lambda lib: lib.ones(3).masked_fill(lib.ones(3), 0.0), RuntimeError, "mask"),
     ("masked_fill", lambda lib: lib.ones(3).masked_fill(lib.ones(3).bool(), lib.ones(2)), RuntimeError,
      "0-dim"),
@@ -234,6 +255,6 @@ def test_a_failed_op_leaves_the_tensor_untouched():
     x = ad.tensor([[1.0, 2.0], [3.0, 4.0]])
     with pytest.raises(TypeError):
         x[0] = "x"
-    with pytest.raises(IndexError):
+    with pytest.raises(RuntimeError):
         x.index_add_(0, ad.tensor([5]), ad.ones(1, 2))
     assert x.tolist() == [[1.0, 2.0], [3.0, 4.0]]
