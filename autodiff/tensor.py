@@ -686,11 +686,14 @@ class Tensor:
         return S.Reshape.apply(self, shape)
 
     def view(self, *shape):
-        """``reshape`` that never copies: raises, as PyTorch does, where the memory layout
-        (a transpose, a strided slice) does not allow the new shape without a copy."""
+        """``reshape`` that never copies: raises, as PyTorch does, where a view op (a transpose,
+        a permute, a strided slice: tensors that share a base's version counter) left a layout
+        that does not allow the new shape without a copy. Arrays that own their memory in
+        another order (a leaf's gradient, say) are reshaped as they are."""
         shape = _shape_arg(shape, "view")
         data = self._data
-        if type(data) is np.ndarray and not data.flags.c_contiguous and shape != data.shape:
+        if (self._vc is not None and type(data) is np.ndarray and not data.flags.c_contiguous
+                and shape != data.shape):
             try:
                 np.reshape(data, shape, copy=False)
             except ValueError:

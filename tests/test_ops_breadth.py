@@ -169,6 +169,15 @@ def test_view_of_a_contiguous_copy():
     assert ad.ones(2, 6)[:, :4].view(2, 2, 2).shape == (2, 2, 2)   # strided, but viewable: PyTorch allows it
     with pytest.raises(RuntimeError, match="view"):
         ad.ones(2, 6)[:, :3].view(6)
+    with pytest.raises(RuntimeError, match="view"):
+        ad.ones(2, 3, 4, requires_grad=True).permute(2, 0, 1).view(-1)
+
+
+def test_view_of_a_gradient_that_came_through_a_transpose():
+    """PyTorch's gradients are contiguous: ``p.grad.view(-1)`` works whatever the graph did."""
+    w = ad.randn(3, 4, requires_grad=True)
+    (ad.randn(2, 4) @ w.t()).sum().backward()
+    assert w.grad.view(-1).shape == (12,)
 
 
 def test_gradient_of_norm_at_zero_and_of_prod_with_one_zero():
