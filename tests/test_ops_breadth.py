@@ -267,3 +267,21 @@ def test_a_failed_op_leaves_the_tensor_untouched():
     with pytest.raises(RuntimeError):
         x.index_add_(0, ad.tensor([5]), ad.ones(1, 2))
     assert x.tolist() == [[1.0, 2.0], [3.0, 4.0]]
+
+
+# ---------------------------------------------------------------------- products at zeros
+@pytest.mark.parametrize("values", [
+    [[1.5, 0.0, 2.0, -1.0], [0.5, 0.0, 0.0, 3.0]],     # one zero; two zeros
+    [[0.0, 2.0, 3.0, 0.5], [1.0, -2.0, 0.5, 0.0]],     # a zero first; a zero last
+])
+@pytest.mark.parametrize("op", [
+    lambda x: x.prod(), lambda x: x.prod(1), lambda x: x.prod(0, keepdim=True),
+    lambda x: x.cumprod(1), lambda x: x.cumprod(0),
+])
+def test_products_with_zeros_have_exact_gradients(values, op):
+    """The gradient formulas for inputs with zeros (no division by x) against finite
+    differences, second derivatives included."""
+    from autodiff.testing import assert_gradgrad_match, assert_gradients_match
+    x = ad.tensor(np.array(values), requires_grad=True)
+    assert_gradients_match(op, x)
+    assert_gradgrad_match(op, x)

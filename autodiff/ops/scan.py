@@ -57,8 +57,11 @@ class Cumprod(Op):
             partial = replaced.cumprod(dim).narrow(dim, k, n - k)
             pieces.append((grad.narrow(dim, k, n - k) * partial).sum(dim, keepdim=True))
         from ..tensor import cat, where
+        exact = cat(pieces, dim)
+        # after a slice's first zero the gradient is 0 (the product includes that zero): exactly
+        # so, as in PyTorch, even where NaN or inf times that zero gave NaN
         after_zero = (np.cumsum(zeros, axis=dim) - zeros) > 0
-        return where(after_zero, 0.0, cat(pieces, dim))
+        return where(after_zero & np.isnan(exact._data), 0.0, exact)
 
 
 def _ones(like):
@@ -72,6 +75,17 @@ def _replace_slice(x, dim, k, piece):
     from ..tensor import cat
     n = x.shape[dim]
     return cat([x.narrow(dim, 0, k), piece, x.narrow(dim, k + 1, n - k - 1)], dim)
+
+
+def _products_of_others(x, dim):
+    """For each element, the product of the other elements along ``dim``, zero-safe: the
+    product of everything before it times the product of everything after it."""
+    from ..tensor import cat
+    n = x.shape[dim]
+    one = _ones(x.narrow(dim, 0, 1))
+    before = cat([one, x.narrow(dim, 0, n - 1)], dim).cumprod(dim)
+    after = cat([x.narrow(dim, 1, n - 1), one], dim).flip(dim).cumprod(dim).flip(dim)
+    return before * after
 
 
 class Prod(Op):
@@ -100,11 +114,15 @@ class Prod(Op):
             dim = 0
         elif not ctx.keepdim:
             grad, out = grad.unsqueeze(dim), out.unsqueeze(dim)
-        # PyTorch's rule: no zero in a slice, grad * prod / x; one zero, the product of the
-        # others at the zero and 0 elsewhere; two or more zeros, 0
         zeros = (x == 0)._data
+        if not zeros.any():
+            return (grad * out / x).reshape(ctx.shape)
+        # slices with zeros: the product of the others, without dividing (exact, and
+        # differentiable again); PyTorch's rule for the whole tensor with two or more zeros is
+        # 0 everywhere, which it is, except where NaN or inf times a zero gave NaN
         count = zeros.sum(axis=dim, keepdims=True)
         safe = where(zeros, 1.0, x)
-        at_zero = grad * safe.prod(dim, keepdim=True)
-        result = where(count == 0, grad * out / safe, where(zeros & (count == 1), at_zero, 0.0))
+        result = where(count == 0, grad * out / safe, grad * _products_of_others(x, dim))
+        if ctx.dim is None and count.item() >= 2:
+            result = where(np.isnan(result._data), 0.0, result)
         return result.reshape(ctx.shape)
