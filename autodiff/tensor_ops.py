@@ -24,9 +24,7 @@ from .ops import reduction as R
 from .ops import scan as C
 from .ops import shape as S
 from .ops.dims import broadcast_shapes, normalize_dim, normalize_dims
-from .tensor import Tensor, cat, stack, tensor
-
-_Tensor = Tensor
+from .tensor import Tensor, stack, tensor
 
 # PyTorch's torch.return_types: named pairs
 sort_result = namedtuple("sort", ["values", "indices"])

@@ -2,7 +2,7 @@
 ``x[key] = value``, gather/scatter and the other ops that pick or place elements by index."""
 import numpy as np
 
-from . import OpInfo, Sample, arr, binary_samples, reduction_samples, unary_samples  # noqa: F401
+from . import OpInfo, Sample, arr
 
 _ = slice(None)
 _INT = np.int64

@@ -1,7 +1,7 @@
 """Op table rows: matrix products, einsum, norms, diagonals and triangles (see ``autodiff.ops.table``)."""
 import numpy as np
 
-from . import OpInfo, Sample, arr, binary_samples, reduction_samples, unary_samples  # noqa: F401
+from . import OpInfo, Sample, arr
 
 
 def _pairs(*pairs, zero=None):
@@ -50,7 +50,7 @@ def _dist_samples(rng):
             Sample(a, b, kind="noncontiguous"), Sample(np.ones(3), np.ones(3), kind="special")]
 
 
-def _matrix(*cases, kind_all=False):
+def _matrix(*cases):
     def samples(rng):
         out = [Sample(arr(rng, shape), *args) for shape, *args in cases]
         shape, *args = cases[0]

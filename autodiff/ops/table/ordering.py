@@ -1,7 +1,7 @@
 """Op table rows: sorting, selection, scans, products and counting (see ``autodiff.ops.table``)."""
 import numpy as np
 
-from . import SPECIALS, OpInfo, Sample, arr, binary_samples, reduction_samples, unary_samples  # noqa: F401
+from . import SPECIALS, OpInfo, Sample, arr
 
 _TIES = np.array([[1.0, 2.0, 1.0, 3.0], [2.0, 2.0, 0.5, 0.5], [0.0, -1.0, -1.0, 0.0]])
 
@@ -44,7 +44,7 @@ def _prod(rng):
             Sample(SPECIALS.copy(), kind="special")]
 
 
-def _counts(*cases, dtypes_ok=True):
+def _counts(*cases):
     """Samples for the counting ops (no gradient): plain cases, the special values, zero-size."""
     def samples(rng):
         out = [Sample(np.asarray(np.round(arr(rng, shape))), *args, **kwargs) for shape, args, kwargs in cases]

@@ -1,7 +1,7 @@
 """Op table rows: shape ops (see ``autodiff.ops.table``)."""
 import numpy as np
 
-from . import OpInfo, Sample, arr, binary_samples, reduction_samples, unary_samples  # noqa: F401
+from . import OpInfo, Sample, arr
 
 
 def _s(shape, *args, kind="plain", **kwargs):
