@@ -3,11 +3,12 @@
 from .tensor import Tensor, cat, chunk, concat, split, stack, tensor, where  # noqa: F401
 from . import tensor_ops as _tensor_ops
 from .tensor_ops import (addmm, aminmax, all, any, argsort, bincount, bmm, cartesian_prod,  # noqa: F401
-                         count_nonzero, cumprod, cumsum, diag, diagonal, dist, dot, einsum, flip,
-                         gather, histc, histogram, index_add, index_select, kthvalue, masked_fill,
-                         masked_select, median, meshgrid, mode, mv, narrow, nonzero, norm, outer,
-                         prod, repeat_interleave, roll, scatter, scatter_add, sort, take, tile, topk,
-                         trace, tril, triu, unique)
+                         column_stack, count_nonzero, cumprod, cumsum, diag, diagonal, dist, dot,
+                         dstack, einsum, flip, gather, histc, histogram, hstack, index_add,
+                         index_select, kthvalue, masked_fill, masked_select, median, meshgrid, mode,
+                         moveaxis, movedim, mv, narrow, nonzero, norm, outer, prod, repeat_interleave,
+                         roll, scatter, scatter_add, sort, swapaxes, swapdims, take, tile, topk, trace,
+                         tril, triu, unflatten, unique, vstack)
 
 _tensor_ops.install()
 

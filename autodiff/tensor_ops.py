@@ -24,7 +24,7 @@ from .ops import reduction as R
 from .ops import scan as C
 from .ops import shape as S
 from .ops.dims import broadcast_shapes, normalize_dim, normalize_dims
-from .tensor import Tensor, stack, tensor
+from .tensor import Tensor, cat, stack, tensor
 
 # PyTorch's torch.return_types: named pairs
 sort_result = namedtuple("sort", ["values", "indices"])
@@ -897,6 +897,86 @@ def cartesian_prod(*tensors):
     return stack([g.reshape(-1) for g in meshgrid(*tensors, indexing="ij")], 1)
 
 
+# ---------------------------------------------------------------------- stacking and moving dims
+def _atleast(t, ndim):
+    """``t`` with dims of size 1 added (at the front; a 1-D tensor becomes a row) up to ``ndim``."""
+    shape = tuple(t._data.shape)
+    if len(shape) >= ndim:
+        return t
+    if ndim == 3 and len(shape) == 2:
+        return t.unsqueeze(-1)
+    if ndim == 3 and len(shape) == 1:
+        return t.reshape(1, shape[0], 1)
+    return t.reshape((1,) * (ndim - len(shape)) + shape)
+
+
+def _tensor_list(op, tensors):
+    tensors = list(tensors)
+    for k, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}(): expected Tensor as element {k} in argument 0, but got {type(t).__name__}")
+    return tensors
+
+
+def hstack(tensors):
+    """Concatenate along dim 1 (dim 0 for 1-D tensors)."""
+    tensors = [_atleast(t, 1) for t in _tensor_list("hstack", tensors)]
+    return cat(tensors, 0 if tensors[0]._data.ndim == 1 else 1)
+
+
+def vstack(tensors):
+    """Concatenate along dim 0, 1-D tensors taken as rows."""
+    return cat([_atleast(t, 2) for t in _tensor_list("vstack", tensors)], 0)
+
+
+def dstack(tensors):
+    """Concatenate along dim 2 (depth), after making each tensor at least 3-D."""
+    return cat([_atleast(t, 3) for t in _tensor_list("dstack", tensors)], 2)
+
+
+def column_stack(tensors):
+    """1-D (and 0-d) tensors as columns, side by side with the 2-D ones."""
+    tensors = _tensor_list("column_stack", tensors)
+    return hstack([t.reshape(-1, 1) if t._data.ndim <= 1 else t for t in tensors])
+
+
+def movedim(input, source, destination):
+    """``input`` with the dims ``source`` moved to positions ``destination`` (a view)."""
+    ndim = input._data.ndim
+    source = (source,) if isinstance(source, (builtins.int, np.integer)) else tuple(source)
+    destination = (destination,) if isinstance(destination, (builtins.int, np.integer)) else tuple(destination)
+    if len(source) != len(destination):
+        raise RuntimeError(f"movedim(): invalid source or destination dims: source ({list(source)} dims) "
+                           f"should contain the same number of dims as destination ({list(destination)} dims)")
+    src = [_dim("movedim", d, ndim, "source") for d in source]
+    dst = [_dim("movedim", d, ndim, "destination") for d in destination]
+    if len(set(src)) != len(src) or len(set(dst)) != len(dst):
+        raise RuntimeError(f"movedim(): repeated dim in source {list(source)} or destination {list(destination)}")
+    order = [d for d in range(ndim) if d not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return input.permute(*order) if ndim else input.reshape(())
+
+
+def swapaxes(input, axis0, axis1):
+    """Same as ``transpose``."""
+    return input.transpose(axis0, axis1)
+
+
+def unflatten(input, dim, sizes):
+    """Dim ``dim`` split into ``sizes`` (one of them may be -1)."""
+    d = _dim("unflatten", dim, input._data.ndim)
+    sizes = tuple(_int("unflatten", "sizes", n) for n in sizes)
+    n = input._data.shape[d]
+    known = int(np.prod([k for k in sizes if k != -1]))
+    if sizes.count(-1) > 1 or (-1 not in sizes and known != n) or (-1 in sizes and (known == 0 or n % known)):
+        raise RuntimeError(f"unflatten(): provided sizes {list(sizes)} don't multiply up to the size of "
+                           f"dim {dim} ({n}) in the input tensor of shape {tuple(input.shape)}")
+    sizes = tuple(n // known if k == -1 else k for k in sizes)
+    shape = tuple(input._data.shape)
+    return input.reshape(shape[:d] + sizes + shape[d + 1:])
+
+
 def nelement(input):
     """The number of elements (same as ``numel``)."""
     return input._data.size
@@ -909,10 +989,14 @@ METHODS = """
     tril triu diagonal diag trace dot mv bmm outer addmm norm dist cumsum cumprod prod
     sort argsort topk kthvalue median mode aminmax flip roll repeat tile repeat_interleave
     all any count_nonzero nonzero unique bincount histc histogram nelement
+    movedim swapaxes unflatten
 """.split()
 
+ALIASES = {"moveaxis": "movedim", "swapdims": "swapaxes"}     # other PyTorch names, methods and functions
+
 # the ``autodiff.<name>`` functions (repeat and nelement are methods only, as in PyTorch)
-FUNCTIONS = [n for n in METHODS if n not in ("repeat", "nelement")] + ["einsum", "meshgrid", "cartesian_prod"]
+FUNCTIONS = [n for n in METHODS if n not in ("repeat", "nelement")] + list(ALIASES) + [
+    "einsum", "meshgrid", "cartesian_prod", "hstack", "vstack", "dstack", "column_stack"]
 
 IN_PLACE = {
     "scatter_": _scatter_, "scatter_add_": _scatter_add_, "index_add_": _index_add_,
@@ -931,5 +1015,10 @@ def install():
     """Put the methods on ``Tensor`` (called once, by ``autodiff/__init__.py``)."""
     for name in METHODS:
         setattr(Tensor, name, _method(globals()[name]))
+    for alias, name in ALIASES.items():
+        setattr(Tensor, alias, getattr(Tensor, name))
     for name, method in IN_PLACE.items():
         setattr(Tensor, name, method)
+
+
+moveaxis, swapdims = movedim, swapaxes

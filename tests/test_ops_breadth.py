@@ -245,6 +245,9 @@ ERRORS = [
     ("trace", lambda lib: lib.ones(3).trace(), RuntimeError, None),
     ("bincount", lambda lib: lib.tensor([-1, 2]).bincount(), RuntimeError, "non-negative"),
     ("histc", lambda lib: lib.ones(3).histc(bins=0), RuntimeError, "bins"),
+    ("unflatten", lambda lib: lib.ones(2, 6).unflatten(1, (4, 2)), RuntimeError, "sizes"),
+    ("movedim", lambda lib: lib.movedim(lib.ones(2, 3), (0, 1), (0,)), RuntimeError, "destination"),
+    ("hstack", lambda lib: lib.hstack([lib.ones(2), [1.0]]), TypeError, "element 1"),
 ]
 
 

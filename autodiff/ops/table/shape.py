@@ -105,6 +105,24 @@ ROWS = [
     OpInfo("repeat_interleave", samples=_samples(
         _s((2, 3), 2), _s((2, 3), 2, 0), _s((2, 3), np.array([1, 0, 2]), 1), _s((3,), np.array([2, 1, 3])),
         _s((3, 4), 2, 1, kind="noncontiguous"), _zero((0, 3), 2, 0))),
+    OpInfo("hstack", method=False, call=lambda lib, *ts: lib.hstack(ts), samples=_samples(
+        _many((2, 3), (2, 1)), _many((2,), (3,)), _many((), (2,)), _many((2, 2, 1), (2, 1, 1)),
+        _many((3, 4), (3, 4), kind="noncontiguous"), _zeros((0,), (2,)))),
+    OpInfo("vstack", method=False, call=lambda lib, *ts: lib.vstack(ts), samples=_samples(
+        _many((2, 3), (1, 3)), _many((3,), (3,)), _many((3,), (2, 3)), _many((), ()),
+        _many((3, 4), (3, 4), kind="noncontiguous"), _zeros((0, 3), (3,)))),
+    OpInfo("dstack", method=False, call=lambda lib, *ts: lib.dstack(ts), samples=_samples(
+        _many((2, 3), (2, 3)), _many((3,), (3,)), _many((2, 3, 1), (2, 3)), _many((3, 4), (3, 4), kind="noncontiguous"))),
+    OpInfo("column_stack", method=False, call=lambda lib, *ts: lib.column_stack(ts), samples=_samples(
+        _many((3,), (3, 2)), _many((3,), (3,)), _many((), ()), _many((3, 4), (3, 4), kind="noncontiguous"))),
+    OpInfo("movedim", aliases=("moveaxis",), samples=_samples(
+        _s((2, 3, 4), 0, 2), _s((2, 3, 4), (0, 1), (2, 0)), _s((2, 3, 4), -1, 0), _s((2, 3), 1, 1), _s((), 0, 0),
+        _s((3, 4), 0, 1, kind="noncontiguous"), _zero((0, 3), 0, 1))),
+    OpInfo("swapaxes", aliases=("swapdims",), samples=_samples(
+        _s((2, 3, 4), 0, 2), _s((2, 3), -1, 0), _s((3, 4), 0, 1, kind="noncontiguous"), _zero((0, 3), 0, 1))),
+    OpInfo("unflatten", samples=_samples(
+        _s((2, 6), 1, (2, 3)), _s((6, 2), 0, (-1, 2)), _s((2, 3), -1, (3, 1)), _s((4,), 0, (2, 2)),
+        _s((3, 4), 1, (2, 2), kind="noncontiguous"), _zero((0, 4), 1, (2, 2)))),
     OpInfo("meshgrid", method=False, call=_meshgrid, samples=_samples(
         _many((3,), (2,)), _many((3,), (2,), indexing="xy"), _many((2,), (3,), (4,)), _many((3,), (4,), indexing="xy"),
         _many((3,)), _zeros((0,), (2,)))),
