@@ -23,6 +23,7 @@ from .autograd import (Function, enable_grad, grad, is_grad_enabled, no_grad,  #
 from .autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
 from .scalar import Scalar  # noqa: F401
 from . import autograd  # noqa: F401
+from . import linalg  # noqa: F401
 from . import nn  # noqa: F401
 from . import optim, data, datasets  # noqa: F401
 from .serialization import save, load  # noqa: F401

@@ -288,3 +288,12 @@ def test_products_with_zeros_have_exact_gradients(values, op):
     x = ad.tensor(np.array(values), requires_grad=True)
     assert_gradients_match(op, x)
     assert_gradgrad_match(op, x)
+
+
+def test_linalg_norms_that_need_singular_values_are_refused_clearly():
+    with pytest.raises(NotImplementedError, match="nuc"):
+        ad.linalg.matrix_norm(ad.ones(2, 2), "nuc")
+    with pytest.raises(NotImplementedError, match="singular values"):
+        ad.linalg.norm(ad.ones(2, 2), 2)
+    with pytest.raises(RuntimeError, match="floating point"):
+        ad.linalg.vector_norm(ad.tensor([1, 2]))

@@ -68,7 +68,33 @@ def _addmm(rng):
             Sample(np.zeros((0, 2)), np.zeros((0, 3)), np.zeros((3, 2)), kind="zero")]
 
 
+def _linalg_norms(rng):
+    x = arr(rng, (3, 4), avoid=(0,))
+    out = [Sample(x), Sample(x, 1), Sample(x, float("inf")), Sample(x, -1), Sample(x, -float("inf")),
+           Sample(x, "fro"), Sample(x, dim=1), Sample(x, 3, 0), Sample(x, dim=(0, 1)),
+           Sample(x, 1, (1, 0), True), Sample(arr(rng, (2, 3, 4), avoid=(0,)), dim=(0, 2)),
+           Sample(arr(rng, (4,), avoid=(0,)), 3), Sample(x, kind="noncontiguous"),
+           Sample(np.zeros((2, 2)), kind="special")]
+    return out
+
+
+def _vector_norms(rng):
+    x = arr(rng, (3, 4), avoid=(0,))
+    return [Sample(x), Sample(x, 1), Sample(x, float("inf"), 1), Sample(x, 0.5, (0, 1), True),
+            Sample(arr(rng, (2, 3, 4), avoid=(0,)), 3, -1), Sample(x, kind="noncontiguous"),
+            Sample(np.zeros(3), kind="special"), Sample(np.zeros((0, 3)), 2, 1, kind="zero")]
+
+
+def _matrix_norms(rng):
+    x = arr(rng, (2, 3, 4), avoid=(0,))
+    return [Sample(x), Sample(x, 1), Sample(x, -1), Sample(x, float("inf")), Sample(x, -float("inf"), (0, 2)),
+            Sample(x, "fro", (2, 1), True), Sample(arr(rng, (3, 4), avoid=(0,)), kind="noncontiguous")]
+
+
 ROWS = [
+    OpInfo("linalg.norm", call=lambda lib, *a, **k: lib.linalg.norm(*a, **k), samples=_linalg_norms),
+    OpInfo("linalg.vector_norm", call=lambda lib, *a, **k: lib.linalg.vector_norm(*a, **k), samples=_vector_norms),
+    OpInfo("linalg.matrix_norm", call=lambda lib, *a, **k: lib.linalg.matrix_norm(*a, **k), samples=_matrix_norms),
     OpInfo("matmul", samples=_pairs(((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 2)), ((2, 3), (3, 4)),
                                     ((2, 2, 3), (3, 4)), ((2, 1, 2, 3), (3, 3, 2)), ((4, 3), (3, 4)),
                                     zero=((0, 3), (3, 2)))),
