@@ -3,6 +3,7 @@
 The methods here only validate arguments and pick the op; every op's forward
 and derivative live in ``autodiff/ops``. Names and semantics follow PyTorch.
 """
+import math
 import numbers
 import weakref
 from collections import namedtuple
@@ -722,7 +723,7 @@ class Tensor:
             raise RuntimeError(f"flatten: start_dim ({start_dim}) cannot come after end_dim ({end_dim}) "
                                f"for a tensor of shape {tuple(self.shape)}")
         shape = self._data.shape
-        merged = int(np.prod(shape[start:end + 1]))     # (not -1: ambiguous for zero-size tensors)
+        merged = math.prod(shape[start:end + 1])     # (not -1: ambiguous for zero-size tensors)
         return self.reshape(shape[:start] + (merged,) + shape[end + 1:])
 
     def squeeze(self, dim=None):
@@ -1110,8 +1111,8 @@ def cat(tensors, dim=0):
         if t._data.ndim == 0:
             raise RuntimeError(f"cat: zero-dimensional tensor (at position {i}) cannot be concatenated")
     tensors = _same_dtype(tensors)
-    if any(t._data.ndim != 1 for t in tensors):   # empty 1-D tensors are skipped, as in PyTorch
-        tensors = [t for t in tensors if t._data.shape != (0,)]
+    if any(t._data.shape == (0,) for t in tensors) and any(t._data.ndim != 1 for t in tensors):
+        tensors = [t for t in tensors if t._data.shape != (0,)]   # skipped, as in PyTorch
     d = normalize_dim(dim, tensors[0].ndim, "cat")
     shapes = [tuple(t.shape) for t in tensors]
     for s in shapes[1:]:
@@ -1127,9 +1128,10 @@ concat = cat
 def _same_dtype(tensors):
     """``tensors`` cast to PyTorch's result dtype for cat/stack: the widest float when any is
     a float (int64 with float32 gives float32, not numpy's float64), else numpy's rule."""
-    kinds = {t._data.dtype for t in tensors}
-    if len(kinds) == 1:
+    first = tensors[0]._data.dtype
+    if all(t._data.dtype == first for t in tensors):
         return tensors
+    kinds = {t._data.dtype for t in tensors}
     floats = [k for k in kinds if k.kind == "f"]
     target = max(floats, key=lambda k: k.itemsize) if floats else np.result_type(*kinds)
     return [t if t._data.dtype == target else t.to(target) for t in tensors]
