@@ -7,7 +7,7 @@ from .tensor_ops import (addmm, aminmax, all, any, argsort, bincount, bmm, carte
                          dstack, einsum, flip, gather, histc, histogram, hstack, index_add,
                          index_select, kthvalue, masked_fill, masked_select, median, meshgrid, mode,
                          moveaxis, movedim, mv, narrow, nonzero, norm, outer, prod, repeat_interleave,
-                         roll, scatter, scatter_add, sort, swapaxes, swapdims, take, tile, topk, trace,
+                         roll, scatter, scatter_add, select, sort, swapaxes, swapdims, take, tile, topk, trace,
                          tril, triu, unflatten, unique, vstack)
 
 _tensor_ops.install()

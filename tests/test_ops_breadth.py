@@ -217,6 +217,7 @@ ERRORS = [
     ("scatter_add", lambda lib: lib.ones(2, 3).scatter_add(1, lib.tensor([[0]]), 1.0), TypeError, "src"),
     ("index_select", lambda lib: lib.ones(2, 3).index_select(1, lib.tensor([[0]])), IndexError, "index"),
     ("take", lambda lib: lib.ones(2, 3).take(lib.tensor([6])), IndexError, "out of"),
+    ("select", lambda lib: lib.ones(2, 3).select(1, 3), IndexError, "out of range"),
     ("gather", lambda lib: lib.ones(2, 3).gather(1, lib.tensor([[-1], [0]])), RuntimeError, "-1"),
     ("index_select", lambda lib: lib.ones(2, 3).index_select(1, lib.tensor([-1])), RuntimeError, "-1"),
     ("scatter", lambda lib: lib.ones(2, 3).scatter(1, lib.tensor([[3]]), 1.0), RuntimeError, "3"),
@@ -297,3 +298,13 @@ def test_linalg_norms_that_need_singular_values_are_refused_clearly():
         ad.linalg.norm(ad.ones(2, 2), 2)
     with pytest.raises(RuntimeError, match="floating point"):
         ad.linalg.vector_norm(ad.tensor([1, 2]))
+
+
+def test_diagonal_narrow_select_are_views_as_in_pytorch():
+    """Changes in place through them reach the base tensor (no graph involved)."""
+    ours, theirs = _both(np.arange(12.0).reshape(3, 4))
+    for lib, x in ((ad, ours), (torch, theirs)):
+        x.diagonal(1).fill_(-1.0)
+        x.narrow(0, 2, 1).mul_(2.0)
+        x.select(1, 0).add_(10.0)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy())

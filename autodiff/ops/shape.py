@@ -265,3 +265,53 @@ def mixed_index_for_numpy(key, steps, shape, value):
     order = list(range(before, before + width)) + list(range(before)) + \
         list(range(before + width, len(torch_shape)))
     return key, value.permute(*order)
+
+
+def diagonal_view(x, offset, dim1, dim2):
+    """The ``offset``-th diagonal of the ``dim1`` x ``dim2`` matrices of ``x`` as the last dim:
+    a strided view of ``x``'s memory (writable, like PyTorch's), not a copy."""
+    row, col = (0, offset) if offset >= 0 else (-offset, 0)
+    n = max(min(x.shape[dim1] - row, x.shape[dim2] - col), 0)
+    corner = [slice(None)] * x.ndim          # (a basic slice: a view that starts at the diagonal)
+    corner[dim1], corner[dim2] = slice(min(row, x.shape[dim1]), None), slice(min(col, x.shape[dim2]), None)
+    start = x[tuple(corner)]
+    rest = [d for d in range(x.ndim) if d not in (dim1, dim2)]
+    shape = tuple(x.shape[d] for d in rest) + (n,)
+    strides = tuple(x.strides[d] for d in rest) + (x.strides[dim1] + x.strides[dim2],)
+    return np.lib.stride_tricks.as_strided(start, shape=shape, strides=strides,
+                                           writeable=x.flags.writeable)
+
+
+class Diagonal(Op):
+    """A diagonal of ``x`` (``diagonal_view``); the gradient goes back onto that diagonal of zeros."""
+
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, x, offset, dim1, dim2):
+        ctx.shape, ctx.args = x.shape, (offset, dim1, dim2)
+        return diagonal_view(x, offset, dim1, dim2)
+
+    @staticmethod
+    def backward(ctx, grad):
+        if isinstance(grad, _function.Tensor):
+            return DiagonalBackward.apply(grad, ctx.shape, *ctx.args)
+        return DiagonalBackward.forward(None, grad, ctx.shape, *ctx.args)
+
+
+class DiagonalBackward(Op):
+    """Zeros of ``shape`` with ``grad`` on the diagonal (Diagonal's adjoint; its own is Diagonal)."""
+
+    @staticmethod
+    def forward(ctx, grad, shape, offset, dim1, dim2):
+        if ctx is not None:
+            ctx.args = (offset, dim1, dim2)
+        out = np.zeros_like(grad, shape=shape)
+        diagonal_view(out, offset, dim1, dim2)[...] = grad
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        if isinstance(grad, _function.Tensor):
+            return Diagonal.apply(grad, *ctx.args)
+        return diagonal_view(grad, *ctx.args).copy()

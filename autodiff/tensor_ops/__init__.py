@@ -14,7 +14,7 @@ In-place forms (``scatter_``, ``masked_fill_`` ...) go through ``Tensor._inplace
 ``autodiff.<name>``.
 """
 from .indexing import (  # noqa: F401
-    along_dim_key, gather, scatter, scatter_add, index_select, index_add, take, narrow, masked_fill,
+    along_dim_key, gather, scatter, scatter_add, index_select, index_add, select, take, narrow, masked_fill,
     masked_select)
 from .indexing import _index_add_, _masked_fill_, _scatter_, _scatter_add_
 from .linalg import (  # noqa: F401
@@ -32,7 +32,7 @@ from ..tensor import Tensor
 # ---------------------------------------------------------------------- Tensor methods
 # the functions above whose first argument is the tensor; each is also Tensor.<name>
 METHODS = """
-    gather scatter scatter_add index_select index_add take narrow masked_fill masked_select
+    gather scatter scatter_add index_select index_add select take narrow masked_fill masked_select
     tril triu diagonal diag trace dot mv bmm outer addmm norm dist cumsum cumprod prod
     sort argsort topk kthvalue median mode aminmax flip roll repeat tile repeat_interleave
     all any count_nonzero nonzero unique bincount histc histogram nelement

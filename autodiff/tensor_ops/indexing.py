@@ -160,6 +160,17 @@ def _index_add_(self, dim, index, source, *, alpha=1):
                          lambda data, s: np.add.at(data, key, s))
 
 
+def select(input, dim, index):
+    """The slice at ``index`` along ``dim``, that dim removed (a view): ``x.select(1, 0)`` is ``x[:, 0]``."""
+    d = _dim("select", dim, input._data.ndim)
+    index = _int("select", "index", index)
+    size = input._data.shape[d] if input._data.ndim else 0
+    if not -size <= index < size:
+        raise IndexError(f"select(): index {index} out of range for tensor of size "
+                         f"{list(input._data.shape)} at dimension {d}")
+    return input[_dim_key(index, d)]
+
+
 def take(input, index):
     """The elements of ``input`` (read as 1-D) at ``index``; the result has ``index``'s shape."""
     index = _index_array("take", index)

@@ -58,10 +58,12 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     d1, d2 = _dim("diagonal", dim1, ndim, "dim1"), _dim("diagonal", dim2, ndim, "dim2")
     if d1 == d2:
         raise RuntimeError(f"diagonal(): dim1 and dim2 cannot be the same dimension ({d1})")
-    rest = [d for d in range(ndim) if d not in (d1, d2)]
-    moved = input.permute(*rest, d1, d2) if (d1, d2) != (ndim - 2, ndim - 1) else input
-    rows, cols = _diagonal_positions(input._data.shape[d1], input._data.shape[d2], offset)
-    return S.Index.apply(moved, (Ellipsis, rows, cols))
+    if not isinstance(input._data, np.ndarray):     # (device arrays: a copy, by index arrays)
+        rest = [d for d in range(ndim) if d not in (d1, d2)]
+        moved = input.permute(*rest, d1, d2) if (d1, d2) != (ndim - 2, ndim - 1) else input
+        rows, cols = _diagonal_positions(input._data.shape[d1], input._data.shape[d2], offset)
+        return S.Index.apply(moved, (Ellipsis, rows, cols))
+    return S.Diagonal.apply(input, offset, d1, d2)      # a view, as in PyTorch
 
 
 _diagonal_of = diagonal   # (diag's argument is called diagonal, as in PyTorch)

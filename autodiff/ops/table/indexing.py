@@ -167,6 +167,10 @@ ROWS = [
     OpInfo("index_add", samples=_index_add),
     OpInfo("index_add_", call=_in_place("index_add_"), samples=_index_add),
     OpInfo("take", samples=_take),
+    OpInfo("select", samples=lambda rng: [
+        Sample(arr(rng, (3, 4)), 0, 1), Sample(arr(rng, (3, 4)), 1, -1), Sample(arr(rng, (2, 3, 4)), -2, 2),
+        Sample(arr(rng, (3,)), 0, 0), Sample(arr(rng, (3, 4)), 1, 2, kind="noncontiguous"),
+        Sample(np.zeros((0, 3)), 1, 1, kind="zero")]),
     OpInfo("masked_fill", samples=_masked_fill),
     OpInfo("masked_fill_", call=_in_place("masked_fill_"),
            samples=lambda rng: [s for s in _masked_fill(rng) if s.args[1].shape != ()]),
