@@ -8,7 +8,8 @@ from .tensor_ops import (addmm, aminmax, all, any, argsort, bincount, bmm, carte
                          index_select, kthvalue, masked_fill, masked_select, median, meshgrid, mode,
                          moveaxis, movedim, mv, narrow, nonzero, norm, outer, prod, repeat_interleave,
                          roll, scatter, scatter_add, select, sort, swapaxes, swapdims, take, tile, topk, trace,
-                         tril, triu, unflatten, unique, vstack)
+                         tril, triu, unflatten, unique, vstack, inner, tensordot, kron, cdist,
+                         tril_indices, triu_indices, quantile)
 
 _tensor_ops.install()
 

@@ -18,11 +18,13 @@ from .indexing import (  # noqa: F401
     masked_select)
 from .indexing import _index_add_, _masked_fill_, _scatter_, _scatter_add_
 from .linalg import (  # noqa: F401
-    tril, triu, diagonal, diag, trace, dot, mv, bmm, outer, addmm, einsum, norm, dist)
+    tril, triu, diagonal, diag, trace, dot, mv, bmm, outer, addmm, einsum, norm, dist, inner, tensordot,
+    kron, cdist, tril_indices, triu_indices)
+from .linalg import fill_diagonal_
 from .linalg import _triangle_
 from .ordering import (  # noqa: F401
     cumsum, cumprod, prod, sort, argsort, topk, kthvalue, median, mode, aminmax, all, any,
-    count_nonzero, nonzero, unique, bincount, histc, histogram, sort_result, topk_result,
+    count_nonzero, nonzero, unique, bincount, histc, histogram, quantile, sort_result, topk_result,
     kthvalue_result, median_result, mode_result, aminmax_result, histogram_result)
 from .shape import (  # noqa: F401
     flip, roll, repeat, tile, repeat_interleave, meshgrid, cartesian_prod, hstack, vstack, dstack,
@@ -36,18 +38,20 @@ METHODS = """
     tril triu diagonal diag trace dot mv bmm outer addmm norm dist cumsum cumprod prod
     sort argsort topk kthvalue median mode aminmax flip roll repeat tile repeat_interleave
     all any count_nonzero nonzero unique bincount histc histogram nelement
-    movedim swapaxes unflatten
+    movedim swapaxes unflatten inner kron quantile
 """.split()
 
 ALIASES = {"moveaxis": "movedim", "swapdims": "swapaxes"}     # other PyTorch names, methods and functions
 
 # the ``autodiff.<name>`` functions (repeat and nelement are methods only, as in PyTorch)
 FUNCTIONS = [n for n in METHODS if n not in ("repeat", "nelement")] + list(ALIASES) + [
-    "einsum", "meshgrid", "cartesian_prod", "hstack", "vstack", "dstack", "column_stack"]
+    "einsum", "meshgrid", "cartesian_prod", "hstack", "vstack", "dstack", "column_stack",
+    "tensordot", "cdist", "tril_indices", "triu_indices"]
 
 IN_PLACE = {
     "scatter_": _scatter_, "scatter_add_": _scatter_add_, "index_add_": _index_add_,
-    "masked_fill_": _masked_fill_, "tril_": _triangle_("tril_", False), "triu_": _triangle_("triu_", True),
+    "masked_fill_": _masked_fill_, "fill_diagonal_": fill_diagonal_,
+    "tril_": _triangle_("tril_", False), "triu_": _triangle_("triu_", True),
 }
 
 

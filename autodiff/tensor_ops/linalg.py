@@ -3,6 +3,7 @@ import builtins
 
 import numpy as np
 
+from .. import dtypes
 from ..ops import linalg as L
 from ..ops import shape as S
 from ..ops.dims import broadcast_shapes, normalize_dims
@@ -199,3 +200,112 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
 def dist(input, other, p=2):
     """The p-norm of ``input - other``."""
     return norm(input - other, p)
+
+
+# ---------------------------------------------------------------------- more products, distances
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def inner(input, other):
+    """Sum over the last dims of both: the result has ``input``'s other dims, then ``other``'s."""
+    input, other = _tensor_arg("inner", "input", input), _tensor_arg("inner", "other", other)
+    if input._data.ndim == 0 or other._data.ndim == 0:
+        return input * other
+    if input._data.shape[-1] != other._data.shape[-1]:
+        raise RuntimeError(f"inner(): the last dimensions of input {tuple(input.shape)} and other "
+                           f"{tuple(other.shape)} must match")
+    a = _LETTERS[:input._data.ndim - 1]
+    b = _LETTERS[input._data.ndim - 1:input._data.ndim + other._data.ndim - 2]
+    return einsum(f"{a}z,{b}z->{a}{b}", input, other)
+
+
+def tensordot(a, b, dims=2):
+    """Sum over the last ``dims`` dims of ``a`` and the first ``dims`` of ``b`` (or over the dims
+    listed in ``dims = (dims_of_a, dims_of_b)``)."""
+    a, b = _tensor_arg("tensordot", "a", a), _tensor_arg("tensordot", "b", b)
+    if isinstance(dims, (builtins.int, np.integer)):
+        if dims < 0:
+            raise RuntimeError(f"tensordot(): expects dims >= 0, but got dims={dims}")
+        dims_a, dims_b = list(range(a._data.ndim - dims, a._data.ndim)), list(range(dims))
+    else:
+        dims_a, dims_b = ([d] if isinstance(d, (builtins.int, np.integer)) else list(d) for d in dims)
+    if len(dims_a) != len(dims_b):
+        raise RuntimeError(f"tensordot(): both dimension lists should have the same length, got "
+                           f"{dims_a} and {dims_b}")
+    dims_a = [_dim("tensordot", d, a._data.ndim, "dims") for d in dims_a]
+    dims_b = [_dim("tensordot", d, b._data.ndim, "dims") for d in dims_b]
+    for da, db in zip(dims_a, dims_b):
+        if a._data.shape[da] != b._data.shape[db]:
+            raise RuntimeError(f"tensordot(): contracted dimensions need to match, but first has size "
+                               f"{a._data.shape[da]} in dim {da} and second has size {b._data.shape[db]} "
+                               f"in dim {db}")
+    letters = iter(_LETTERS)
+    sub_a = [next(letters) for _ in range(a._data.ndim)]
+    sub_b = [next(letters) for _ in range(b._data.ndim)]
+    for da, db in zip(dims_a, dims_b):
+        sub_b[db] = sub_a[da]
+    out = [c for i, c in enumerate(sub_a) if i not in dims_a] + [c for i, c in enumerate(sub_b) if i not in dims_b]
+    return einsum(f"{''.join(sub_a)},{''.join(sub_b)}->{''.join(out)}", a, b)
+
+
+def kron(input, other):
+    """The Kronecker product: each element of ``input`` times the whole of ``other``, tiled."""
+    input, other = _tensor_arg("kron", "input", input), _tensor_arg("kron", "other", other)
+    n = builtins.max(input._data.ndim, other._data.ndim)
+    a = input.reshape((1,) * (n - input._data.ndim) + tuple(input._data.shape))
+    b = other.reshape((1,) * (n - other._data.ndim) + tuple(other._data.shape))
+    sub_a, sub_b = _LETTERS[:n], _LETTERS[n:2 * n]
+    interleaved = "".join(x + y for x, y in zip(sub_a, sub_b))
+    shape = tuple(p * q for p, q in zip(a._data.shape, b._data.shape))
+    return einsum(f"{sub_a},{sub_b}->{interleaved}", a, b).reshape(shape)
+
+
+def cdist(x1, x2, p=2.0, compute_mode=None):
+    """The ``p``-norm distance between each row of ``x1`` (..., P, M) and each row of ``x2``
+    (..., R, M): shape (..., P, R)."""
+    x1, x2 = _tensor_arg("cdist", "x1", x1), _tensor_arg("cdist", "x2", x2)
+    if x1._data.ndim < 2 or x2._data.ndim < 2:
+        raise RuntimeError(f"cdist(): only supports at least 2D tensors, X1 got: {x1._data.ndim}D, "
+                           f"X2 got: {x2._data.ndim}D")
+    if x1._data.shape[-1] != x2._data.shape[-1]:
+        raise RuntimeError(f"cdist(): X1 and X2 must have the same number of columns. X1: "
+                           f"{x1._data.shape[-1]} X2: {x2._data.shape[-1]}")
+    if p < 0:
+        raise RuntimeError(f"cdist(): only supports non-negative p values, got {p}")
+    return norm(x1.unsqueeze(-2) - x2.unsqueeze(-3), p, -1)
+
+
+def fill_diagonal_(self, fill_value, wrap=False):
+    """Write ``fill_value`` on the main diagonal, in place (``wrap``: continue below a tall matrix)."""
+    ndim = self._data.ndim
+    if ndim < 2:
+        raise RuntimeError(f"fill_diagonal_(): dimensions must larger than 1, got shape {tuple(self.shape)}")
+    if ndim > 2 and len(set(self._data.shape)) != 1:
+        raise RuntimeError(f"fill_diagonal_(): all dimensions of input must be of equal length, got "
+                           f"shape {tuple(self.shape)}")
+    if not isinstance(fill_value, (builtins.bool, builtins.int, builtins.float, np.number, Tensor)):
+        raise TypeError(f"fill_diagonal_(): argument 'fill_value' must be a number, not "
+                        f"{type(fill_value).__name__}")
+    mask = np.zeros(self._data.shape, dtype=bool)
+    np.fill_diagonal(mask, True, wrap=wrap)
+    return self._inplace("fill_diagonal_", fill_value, lambda old, v: S.MaskedFill.apply(old, mask, v),
+                         lambda data, v: np.copyto(data, v, where=mask, casting="unsafe"))
+
+
+def _triangle_indices(op, row, col, offset, dtype, upper):
+    row, col, offset = _int(op, "row", row), _int(op, "col", col), _int(op, "offset", offset)
+    if row < 0 or col < 0:
+        raise RuntimeError(f"{op}(): row and col must be non-negative, got row={row}, col={col}")
+    rows, cols = (np.triu_indices if upper else np.tril_indices)(row, offset, col)
+    out = np.stack([rows, cols]).astype(np.int64)
+    return Tensor._wrap(out if dtype is None else out.astype(dtypes.as_dtype(dtype)))
+
+
+def tril_indices(row, col, offset=0, *, dtype=None, device=None):
+    """The (2, N) row and column indices of the lower triangle of a row x col matrix."""
+    return _triangle_indices("tril_indices", row, col, offset, dtype, False)
+
+
+def triu_indices(row, col, offset=0, *, dtype=None, device=None):
+    """The (2, N) row and column indices of the upper triangle of a row x col matrix."""
+    return _triangle_indices("triu_indices", row, col, offset, dtype, True)

@@ -297,3 +297,56 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False):
     hist, bin_edges = np.histogram(data.reshape(-1), bins=edges, range=range,
                                    weights=None if w is None else w.reshape(-1), density=density)
     return histogram_result(Tensor._wrap(hist.astype(data.dtype)), Tensor._wrap(bin_edges.astype(data.dtype)))
+
+
+_INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+    """The ``q``-quantiles (q in [0, 1], a number or a 1-D tensor) of every element or along
+    ``dim``, interpolated between the sorted values; a tensor ``q`` adds its dim first. A
+    slice with NaN gives NaN. The gradient reaches the (one or two) values it came from."""
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"quantile(): input tensor must be either float or double dtype, got "
+                           f"{_dtype_name(input)}")
+    if interpolation not in _INTERPOLATIONS:
+        raise RuntimeError(f"quantile(): interpolation must be one of {', '.join(_INTERPOLATIONS)}. "
+                           f"Got {interpolation!r}")
+    scalar_q = not isinstance(q, Tensor)
+    qs = np.atleast_1d(np.asarray(q._data if isinstance(q, Tensor) else q, dtype=np.float64))
+    if qs.ndim > 1:
+        raise RuntimeError(f"quantile(): q must be a scalar or 1D tensor, got shape {qs.shape}")
+    if np.any((qs < 0) | (qs > 1)) or np.any(np.isnan(qs)):
+        raise RuntimeError(f"quantile(): q values must be in the range [0, 1], got {qs.tolist()}")
+    x = input.reshape(-1) if dim is None else input
+    d = 0 if dim is None else _dim("quantile", dim, x._data.ndim)
+    if x._data.ndim == 0:
+        x = x.reshape(1)
+    n = x._data.shape[d]
+    if n == 0:
+        raise IndexError("quantile(): input tensor must be non-empty")
+    ordered = sort(x, d).values
+    position = qs * (n - 1)
+    lower, upper = np.floor(position).astype(np.int64), np.ceil(position).astype(np.int64)
+    if interpolation == "lower":
+        upper = lower
+    elif interpolation == "higher":
+        lower = upper
+    elif interpolation == "nearest":
+        lower = upper = np.round(position).astype(np.int64)
+    weight = {"midpoint": np.where(upper > lower, 0.5, 0.0)}.get(interpolation, position - lower)
+    # per slice: the q positions along d; a slice with NaN takes its last sorted value, the
+    # NaN (PyTorch's rule: the result is NaN and the gradient goes to that NaN)
+    shape = list(x._data.shape)
+    shape[d] = len(qs)
+    along = (1,) * d + (len(qs),) + (1,) * (x._data.ndim - d - 1)
+    lower, upper, weight = (np.broadcast_to(a.reshape(along), shape).copy() for a in (lower, upper, weight))
+    nan = np.broadcast_to(np.isnan(x._data).any(axis=d, keepdims=True), shape)
+    lower[nan], upper[nan], weight[nan] = n - 1, n - 1, 0.0
+    low = S.Index.apply(ordered, along_dim_key(lower, d))
+    high = S.Index.apply(ordered, along_dim_key(upper, d))
+    out = low + (high - low) * weight.astype(input._data.dtype) if np.any(weight) else low
+    out = out.movedim(d, 0)                                   # the q dim first
+    if keepdim:
+        out = out.unsqueeze(d + 1) if dim is not None else out.reshape((len(qs),) + (1,) * input._data.ndim)
+    return out.squeeze(0) if scalar_q else out

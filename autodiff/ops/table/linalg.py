@@ -92,6 +92,29 @@ def _matrix_norms(rng):
 
 
 ROWS = [
+    OpInfo("inner", samples=_pairs(((3,), (3,)), ((2, 3), (4, 3)), ((2, 2, 3), (3,)), ((), (2, 3)),
+                                   ((3, 4), (2, 4)), zero=((0, 3), (2, 3)))),
+    OpInfo("tensordot", method=False, samples=lambda rng: [
+        Sample(arr(rng, (2, 3, 4)), arr(rng, (3, 4, 2))), Sample(arr(rng, (2, 3)), arr(rng, (3, 2)), 1),
+        Sample(arr(rng, (2, 3)), arr(rng, (3, 2)), ([0, 1], [1, 0])), Sample(arr(rng, (2,)), arr(rng, (3,)), 0),
+        Sample(arr(rng, (3, 4)), arr(rng, (4, 3)), 1, kind="noncontiguous"),
+        Sample(np.zeros((0, 3)), np.zeros((3, 2)), 1, kind="zero")]),
+    OpInfo("kron", samples=_pairs(((2, 2), (2, 3)), ((3,), (2,)), ((2, 1, 2), (2, 2)), ((), (2,)),
+                                  ((3, 4), (2, 2)), zero=((0, 2), (2, 2)))),
+    OpInfo("cdist", method=False, samples=lambda rng: [
+        Sample(arr(rng, (3, 4)), arr(rng, (2, 4))), Sample(arr(rng, (3, 4)), arr(rng, (2, 4)), 1.0),
+        Sample(arr(rng, (2, 3, 4)), arr(rng, (2, 5, 4)), 3.0), Sample(arr(rng, (3, 4)), arr(rng, (2, 4)), float("inf")),
+        Sample(arr(rng, (3, 4)), arr(rng, (2, 4)), kind="noncontiguous"),
+        Sample(np.ones((2, 3)), np.ones((2, 3)), kind="special"),            # zero distances: gradient 0
+        Sample(np.zeros((0, 3)), np.zeros((2, 3)), kind="zero")]),
+    OpInfo("fill_diagonal_", call=lambda lib, x, *a, **k: (x * 1).fill_diagonal_(*a, **k),
+           samples=lambda rng: [Sample(arr(rng, (3, 4)), 2.0), Sample(arr(rng, (4, 3)), -1.0),
+                                Sample(arr(rng, (7, 3)), 0.5, wrap=True), Sample(arr(rng, (3, 3, 3)), 1.0),
+                                Sample(arr(rng, (3, 4)), 2.0, kind="noncontiguous")]),
+    OpInfo("tril_indices", grad=False, dtypes=("float32",), call=lambda lib, *a, **k: lib.tril_indices(*a, **k),
+           samples=lambda rng: [Sample(3, 3), Sample(3, 4, 1), Sample(4, 3, -1), Sample(0, 3, kind="zero")]),
+    OpInfo("triu_indices", grad=False, dtypes=("float32",), call=lambda lib, *a, **k: lib.triu_indices(*a, **k),
+           samples=lambda rng: [Sample(3, 3), Sample(3, 4, 1), Sample(4, 3, -1), Sample(0, 3, kind="zero")]),
     OpInfo("linalg.norm", call=lambda lib, *a, **k: lib.linalg.norm(*a, **k), samples=_linalg_norms),
     OpInfo("linalg.vector_norm", call=lambda lib, *a, **k: lib.linalg.vector_norm(*a, **k), samples=_vector_norms),
     OpInfo("linalg.matrix_norm", call=lambda lib, *a, **k: lib.linalg.matrix_norm(*a, **k), samples=_matrix_norms),

@@ -106,6 +106,15 @@ ROWS = [
         Sample(arr(rng, (20,)), bins=3, min=-3, max=3), Sample(np.ones(4), 3), Sample(arr(rng, (3, 4)), 4, kind="noncontiguous"),
         Sample(np.zeros((0,)), 4, 0, 1, kind="zero")]),
     OpInfo("histogram", grad=False, samples=_histogram),
+    OpInfo("quantile", samples=lambda rng: [
+        Sample(_distinct(rng, (3, 5)), 0.3), Sample(_distinct(rng, (3, 5)), np.array([0.1, 0.5, 1.0]), 1, True),
+        Sample(_distinct(rng, (3, 5)), 0.75, 0), Sample(_distinct(rng, (3, 5)), 0.4, 1, interpolation="midpoint"),
+        Sample(_distinct(rng, (3, 5)), 0.4, 1, interpolation="lower"),
+        Sample(_distinct(rng, (3, 5)), 0.6, 1, interpolation="nearest"),
+        Sample(_distinct(rng, (3, 5)), np.array([0.2, 0.9]), keepdim=True),
+        Sample(_distinct(rng, ()), 0.5), Sample(_distinct(rng, (3, 4)), 0.5, 1, kind="noncontiguous"),
+        Sample(np.array([[1.0, np.nan, 3.0], [2.0, 0.0, 1.0]]), 0.5, 1, kind="special")],
+        grad_args=(0,), notes="q as an array sample is a float leaf too: only input is differentiated"),
     OpInfo("nelement", function=False, grad=False, samples=lambda rng: [
         Sample(arr(rng, (3, 4))), Sample(arr(rng, ())), Sample(np.zeros((0, 3)), kind="zero")]),
 ]
