@@ -21,11 +21,13 @@ from .legacy import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTens
                      HalfTensor, IntTensor, LongTensor, ShortTensor)
 from .functions import *  # noqa: F401,F403
 from .functions import _NAMES as _function_names
+from .tensor_ops import FUNCTIONS as _tensor_op_names
 from .autograd import (Function, enable_grad, grad, is_grad_enabled, no_grad,  # noqa: F401
                        set_grad_enabled)
 from .autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
 from .scalar import Scalar  # noqa: F401
 from . import autograd  # noqa: F401
+from . import linalg  # noqa: F401
 from . import nn  # noqa: F401
 from . import optim, data, datasets  # noqa: F401
 from . import distributed  # noqa: F401  (mpi4py is imported by init_process_group only)
@@ -34,7 +36,7 @@ from . import viz  # noqa: F401
 
 __version__ = "0.1.0"
 __all__ = ["Tensor", "Scalar", "Function", "tensor", "grad", "gradcheck", "gradgradcheck",
-           "no_grad", "enable_grad", "set_grad_enabled"] + list(_function_names)
+           "no_grad", "enable_grad", "set_grad_enabled"] + list(_function_names) + list(_tensor_op_names)
 
 
 def __getattr__(name):

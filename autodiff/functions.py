@@ -1,6 +1,17 @@
 """``autodiff.exp(x)``, ``autodiff.sum(x, dim)`` ...: the function forms of Tensor methods."""
 
 from .tensor import Tensor, cat, chunk, concat, split, stack, tensor, where  # noqa: F401
+from . import tensor_ops as _tensor_ops
+from .tensor_ops import (addmm, aminmax, all, any, argsort, bincount, bmm, cartesian_prod,  # noqa: F401
+                         column_stack, count_nonzero, cumprod, cumsum, diag, diagonal, dist, dot,
+                         dstack, einsum, flip, gather, histc, histogram, hstack, index_add,
+                         index_select, kthvalue, masked_fill, masked_select, median, meshgrid, mode,
+                         moveaxis, movedim, mv, narrow, nonzero, norm, outer, prod, repeat_interleave,
+                         roll, scatter, scatter_add, select, sort, swapaxes, swapdims, take, tile, topk, trace,
+                         tril, triu, unflatten, unique, vstack, inner, tensordot, kron, cdist,
+                         tril_indices, triu_indices, quantile)
+
+_tensor_ops.install()
 
 
 def _as_tensor(value):
@@ -36,22 +47,6 @@ def is_tensor(obj):
 
 def is_floating_point(x):
     return x.dtype.kind == "f"
-
-
-def outer(a, b):
-    return a.reshape(-1, 1) * b.reshape(1, -1)
-
-
-def dot(a, b):
-    if a.ndim != 1 or b.ndim != 1:
-        raise ValueError(f"dot: 1-D tensors expected, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
-    return a @ b
-
-
-def bmm(a, b):
-    if a.ndim != 3 or b.ndim != 3:
-        raise ValueError(f"bmm: 3-D tensors expected, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
-    return a @ b
 
 
 def leaky_relu(input, negative_slope=0.01):

@@ -3,6 +3,7 @@
 The methods here only validate arguments and pick the op; every op's forward
 and derivative live in ``autodiff/ops``. Names and semantics follow PyTorch.
 """
+import math
 import numbers
 import weakref
 from collections import namedtuple
@@ -377,7 +378,7 @@ class Tensor:
         return _clone(self)
 
     def contiguous(self):
-        return self
+        return self if not isinstance(self._data, np.ndarray) or self._data.flags.c_contiguous else _clone(self)
 
     def is_contiguous(self):
         return self._data.flags.c_contiguous
@@ -636,12 +637,6 @@ class Tensor:
     def equal(self, other):
         return bool(np.array_equal(self._data, _data_of(other)))
 
-    def all(self):
-        return Tensor._wrap(_as_array(self._data.all()))
-
-    def any(self):
-        return Tensor._wrap(_as_array(self._data.any()))
-
     # ------------------------------------------------------------------ elementwise math
     def exp(self):
         return E.Exp.apply(_floating(self))
@@ -767,7 +762,7 @@ class Tensor:
         return R.LogSoftmax.apply(self, normalize_dim(dim, self._data.ndim, "log_softmax"))
 
     def sum_to_size(self, *shape):
-        shape = _shape_arg(shape)
+        shape = _shape_arg(shape, "sum_to_size")
         if self._data.shape == shape:
             return self
         check_sum_to(self._data.shape, shape)
@@ -775,12 +770,31 @@ class Tensor:
 
     # ------------------------------------------------------------------ shape
     def reshape(self, *shape):
-        shape = _shape_arg(shape)
+        shape = _shape_arg(shape, "reshape")
         if shape == self._data.shape:
             return self
         return S.Reshape.apply(self, shape)
 
-    view = reshape
+    def view(self, *shape):
+        """``reshape`` that never copies: raises, as PyTorch does, where a view op (a transpose,
+        a permute, a strided slice: tensors that share a base's version counter) left a layout
+        that does not allow the new shape without a copy. Arrays that own their memory in
+        another order (a leaf's gradient, say) are reshaped as they are."""
+        shape = _shape_arg(shape, "view")
+        data = self._data
+        if (self._vc is not None and type(data) is np.ndarray and not data.flags.c_contiguous
+                and shape != data.shape):
+            try:
+                np.reshape(data, shape, copy=False)
+            except ValueError:
+                if data.size == int(np.prod([n for n in shape if n != -1])) or -1 in shape:
+                    raise RuntimeError(
+                        f"view: view size is not compatible with input tensor's size and stride (at "
+                        f"least one dimension spans across two contiguous subspaces): shape "
+                        f"{tuple(data.shape)} to {shape}. Use .reshape(...) instead.") from None
+        if shape == data.shape:
+            return self
+        return S.Reshape.apply(self, shape)
 
     def view_as(self, other):
         return self.reshape(other.shape)
@@ -794,8 +808,12 @@ class Tensor:
             return self.reshape(1)
         start = normalize_dim(start_dim, ndim, "flatten")
         end = normalize_dim(end_dim, ndim, "flatten")
+        if start > end:
+            raise RuntimeError(f"flatten: start_dim ({start_dim}) cannot come after end_dim ({end_dim}) "
+                               f"for a tensor of shape {tuple(self.shape)}")
         shape = self._data.shape
-        return self.reshape(shape[:start] + (-1,) + shape[end + 1:])
+        merged = math.prod(shape[start:end + 1])     # (not -1: ambiguous for zero-size tensors)
+        return self.reshape(shape[:start] + (merged,) + shape[end + 1:])
 
     def squeeze(self, dim=None):
         shape = self._data.shape
@@ -825,7 +843,7 @@ class Tensor:
         return self.T
 
     def permute(self, *dims):
-        dims = _shape_arg(dims)
+        dims = _shape_arg(dims, "permute", "dims")
         ndim = self._data.ndim
         if sorted(normalize_dim(d, ndim, "permute") for d in dims) != list(range(ndim)):
             raise ValueError(f"permute: dims {dims} are not a permutation of the {ndim} dimensions "
@@ -833,11 +851,16 @@ class Tensor:
         return S.Permute.apply(self, tuple(normalize_dim(d, ndim, "permute") for d in dims))
 
     def expand(self, *shape):
-        shape = _shape_arg(shape)
+        shape = _shape_arg(shape, "expand", "size")
         lead = len(shape) - self._data.ndim
         if lead < 0:
             raise ValueError(f"expand: the number of sizes {len(shape)} must be at least the number "
                              f"of dimensions {self._data.ndim} (shape {tuple(self.shape)})")
+        for i in range(lead):
+            if shape[i] < 0:
+                raise RuntimeError(f"expand: the expanded size of the tensor ({shape[i]}) isn't allowed "
+                                   f"in a leading, non-existing dimension {i} (target {shape}, tensor "
+                                   f"shape {tuple(self.shape)})")
         shape = tuple(self._data.shape[i - lead] if n == -1 else n for i, n in enumerate(shape))
         if shape == self._data.shape:
             return self
@@ -867,16 +890,27 @@ class Tensor:
 
     def __getitem__(self, key):
         key = _index_key(key)
-        out = S.Index.apply(self, key)
         if S.is_basic_index(key):
+            out = S.Index.apply(self, key)
             out._share_version(self)    # a view: in-place changes show in both
             if out.grad_fn is not None:
                 out.grad_fn.is_view = True
-        return out
+            return out
+        steps = S.split_mixed_index(key)
+        if steps is not None:           # ints select first, then the index arrays (PyTorch's rule)
+            return self[steps[0]][steps[1]]
+        return S.Index.apply(self, key)
 
     def __setitem__(self, key, value):
         key = _index_key(key)
-        value = value if isinstance(value, Tensor) else _data_of(value)
+        if not isinstance(value, (Tensor, _Number, np.ndarray, np.generic, list, tuple, _DeviceArray)):
+            raise TypeError(f"index_put (x[key] = value): can't assign a {type(value).__name__} "
+                            f"({value!r}) to a {dtypes.name(self._data.dtype)} tensor; assign a number "
+                            "or a tensor")
+        steps = S.split_mixed_index(key)
+        if steps is not None:
+            key, value = S.mixed_index_for_numpy(key, steps, self._data.shape,
+                                                 value if isinstance(value, Tensor) else tensor(value))
         self._inplace("index_put", value, lambda old, v: S.IndexPut.apply(old, key, v),
                       lambda data, v: data.__setitem__(key, v))
 
@@ -1001,10 +1035,16 @@ def _data_of(value):
     return value._data if isinstance(value, Tensor) else value
 
 
-def _shape_arg(shape):
-    """Accept f(2, 3) and f((2, 3)) alike."""
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+def _shape_arg(shape, op="reshape", name="shape"):
+    """Accept f(2, 3) and f((2, 3)) alike; sizes must be ints (2.5 is refused, not truncated)."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list, Size)):
         shape = shape[0]
+    for i, n in enumerate(shape):
+        if type(n) is not int and (not isinstance(n, (int, np.integer)) or isinstance(n, bool)):
+            if isinstance(n, Tensor) and n._data.dtype.kind in "iu" and n._data.size == 1:
+                continue
+            raise TypeError(f"{op}(): argument '{name}' must be a tuple of ints, but found element of "
+                            f"type {type(n).__name__} ({n!r}) at pos {i}")
     return tuple(int(n) for n in shape)
 
 
@@ -1014,7 +1054,8 @@ def _index_key(key):
         if isinstance(part, Tensor):
             return part._data
         if isinstance(part, list):
-            return np.asarray(part)
+            array = np.asarray(part)   # an empty list indexes nothing: an int64 index, not float
+            return array.astype(np.int64) if array.size == 0 else array
         return part
     if isinstance(key, tuple):
         return tuple(convert(p) for p in key)
@@ -1162,6 +1203,14 @@ def cat(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
         raise ValueError("cat: expected a non-empty list of tensors")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"cat: expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
+        if t._data.ndim == 0:
+            raise RuntimeError(f"cat: zero-dimensional tensor (at position {i}) cannot be concatenated")
+    tensors = _same_dtype(tensors)
+    if any(t._data.shape == (0,) for t in tensors) and any(t._data.ndim != 1 for t in tensors):
+        tensors = [t for t in tensors if t._data.shape != (0,)]   # skipped, as in PyTorch
     d = normalize_dim(dim, tensors[0].ndim, "cat")
     shapes = [tuple(t.shape) for t in tensors]
     for s in shapes[1:]:
@@ -1174,10 +1223,26 @@ def cat(tensors, dim=0):
 concat = cat
 
 
+def _same_dtype(tensors):
+    """``tensors`` cast to PyTorch's result dtype for cat/stack: the widest float when any is
+    a float (int64 with float32 gives float32, not numpy's float64), else numpy's rule."""
+    first = tensors[0]._data.dtype
+    if all(t._data.dtype == first for t in tensors):
+        return tensors
+    kinds = {t._data.dtype for t in tensors}
+    floats = [k for k in kinds if k.kind == "f"]
+    target = max(floats, key=lambda k: k.itemsize) if floats else np.result_type(*kinds)
+    return [t if t._data.dtype == target else t.to(target) for t in tensors]
+
+
 def stack(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
         raise ValueError("stack: expected a non-empty list of tensors")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"stack: expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
+    tensors = _same_dtype(tensors)
     shapes = {tuple(t.shape) for t in tensors}
     if len(shapes) > 1:
         raise ValueError(f"stack: expects each tensor to be equal size, got shapes "
@@ -1189,12 +1254,17 @@ def stack(tensors, dim=0):
 def split(x, split_size_or_sections, dim=0):
     d = normalize_dim(dim, x.ndim, "split")
     n = x.shape[d]
-    if isinstance(split_size_or_sections, int):
-        if split_size_or_sections <= 0:
-            raise ValueError(f"split: split_size must be positive, got {split_size_or_sections}")
-        sizes = [min(split_size_or_sections, n - i) for i in range(0, n, split_size_or_sections)]
+    if isinstance(split_size_or_sections, (int, np.integer)) and not isinstance(split_size_or_sections, bool):
+        step = int(split_size_or_sections)
+        if step < 0 or (step == 0 and n != 0):
+            raise RuntimeError(f"split: split_size must be positive (0 only for a dimension of size 0), "
+                               f"got {step} for dimension {d} of size {n}")
+        sizes = [min(step, n - i) for i in range(0, n, step)] if n else [0]
     else:
         sizes = list(split_size_or_sections)
+        for s in sizes:
+            if not isinstance(s, (int, np.integer)) or isinstance(s, bool) or s < 0:
+                raise RuntimeError(f"split: split_sizes must be non-negative ints, got {sizes}")
         if sum(sizes) != n:
             raise ValueError(f"split: sections {sizes} sum to {sum(sizes)}, but dimension {d} of "
                              f"shape {tuple(x.shape)} has size {n}")
@@ -1207,6 +1277,12 @@ def split(x, split_size_or_sections, dim=0):
 
 
 def chunk(x, chunks, dim=0):
+    if not isinstance(chunks, (int, np.integer)) or isinstance(chunks, bool):
+        raise TypeError(f"chunk(): argument 'chunks' must be int, not {type(chunks).__name__}")
+    if chunks <= 0:
+        raise RuntimeError(f"chunk: expects `chunks` to be greater than 0, got: {chunks}")
     d = normalize_dim(dim, x.ndim, "chunk")
-    size = -(-x.shape[d] // chunks)
-    return split(x, max(size, 1), d)
+    n = x.shape[d]
+    if n == 0:                      # PyTorch: `chunks` empty pieces
+        return split(x, [0] * chunks, d)
+    return split(x, -(-n // chunks), d)

@@ -96,3 +96,154 @@ class Linear(Op):
         if need_b:   # summed over every row (the engine would do it too, more slowly)
             grad_b = ctx.xp.sum(grad if grad.ndim == 2 else grad.reshape(-1, grad.shape[-1]), 0)
         return grad_x, grad_w, grad_b
+
+
+# ---------------------------------------------------------------------- einsum
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def parse_einsum(equation, shapes):
+    """``equation`` in explicit form with letters only: ([subscripts of each operand], output).
+
+    An ellipsis becomes letters of its own; without ``->`` the output is the ellipsis
+    followed by the letters used once, in alphabetical order (numpy's and PyTorch's rule).
+    """
+    eq = equation.replace(" ", "")
+    lhs, arrow, out = eq.partition("->")
+    ins = lhs.split(",")
+    if len(ins) != len(shapes):
+        raise ValueError(f"einsum: the equation {equation!r} names {len(ins)} operands, "
+                         f"but {len(shapes)} were given")
+    free = [c for c in _LETTERS if c not in eq]
+    widths = [len(shape) - (len(s) - 3) for s, shape in zip(ins, shapes) if "..." in s]
+    ellipsis = "".join(free[:max(widths, default=0)])
+    subscripts = []
+    for s, shape in zip(ins, shapes):
+        if "..." in s:
+            n = len(shape) - (len(s) - 3)
+            s = s.replace("...", ellipsis[len(ellipsis) - n:] if n else "")
+        if len(s) != len(shape) or not all(c in _LETTERS for c in s):
+            raise ValueError(f"einsum: subscripts {s!r} do not fit an operand of shape {tuple(shape)} "
+                             f"in {equation!r}")
+        subscripts.append(s)
+    if arrow:
+        out = out.replace("...", ellipsis)
+    else:
+        used = "".join(subscripts)
+        out = ellipsis + "".join(sorted(c for c in set(used) if used.count(c) == 1 and c not in ellipsis))
+    return subscripts, out
+
+
+def einsum_gradient_spec(subscripts, out, i, sizes):
+    """How to compute operand ``i``'s gradient with one more einsum:
+    (equation, [extra constant operands]); the equation takes the output gradient, the
+    other operands, then the constants. A letter repeated in operand i (a diagonal) pairs
+    with a fresh letter through an identity matrix; a letter summed only in operand i
+    comes from a vector of ones."""
+    target = subscripts[i]
+    others = [s for j, s in enumerate(subscripts) if j != i]
+    free = iter(c for c in _LETTERS if c not in "".join(subscripts) + out)
+    seen, letters, extra_specs, constants = [], [], [], []
+    for c in target:
+        if c in seen:
+            fresh = next(free)
+            letters.append(fresh)
+            extra_specs.append(c + fresh)
+            constants.append(np.eye(sizes[c]))
+        else:
+            seen.append(c)
+            letters.append(c)
+    available = set(out + "".join(others))
+    for c in seen:
+        if c not in available:
+            extra_specs.append(c)
+            constants.append(np.ones(sizes[c]))
+    equation = ",".join([out] + others + extra_specs) + "->" + "".join(letters)
+    return equation, constants
+
+
+class Einsum(Op):
+    """Einstein summation; each operand's gradient is another einsum (of the output's
+    gradient with the other operands), so derivatives of any order follow."""
+
+    array_backward = False
+
+    @staticmethod
+    def forward(ctx, equation, *operands):
+        subscripts, out = parse_einsum(equation, [o.shape for o in operands])
+        sizes = {}
+        for s, o in zip(subscripts, operands):
+            for c, n in zip(s, o.shape):
+                if sizes.setdefault(c, n) != n:
+                    raise ValueError(f"einsum: subscript {c!r} has size {n} in one operand and "
+                                     f"{sizes[c]} in another ({equation!r}, shapes "
+                                     f"{', '.join(str(tuple(o.shape)) for o in operands)})")
+        ctx.subscripts, ctx.out, ctx.sizes = subscripts, out, sizes
+        ctx.save_for_backward(*operands)
+        return np.einsum(",".join(subscripts) + "->" + out, *operands, optimize=len(operands) > 2)
+
+    @staticmethod
+    def backward(ctx, grad):
+        operands = ctx.saved_tensors
+        grads = [None]
+        for i, need in enumerate(ctx.needs_input_grad[1:]):
+            if not need:
+                grads.append(None)
+                continue
+            equation, constants = einsum_gradient_spec(ctx.subscripts, ctx.out, i, ctx.sizes)
+            others = [o for j, o in enumerate(operands) if j != i]
+            constants = [c.astype(grad.dtype) for c in constants]
+            grads.append(Einsum.apply(equation, grad, *others, *constants))
+        return tuple(grads)
+
+
+# ---------------------------------------------------------------------- vector norms
+class Norm(Op):
+    """The p-norm over ``dims`` (None: every element): p = 2 (and 'fro'), inf, -inf, 0, or any
+    other number. At a zero norm the gradient is 0, as in PyTorch; ties of the inf-norm
+    share the gradient evenly."""
+
+    array_backward = False
+
+    @staticmethod
+    def forward(ctx, x, p, dims, keepdim):
+        ctx.p, ctx.dims, ctx.keepdim, ctx.shape = p, dims, keepdim, x.shape
+        a = np.abs(x)
+        if p == 2:
+            out = np.sqrt(np.add.reduce(a * a, axis=dims, keepdims=keepdim))
+        elif p == np.inf:
+            out = a.max(axis=dims, keepdims=keepdim, initial=0)
+        elif p == -np.inf:
+            out = a.min(axis=dims, keepdims=keepdim)
+        elif p == 0:
+            out = np.add.reduce(a != 0, axis=dims, keepdims=keepdim).astype(x.dtype)
+        elif p == 1:
+            out = np.add.reduce(a, axis=dims, keepdims=keepdim)
+        else:
+            out = np.add.reduce(a ** p, axis=dims, keepdims=keepdim) ** (1.0 / p)
+        out = np.asarray(out, dtype=x.dtype)
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        from ..tensor import Tensor, where
+        x, out = ctx.saved_tensors
+        p = ctx.p
+        if p == 0:
+            return Tensor._wrap(np.zeros_like(x._data))
+        if not ctx.keepdim:
+            kept = tuple(1 if ctx.dims is None or i in ctx.dims else n for i, n in enumerate(ctx.shape))
+            grad, out = grad.reshape(kept), out.reshape(kept)
+        sign = x.sign()
+        if p == 1:
+            return grad * sign
+        if p in (np.inf, -np.inf):
+            hits = (x.abs() == out).to(x.dtype)
+            count = hits.sum(ctx.dims, keepdim=True)
+            return grad * sign * hits / count
+        safe = where(out == 0, 1.0, out)
+        if p == 2:
+            return grad * x / safe
+        scale = x.abs() ** (p - 1) / safe ** (p - 1)
+        return grad * sign * where(x == 0, 0.0, scale)

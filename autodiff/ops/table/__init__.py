@@ -157,8 +157,9 @@ def reduction_samples(lo=-2.0, hi=2.0, dims=(None, 0, -1, (0, 1)), keepdim=True,
 def rows():
     """Every row of the table (the row modules are imported here, on first use)."""
     from . import elementwise, reduction as reductions, shape, indexing, linalg, nn, conv, recurrent, random
+    from . import ordering
     table = []
-    for module in (elementwise, reductions, shape, indexing, linalg, nn, conv, recurrent, random):
+    for module in (elementwise, reductions, shape, indexing, linalg, ordering, nn, conv, recurrent, random):
         table.extend(module.ROWS)
     names = [r.name for r in table]
     duplicated = sorted({n for n in names if names.count(n) > 1})
