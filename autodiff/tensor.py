@@ -16,6 +16,7 @@ from .autograd.grad_mode import _state, no_grad
 from .cuda import devices as _devices
 from .cuda.devices import DeviceArray as _DeviceArray, DeviceMismatchError, as_array as _as_array
 from .ops import elementwise as E
+from .ops import inplace as _inplace_ops
 from .ops import linalg as L
 from .ops import reduction as R
 from .ops import shape as S
@@ -51,7 +52,7 @@ class Tensor:
     """An N-d array (numpy-backed) that can record operations for backward."""
 
     # hot attributes in slots; rarely set ones (hooks, a name) in a dict made on first use
-    __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_vc", "__dict__", "__weakref__")
+    __slots__ = ("_data", "_requires_grad", "_grad", "grad_fn", "_vc", "__dict__", "__weakref__")
     _hooks = None
     _name = None
     __array_ufunc__ = None   # numpy defers to our operators: ndarray * Tensor -> Tensor
@@ -59,7 +60,7 @@ class Tensor:
 
     def __init__(self, data, requires_grad=False, dtype=None):
         t = tensor(data, dtype=dtype, requires_grad=requires_grad)
-        self._data, self._requires_grad, self.grad, self.grad_fn = t._data, t._requires_grad, None, None
+        self._data, self._requires_grad, self._grad, self.grad_fn = t._data, t._requires_grad, None, None
         self._vc = None
 
     # ---- version counter: how many in-place changes; views share their base's counter.
@@ -88,7 +89,7 @@ class Tensor:
         t = _new(Tensor)
         t._data = data
         t._requires_grad = False
-        t.grad = None
+        t._grad = None
         t.grad_fn = None
         t._vc = None
         return t
@@ -164,9 +165,26 @@ class Tensor:
 
     @data.setter
     def data(self, value):
-        value = value._data if isinstance(value, Tensor) else _as_array(value)
+        if isinstance(value, Tensor):
+            value = value._data
+        elif not isinstance(value, (np.ndarray, _DeviceArray)):
+            raise TypeError(f"data: Variable data has to be a tensor, but got {type(value).__name__}")
+        if self._requires_grad and value.dtype.kind not in "fc":
+            raise RuntimeError("data: data set to a tensor that requires gradients must be floating "
+                               f"point or complex dtype, got {dtypes.name(value.dtype)}")
         self._data = value
         self._bump_version()   # a graph that saved this tensor must not use the new values unawares
+
+    @property
+    def grad(self):
+        """The gradient accumulated by backward (None until then)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            _check_grad_assignment(self, value)
+        self._grad = value
 
     @property
     def name(self):
@@ -180,8 +198,8 @@ class Tensor:
     @property
     def T(self):
         ndim = self._data.ndim
-        if ndim < 2:
-            return self
+        if ndim < 2:              # a new view, as in PyTorch (never self)
+            return S.Permute.apply(self, tuple(range(ndim)))
         if ndim == 2:
             return S.Transpose.apply(self, 0, 1)
         return self.permute(*reversed(range(ndim)))
@@ -304,7 +322,10 @@ class Tensor:
         return _clone(self)
 
     def contiguous(self):
-        return self
+        """Self when already C-contiguous, else a contiguous copy (recorded, as a clone)."""
+        if self._data.flags.c_contiguous:
+            return self
+        return S.Clone.apply(self)
 
     def is_contiguous(self):
         return self._data.flags.c_contiguous
@@ -382,23 +403,34 @@ class Tensor:
 
         ``owned``: nothing else refers to the array, so it becomes ``.grad`` without a copy.
         """
+        current = self._grad
         if not isinstance(grad, Tensor):
-            if self.grad is None and owned:
-                self.grad = Tensor._wrap(grad)
-            elif self.grad is None:
-                self.grad = Tensor._wrap(   # a copy: never alias another gradient
+            if current is None and owned:
+                self._grad = Tensor._wrap(grad)
+            elif current is None:
+                self._grad = Tensor._wrap(   # a copy: never alias another gradient
                     grad.copy() if isinstance(grad, _DeviceArray) else np.array(grad))
-            elif self.grad._requires_grad:
-                self.grad = self.grad + grad
+            elif current._requires_grad:
+                self._grad = current + grad
             else:
-                self.grad._data += grad
-                self.grad._bump_version()
+                current._data += grad
+                current._bump_version()
         elif grad._requires_grad:                          # create_graph=True: keep the graph
-            self.grad = grad if self.grad is None else self.grad + grad
-        elif self.grad is None:
-            self.grad = Tensor._wrap(grad._data.copy())
+            self._grad = grad if current is None else current + grad
+        elif current is None:
+            self._grad = Tensor._wrap(grad._data.copy())
         else:
-            self.grad = self.grad + grad
+            self._grad = current + grad
+
+    def _check_grad(self, grad):
+        """Before backward stores anything: raise if ``grad`` cannot be added to ``.grad``
+        (its shape was changed, e.g. by assigning .data), so that no ``.grad`` changes."""
+        current = self._grad
+        if current is not None and current._data.shape != grad.shape:
+            raise RuntimeError(
+                f"backward: the gradient of shape {tuple(grad.shape)} cannot be accumulated into "
+                f"the existing .grad of shape {tuple(current._data.shape)} (tensor of shape "
+                f"{tuple(self._data.shape)}); set .grad = None first")
 
     # ------------------------------------------------------------------ arithmetic
     def __add__(self, other):
@@ -687,9 +719,7 @@ class Tensor:
     # ------------------------------------------------------------------ shape
     def reshape(self, *shape):
         shape = _shape_arg(shape)
-        if shape == self._data.shape:
-            return self
-        return S.Reshape.apply(self, shape)
+        return S.Reshape.apply(self, shape)   # (a view when numpy can make one)
 
     view = reshape
 
@@ -726,8 +756,6 @@ class Tensor:
     def transpose(self, dim0, dim1):
         ndim = self._data.ndim
         d0, d1 = normalize_dim(dim0, ndim, "transpose"), normalize_dim(dim1, ndim, "transpose")
-        if d0 == d1:
-            return self
         return S.Transpose.apply(self, d0, d1)
 
     def t(self):
@@ -750,8 +778,6 @@ class Tensor:
             raise ValueError(f"expand: the number of sizes {len(shape)} must be at least the number "
                              f"of dimensions {self._data.ndim} (shape {tuple(self.shape)})")
         shape = tuple(self._data.shape[i - lead] if n == -1 else n for i, n in enumerate(shape))
-        if shape == self._data.shape:
-            return self
         for i, n in enumerate(self._data.shape):
             if n != 1 and n != shape[lead + i]:
                 raise ValueError(f"expand: the expanded size {shape[lead + i]} must match the existing "
@@ -778,18 +804,15 @@ class Tensor:
 
     def __getitem__(self, key):
         key = _index_key(key)
-        out = S.Index.apply(self, key)
         if S.is_basic_index(key):
-            out._share_version(self)    # a view: in-place changes show in both
-            if out.grad_fn is not None:
-                out.grad_fn.is_view = True
-        return out
+            return S.IndexView.apply(self, key)    # a view: in-place changes show in both
+        return S.Index.apply(self, key)
 
     def __setitem__(self, key, value):
         key = _index_key(key)
         value = value if isinstance(value, Tensor) else _data_of(value)
         self._inplace("index_put", value, lambda old, v: S.IndexPut.apply(old, key, v),
-                      lambda data, v: data.__setitem__(key, v))
+                      lambda data, v: data.__setitem__(key, v), casts=True)
 
     def __iter__(self):
         if self._data.ndim == 0:
@@ -797,42 +820,11 @@ class Tensor:
         return (self[i] for i in range(self._data.shape[0]))
 
     # ------------------------------------------------------------------ in-place
-    def _inplace(self, name, other, recorded, raw):
-        """Change this tensor in place: ``raw(array, other)`` on the numpy array when
-        no gradient flows, else ``recorded(old, other)`` out of place, recorded in the
-        graph, with this tensor rebased onto the result (as PyTorch does)."""
-        if _state.enabled and (self._requires_grad or
-                               (isinstance(other, Tensor) and other._requires_grad)):
-            if self.grad_fn is None and self._requires_grad:
-                raise RuntimeError(f"{name}: a leaf tensor that requires grad is being used in an "
-                                   "in-place operation; do it under `with autodiff.no_grad():`")
-            if self._data.dtype.kind != "f":
-                raise RuntimeError(f"{name}: cannot record an in-place change of a "
-                                   f"{dtypes.name(self._data.dtype)} tensor with a gradient")
-            if self.grad_fn is not None and self.grad_fn.is_view:
-                raise RuntimeError(
-                    f"{name}: in-place change of a view ({self.grad_fn.name()}) of a tensor that "
-                    "requires grad is not supported: the change would not reach the base tensor's "
-                    "gradient. Use an out-of-place operation, or .clone() the view first")
-            old = Tensor._wrap(self._data)
-            old._requires_grad, old.grad_fn = True, self.grad_fn
-            old._vc = [self._version]
-            new = recorded(old, other)
-            if new._data.shape != self._data.shape:
-                raise _inplace_shape_error(name, self, other)
-            self._data, self.grad_fn, self._requires_grad = new._data, new.grad_fn, True
-        else:
-            try:
-                raw(self._data, other._data if isinstance(other, Tensor) else other)
-            except ValueError:
-                raise _inplace_shape_error(name, self, other) from None
-            except DeviceMismatchError as exc:
-                raise DeviceMismatchError(f"{name}: {exc}") from None
-            except TypeError as exc:
-                raise TypeError(f"{name}: {exc} (tensor of shape {tuple(self.shape)}, "
-                                f"{dtypes.name(self._data.dtype)})") from None
-        self._bump_version()
-        return self
+    def _inplace(self, name, other, recorded, raw, casts=False):
+        """Change this tensor in place: ``raw(array, other)`` on the numpy array when no
+        gradient flows, else ``recorded(old, other)`` recorded in the graph and written back
+        into this tensor's memory (see ``autodiff.inplace``)."""
+        return _apply_inplace(self, name, other, recorded, raw, casts)
 
     def add_(self, other, alpha=1):
         if alpha != 1:
@@ -859,10 +851,10 @@ class Tensor:
         return self.fill_(0)
 
     def fill_(self, value):
-        return self._inplace("fill_", _data_of(value), _fill, _fill_raw)
+        return self._inplace("fill_", value, _fill, _fill_raw, casts=True)
 
     def copy_(self, src):
-        return self._inplace("copy_", src, _copy, _copy_raw)
+        return self._inplace("copy_", src, _copy, _copy_raw, casts=True)
 
     __iadd__ = add_
     __isub__ = sub_
@@ -937,9 +929,25 @@ def _host_copy_error(t, name):
             "it to host memory")
 
 
-def _inplace_shape_error(name, target, other):
-    return ValueError(f"{name}: cannot broadcast {tuple(np.shape(_data_of(other)))} into the "
-                      f"in-place target of shape {tuple(target._data.shape)}")
+def _check_grad_assignment(target, grad):
+    """PyTorch's checks on ``x.grad = g``: a tensor of x's shape, dtype and device."""
+    if not isinstance(grad, Tensor):
+        raise TypeError(f"grad: assigned grad expected to be a Tensor or None but got grad of "
+                        f"type {type(grad).__name__}")
+    if grad._data.shape != target._data.shape:
+        raise RuntimeError(f"grad: attempting to assign a gradient of size "
+                           f"'{list(grad._data.shape)}' to a tensor of size "
+                           f"'{list(target._data.shape)}'. Please ensure that the gradient and "
+                           "the tensor are the same size")
+    if grad._data.dtype != target._data.dtype:
+        raise RuntimeError(f"grad: attempting to assign a gradient with dtype "
+                           f"'{dtypes.name(grad._data.dtype)}' to a tensor with dtype "
+                           f"'{dtypes.name(target._data.dtype)}'. Please ensure that the gradient "
+                           "and the tensor have the same dtype")
+    if grad.device != target.device:
+        raise RuntimeError(f"grad: attempting to assign a gradient located on device "
+                           f"'{grad.device}' to a tensor located on device '{target.device}'. "
+                           "Please ensure that the gradient and the tensor are on the same device")
 
 
 # in-place ops: the recorded (out-of-place) form and the plain numpy form
@@ -976,15 +984,15 @@ def _clamp_raw(data, bounds):
 
 
 def _fill(old, value):
-    return old * 0 + value
+    return _inplace_ops.Fill.apply(old, value)
 
 
 def _fill_raw(data, value):
-    data.fill(value)
+    data[...] = value
 
 
 def _copy(old, src):
-    return old * 0 + src
+    return _inplace_ops.Copy.apply(old, src)
 
 
 def _copy_raw(data, src):
@@ -1005,6 +1013,7 @@ def _clone(x):
 
 
 _function.Tensor = Tensor
+from .inplace import apply_inplace as _apply_inplace  # noqa: E402  (it subclasses Tensor)
 _OPERANDS = (Tensor, float, int, np.ndarray, _Number, _DeviceArray)   # what arithmetic accepts
 # on the other side (concrete types first: an ABC check costs ~7x more)
 

@@ -69,6 +69,8 @@ class Expand(Op):
 
     @staticmethod
     def forward(ctx, x, shape):
+        if x.shape == tuple(shape):
+            return x[...]             # a writable view (broadcast_to's are read-only)
         return np.broadcast_to(x, shape)
 
     @staticmethod
@@ -122,6 +124,23 @@ class Index(Op):
     @staticmethod
     def backward(ctx, grad):
         return ctx.xp.index_backward(grad, ctx.key, ctx.shape)
+
+
+class IndexView(Index):
+    """``x[key]`` with ints, slices, None and Ellipsis only: a view of ``x``'s memory."""
+
+    is_view = True
+
+    @classmethod
+    def name(cls):
+        return "IndexBackward"
+
+    @staticmethod
+    def forward(ctx, x, key):
+        parts = key if isinstance(key, tuple) else (key,)
+        if not any(part is Ellipsis for part in parts):
+            key = parts + (Ellipsis,)   # (x[0] of a 1-d array: a 0-d view, not a numpy scalar)
+        return Index.forward(ctx, x, key)
 
 
 class IndexBackward(Op):
