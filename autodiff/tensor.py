@@ -735,6 +735,8 @@ class Tensor:
             return self.reshape(1)
         start = normalize_dim(start_dim, ndim, "flatten")
         end = normalize_dim(end_dim, ndim, "flatten")
+        if start == end:           # nothing to flatten: self, as in PyTorch
+            return self
         shape = self._data.shape
         return self.reshape(shape[:start] + (-1,) + shape[end + 1:])
 

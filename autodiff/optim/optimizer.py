@@ -137,9 +137,39 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        self._check_step()
         for group in self.param_groups:
             self._update(group)
         return loss
+
+    def _check_step(self):
+        """Raise before anything is written when a step could not complete: every gradient
+        must be a tensor of its parameter's shape, dtype and device. A step that raises
+        leaves every parameter, gradient and state buffer as it was.
+
+        ``step`` calls it before any ``_update``; an optimizer that overrides ``step``
+        calls it first."""
+        name = self._name()
+        for group in self.param_groups:
+            for index, p in enumerate(group["params"]):
+                grad = p.grad
+                if grad is None:
+                    continue
+                data = p._data
+                values = grad._data
+                problem = None
+                if values.shape != data.shape:
+                    problem = f"has shape {tuple(values.shape)}"
+                elif values.dtype != data.dtype:
+                    problem = f"has dtype {values.dtype}"
+                elif type(values) is not type(data) and \
+                        devices.device_of(values) != devices.device_of(data):
+                    problem = f"is on {devices.device_of(values)}"
+                if problem is not None:
+                    raise RuntimeError(
+                        f"{name}.step: the gradient of parameter {index} of a group {problem}, "
+                        f"but the parameter has shape {tuple(data.shape)}, dtype {data.dtype} on "
+                        f"{devices.device_of(data)}; nothing was changed")
 
     def _update(self, group):
         raise NotImplementedError
