@@ -12,6 +12,7 @@ import numpy as np
 from . import dtypes
 from .autograd import engine
 from .autograd import function as _function
+from .autograd import graph as _graph
 from .autograd.grad_mode import _state, no_grad
 from .cuda import devices as _devices
 from .cuda.devices import DeviceArray as _DeviceArray, DeviceMismatchError, as_array as _as_array
@@ -1015,6 +1016,7 @@ def _clone(x):
 
 
 _function.Tensor = Tensor
+_graph.Tensor = Tensor
 from .inplace import apply_inplace as _apply_inplace  # noqa: E402  (it subclasses Tensor)
 _OPERANDS = (Tensor, float, int, np.ndarray, _Number, _DeviceArray)   # what arithmetic accepts
 # on the other side (concrete types first: an ABC check costs ~7x more)

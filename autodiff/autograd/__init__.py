@@ -4,3 +4,4 @@ from .function import Function  # noqa: F401
 from .api import backward, grad  # noqa: F401
 from .anomaly_mode import (  # noqa: F401
     detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled, set_detect_anomaly)
+from . import graph  # noqa: F401,E402  (saved_tensors_hooks, save_on_cpu)

@@ -66,6 +66,8 @@ class Function:
             raise _second_backward_error(self)
         if not saved:
             return ()
+        if type(saved) is _graph.PackedSaved:   # (saved under saved_tensors_hooks)
+            return _graph.unpack(self, getattr(self, "_on_arrays", False), _inplace_error)
         if self._clock != _inplace_changes[0]:   # something was changed in place since forward
             self._check_versions()
         try:
@@ -190,6 +192,8 @@ class Function:
             self._output = out_data
             self._saved_version = 0
             cell = self._output_version = [0]
+            if _graph.threads_with_hooks:
+                _graph.pack(self)
             return cell
         if len(self._saved) == len(raw) and all(map(_is, self._saved, raw)):
             saved = args      # (forward saved exactly its inputs: keep the tuple of them)
@@ -205,10 +209,12 @@ class Function:
                     versions[k] = cell[0]
         self._saved = saved
         self._saved_version = 0 if versions is None else tuple(versions)
+        cell = None
         if getattr(self, "_output", None) is not None:
             cell = self._output_version = [0]
-            return cell
-        return None
+        if _graph.threads_with_hooks:
+            _graph.pack(self)
+        return cell
 
     def _saved_values(self, args, raw, out, out_data):
         """What forward saved, with each input array replaced by its tensor."""
@@ -434,6 +440,7 @@ def _op_error(cls, args, exc):
 
 
 from . import anomaly_mode as _anomaly_mode  # noqa: E402
+from . import graph as _graph  # noqa: E402
 from . import views as _views  # noqa: E402
 from ..ops.dims import sum_to_shape as _sum_to_shape  # noqa: E402  (circular import)
 from ..ops.xp import ArrayMath, TensorMath  # noqa: E402
