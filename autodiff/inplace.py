@@ -131,8 +131,12 @@ def check_result_type(name, target, other):
             f"{name}: result type {_scalar_name(dtypes.get_default_dtype())} can't be cast to "
             f"the desired output type {_scalar_name(target._data.dtype)} (in-place change of a "
             f"{dtypes.name(target._data.dtype)} tensor of shape {tuple(target._data.shape)})")
-    if kind == "f" and (other is None or type(other) is float or type(other) is int):
-        return                               # (the common case, decided at once)
+    if kind == "f":                          # (the common cases, decided at once)
+        if other is None or type(other) is float or type(other) is int:
+            return
+        data = other._data if isinstance(other, Tensor) else other
+        if type(data) is np.ndarray and data.dtype.kind != "c":
+            return
     operands = other if type(other) is tuple else (other,)
     for operand in operands:
         if operand is None:

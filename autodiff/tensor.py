@@ -823,11 +823,10 @@ class Tensor:
         return (self[i] for i in range(self._data.shape[0]))
 
     # ------------------------------------------------------------------ in-place
-    def _inplace(self, name, other, recorded, raw, casts=False):
-        """Change this tensor in place: ``raw(array, other)`` on the numpy array when no
-        gradient flows, else ``recorded(old, other)`` recorded in the graph and written back
-        into this tensor's memory (see ``autodiff.inplace``)."""
-        return _apply_inplace(self, name, other, recorded, raw, casts)
+    # _inplace(name, other, recorded, raw, casts=False): change this tensor in place, with
+    # ``raw(array, other)`` on the numpy array when no gradient flows, else ``recorded(old,
+    # other)`` recorded in the graph and written back into this tensor's memory. It is
+    # autodiff.inplace.apply_inplace, set below (one call less on the optimizers' hot path).
 
     def add_(self, other, alpha=1):
         if alpha != 1:
@@ -1018,6 +1017,7 @@ def _clone(x):
 _function.Tensor = Tensor
 _graph.Tensor = Tensor
 from .inplace import apply_inplace as _apply_inplace  # noqa: E402  (it subclasses Tensor)
+Tensor._inplace = _apply_inplace
 _OPERANDS = (Tensor, float, int, np.ndarray, _Number, _DeviceArray)   # what arithmetic accepts
 # on the other side (concrete types first: an ABC check costs ~7x more)
 
