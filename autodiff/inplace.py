@@ -25,8 +25,6 @@ from .ops import elementwise as E
 from .ops.inplace import ViewScatter, replay
 from .tensor import Tensor
 
-_GRAD_FN = Tensor.__dict__["grad_fn"]            # the slots behind View's properties
-_REQUIRES_GRAD = Tensor.__dict__["_requires_grad"]
 
 
 class View(Tensor):
@@ -34,34 +32,30 @@ class View(Tensor):
 
     ``grad_fn`` and ``requires_grad`` are properties here (and only here): when the
     shared version counter moved since this view's history was made, the history is
-    made again from the base's, which an in-place change may have replaced."""
+    made again from the base's, which an in-place change may have replaced. They are
+    kept in slots of their own (``_view_grad_fn``, ``_view_requires_grad``)."""
 
-    __slots__ = ("_base", "_view_fn", "_view_version")
+    __slots__ = ("_base", "_view_fn", "_view_version", "_view_grad_fn", "_view_requires_grad")
 
     @property
     def grad_fn(self):
         if self._vc[0] != self._view_version:
             self._refresh()
-        return _GRAD_FN.__get__(self)
+        return self._view_grad_fn
 
     @grad_fn.setter
     def grad_fn(self, node):
-        _GRAD_FN.__set__(self, node)
+        self._view_grad_fn = node
 
     @property
     def _requires_grad(self):
         if self._vc[0] != self._view_version:
             self._refresh()
-        return _REQUIRES_GRAD.__get__(self)
+        return self._view_requires_grad
 
     @_requires_grad.setter
     def _requires_grad(self, flag):
-        _REQUIRES_GRAD.__set__(self, flag)
-
-    @staticmethod
-    def set_history(view, node):
-        _GRAD_FN.__set__(view, node)
-        _REQUIRES_GRAD.__set__(view, node is not None)
+        self._view_requires_grad = flag
 
     def _refresh(self):
         """Make this view's history again from its base's (after an in-place change)."""
@@ -71,7 +65,8 @@ class View(Tensor):
         op, args = self._view_fn
         with enable_grad():
             fresh = op.apply(self._base, *args)
-        View.set_history(self, _GRAD_FN.__get__(fresh))
+        self._view_grad_fn = fresh._view_grad_fn
+        self._view_requires_grad = True
 
     def _root_and_chain(self, name):
         """The tensor that owns the memory, and the view ops from it to this view."""
@@ -149,6 +144,9 @@ def check_result_type(name, target, other):
                 f"{dtypes.name(target._data.dtype)} tensor of shape {tuple(target._data.shape)})")
 
 
+_FLOAT_SAFE = frozenset({float, int, bool, type(None)})   # never widen a float target
+
+
 def _scalar_name(dtype):
     return _SCALAR_NAMES.get(dtypes.name(dtype), dtypes.name(dtype))
 
@@ -159,7 +157,7 @@ def apply_inplace(target, name, other, recorded, raw, casts=False):
 
     ``casts``: the op writes its value in the target's dtype whatever it is (fill_, copy_,
     x[k] = v), so the result-type check does not apply."""
-    if not casts:
+    if not casts and (target._data.dtype.kind != "f" or type(other) not in _FLOAT_SAFE):
         check_result_type(name, target, other)
     if _state.enabled and (target._requires_grad or
                            (isinstance(other, Tensor) and other._requires_grad)):

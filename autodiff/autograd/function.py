@@ -66,9 +66,9 @@ class Function:
             raise _second_backward_error(self)
         if not saved:
             return ()
-        if type(saved) is _graph.PackedSaved:   # (saved under saved_tensors_hooks)
-            return _graph.unpack(self, getattr(self, "_on_arrays", False), _inplace_error)
         if self._clock != _inplace_changes[0]:   # something was changed in place since forward
+            if type(saved) is _graph.PackedSaved:   # (saved under saved_tensors_hooks: always)
+                return _graph.unpack(self, getattr(self, "_on_arrays", False), _inplace_error)
             self._check_versions()
         try:
             on_arrays = self._on_arrays
@@ -195,10 +195,13 @@ class Function:
             if _graph.threads_with_hooks:
                 _graph.pack(self)
             return cell
+        output_cell = None    # the output's version counter, when the output is saved
         if len(self._saved) == len(raw) and all(map(_is, self._saved, raw)):
             saved = args      # (forward saved exactly its inputs: keep the tuple of them)
         else:
             saved = self._saved_values(args, raw, out, out_data)
+            if any(value is out_data for value in saved):
+                output_cell = self._output_version = [0]
         versions = None       # only when a saved tensor was already changed in place
         for k, value in enumerate(saved):
             if isinstance(value, Tensor):
@@ -209,12 +212,9 @@ class Function:
                     versions[k] = cell[0]
         self._saved = saved
         self._saved_version = 0 if versions is None else tuple(versions)
-        cell = None
-        if getattr(self, "_output", None) is not None:
-            cell = self._output_version = [0]
         if _graph.threads_with_hooks:
             _graph.pack(self)
-        return cell
+        return output_cell
 
     def _saved_values(self, args, raw, out, out_data):
         """What forward saved, with each input array replaced by its tensor."""

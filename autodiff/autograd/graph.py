@@ -106,6 +106,7 @@ def pack(node):
                                tuple(value._data.shape), is_output))
     node._saved = PackedSaved(entries)
     node._output = None                      # (only the packed form is kept)
+    node._clock = -1                         # (saved_tensors then always takes the slow road)
 
 
 def unpack(node, on_arrays, inplace_error):

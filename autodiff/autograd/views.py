@@ -39,7 +39,8 @@ def make_view(op, node, args, out_data):
     view = _new(View)
     view._data = out_data
     view._grad = None
-    View.set_history(view, node)
+    view._view_grad_fn = node
+    view._view_requires_grad = node is not None
     view._base = base
     # made with grad mode off, a view has no history to remake: changing it in place
     # with grad mode on is an error, as in PyTorch

@@ -7,13 +7,20 @@ op at all: each tensor is a pure function of the leaf, and an in-place change of
 view is "the base with the view's region replaced" (a one-hot matrix product). After
 every step all values must match the model; every backward must either raise
 PyTorch's in-place error (or its "backward a second time" error after a backward
-without retain_graph) or give the model's gradient, never anything else.
+without retain_graph) or give the model's gradient, never anything else. With
+PyTorch installed the same program runs in torch too, and autodiff must raise
+exactly when torch does (the ops here save the same values in both).
 """
 import numpy as np
 from hypothesis import settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 import autodiff as ad
+
+try:
+    import torch
+except ImportError:        # the model alone then checks autodiff
+    torch = None
 
 INPLACE_ERROR = "modified by an inplace operation"
 FREED_ERROR = "backward through the graph a second time"
@@ -34,7 +41,8 @@ INPLACE_OPS = [
 # out-of-place ops: the same function on both (the model never changes anything in place)
 OUT_OF_PLACE_OPS = [
     ("sin", lambda t, s: t.sin()), ("tanh", lambda t, s: t.tanh()),
-    ("sigmoid", lambda t, s: t.sigmoid()), ("* 2", lambda t, s: t * 2),
+    ("sigmoid", lambda t, s: t.sigmoid()), ("cos", lambda t, s: t.cos()),
+    ("+ 0.5", lambda t, s: t + 0.5),
     ("+ s", lambda t, s: t + s), ("square", lambda t, s: t * t),
 ]
 VIEWS = [
@@ -48,10 +56,11 @@ VIEWS = [
 
 
 class Handle:
-    """A tensor in autodiff and where its values live in the model: storage and view chain."""
+    """A tensor in autodiff (and torch), and where its values live in the model: storage
+    and view chain."""
 
-    def __init__(self, ours, storage, chain):
-        self.ours, self.storage, self.chain = ours, storage, chain
+    def __init__(self, ours, theirs, storage, chain):
+        self.ours, self.theirs, self.storage, self.chain = ours, theirs, storage, chain
 
 
 class InplaceMachine(RuleBasedStateMachine):
@@ -59,16 +68,26 @@ class InplaceMachine(RuleBasedStateMachine):
     def start(self):
         self.x = ad.tensor(X_VALUES, requires_grad=True)
         self.s = (self.x * 0.1).sum()             # a 0-d operand that carries gradient
+        self.xt = self.st = None
+        if torch is not None:
+            self.xt = torch.tensor(X_VALUES, requires_grad=True)
+            self.st = (self.xt * 0.1).sum()
         self.storages = []                        # each: a function of the model's leaf
         self.handles = []
         self.freed = False                        # a backward ran without retain_graph
-        self._new_storage(self.x * 1, lambda x, s: x * 1)
-        self._new_storage(ad.tensor(X_VALUES[0] * 2), lambda x, s: ad.tensor(X_VALUES[0] * 2))
+        self._new_storage(self.x * 1, self._torch(lambda: self.xt * 1), lambda x, s: x * 1)
+        self._new_storage(ad.tensor(X_VALUES[0] * 2),
+                          self._torch(lambda: torch.tensor(X_VALUES[0] * 2)),
+                          lambda x, s: ad.tensor(X_VALUES[0] * 2))
+
+    @staticmethod
+    def _torch(fn):
+        return None if torch is None else fn()
 
     # ------------------------------------------------------------------ the model
-    def _new_storage(self, ours, fn):
+    def _new_storage(self, ours, theirs, fn):
         self.storages.append(fn)
-        self.handles.append(Handle(ours, len(self.storages) - 1, []))
+        self.handles.append(Handle(ours, theirs, len(self.storages) - 1, []))
 
     def _model(self, x):
         """Each storage's values from the model leaf ``x`` (recomputed from scratch)."""
@@ -123,7 +142,8 @@ class InplaceMachine(RuleBasedStateMachine):
             roots = [f(x, s) for f in storages]
             return fn(self._value(handle, roots), s)
 
-        self._new_storage(fn(handle.ours, self.s), model)
+        self._new_storage(fn(handle.ours, self.s), self._torch(lambda: fn(handle.theirs, self.st)),
+                          model)
 
     @rule(index=handle_index, view=st.sampled_from(VIEWS))
     def make_view(self, index, view):
@@ -134,7 +154,8 @@ class InplaceMachine(RuleBasedStateMachine):
             return
         if name == "reshape" and not handle.ours.is_contiguous():
             return        # reshape would copy: not a view (in PyTorch either)
-        self.handles.append(Handle(fn(handle.ours), handle.storage, handle.chain + [fn]))
+        self.handles.append(Handle(fn(handle.ours), self._torch(lambda: fn(handle.theirs)),
+                                   handle.storage, handle.chain + [fn]))
 
     @rule(index=handle_index, op=st.sampled_from(INPLACE_OPS),
           how=st.sampled_from(["recorded", "no_grad", "detach"]))
@@ -142,16 +163,17 @@ class InplaceMachine(RuleBasedStateMachine):
         handle = self._pick(index)
         name, ours_fn, model_fn = op
         uses_s = "(s)" in name
-        if how == "recorded":
-            ours_fn(handle.ours, self.s)
-            recorded = True
-        elif how == "no_grad":
-            with ad.no_grad():
-                ours_fn(handle.ours, self.s)
-            recorded = False
-        else:
-            ours_fn(handle.ours.detach(), self.s.detach() if uses_s else self.s)
-            recorded = False
+        for lib, t, s in ((ad, handle.ours, self.s), (torch, handle.theirs, self.st)):
+            if lib is None:
+                continue
+            if how == "recorded":
+                ours_fn(t, s)
+            elif how == "no_grad":
+                with lib.no_grad():
+                    ours_fn(t, s)
+            else:
+                ours_fn(t.detach(), s.detach() if uses_s else s)
+        recorded = how == "recorded"
         self._change_storage(handle, model_fn, recorded)
 
     @rule(index=handle_index, retain=st.booleans(), seed=st.integers(0, 3))
@@ -168,13 +190,22 @@ class InplaceMachine(RuleBasedStateMachine):
         self.x.grad = None
         freed_before = self.freed
         self.freed = self.freed or not retain    # (a pass that fails half-way frees what it ran)
+        torch_error = None
+        if torch is not None:
+            try:
+                (handle.theirs * torch.tensor(weights)).sum().backward(retain_graph=retain)
+            except RuntimeError as exc:
+                torch_error = str(exc)
         try:
             (handle.ours * ad.tensor(weights)).sum().backward(retain_graph=retain)
         except RuntimeError as exc:
             message = str(exc)
             assert INPLACE_ERROR in message or (freed_before and FREED_ERROR in message), message
             assert self.x.grad is None                  # a failing backward stores nothing
+            if torch is not None:
+                assert torch_error is not None, f"autodiff raised, torch did not: {message}"
             return
+        assert torch_error is None, f"torch raised, autodiff did not: {torch_error}"
         if x_model.grad is None:
             assert self.x.grad is None or not self.x.grad._data.any()
         else:
