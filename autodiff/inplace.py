@@ -57,6 +57,10 @@ class View(Tensor):
     def _requires_grad(self, flag):
         self._view_requires_grad = flag
 
+    def detach_(self):
+        raise RuntimeError("detach_: can't detach views in-place (its history would come back "
+                           "from its base); use detach() instead")
+
     def _refresh(self):
         """Make this view's history again from its base's (after an in-place change)."""
         self._view_version = self._vc[0]
@@ -157,8 +161,13 @@ def apply_inplace(target, name, other, recorded, raw, casts=False):
 
     ``casts``: the op writes its value in the target's dtype whatever it is (fill_, copy_,
     x[k] = v), so the result-type check does not apply."""
-    if not casts and (target._data.dtype.kind != "f" or type(other) not in _FLOAT_SAFE):
-        check_result_type(name, target, other)
+    if not casts:
+        if target._data.dtype.kind != "f":
+            check_result_type(name, target, other)
+        elif type(other) not in _FLOAT_SAFE:     # (a float target takes any real operand:
+            data = other._data if type(other) is Tensor else other   # decided here at once)
+            if type(data) is not np.ndarray or data.dtype.kind == "c":
+                check_result_type(name, target, other)
     if _state.enabled and (target._requires_grad or
                            (isinstance(other, Tensor) and other._requires_grad)):
         _record_inplace(target, name, other, recorded)
@@ -179,6 +188,7 @@ def apply_inplace(target, name, other, recorded, raw, casts=False):
 
 
 def _record_inplace(target, name, other, recorded):
+    target._version_cell()          # (a node that saved its values must see this change)
     if target.grad_fn is None and target._requires_grad:
         raise RuntimeError(f"{name}: a leaf tensor that requires grad is being used in an "
                            "in-place operation; do it under `with autodiff.no_grad():`")
@@ -195,6 +205,7 @@ def _record_inplace(target, name, other, recorded):
                                "`with autodiff.no_grad():`")
     else:
         root, chain = target, None
+    root._version_cell()
     old_root = _snapshot(root)
     old = replay(chain, old_root) if chain else old_root
     new = recorded(old, other)

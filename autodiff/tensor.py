@@ -73,16 +73,26 @@ class Tensor:
         return 0 if vc is None else vc[0]
 
     def _bump_version(self):
-        if self._vc is None:
-            self._vc = [1]
-        else:
-            self._vc[0] += 1
+        cell = self._vc
+        if cell is None:
+            cell = self._version_cell()
+        cell[0] += 1
         _function._inplace_changes[0] += 1
 
     def _share_version(self, base):
-        if base._vc is None:
-            base._vc = [0]
-        self._vc = base._vc
+        self._vc = base._vc if base._vc is not None else base._version_cell()
+
+    def _version_cell(self):
+        """This tensor's version counter, made on first need. A node that saved this tensor's
+        values as its output gets the same counter then, so that a change through any alias
+        (no_grad, .detach(), .data, a view) is seen by its check."""
+        cell = self._vc
+        if cell is None:
+            cell = self._vc = [0]
+            node = self.grad_fn
+            if node is not None and getattr(node, "_output", None) is self._data:
+                node._output_version = cell
+        return cell
 
     @staticmethod
     def _wrap(data):
@@ -173,6 +183,7 @@ class Tensor:
         if self._requires_grad and value.dtype.kind not in "fc":
             raise RuntimeError("data: data set to a tensor that requires gradients must be floating "
                                f"point or complex dtype, got {dtypes.name(value.dtype)}")
+        self._version_cell()   # (before the values it may have saved are replaced)
         self._data = value
         self._bump_version()   # a graph that saved this tensor must not use the new values unawares
 
@@ -315,6 +326,7 @@ class Tensor:
         return t
 
     def detach_(self):
+        self._version_cell()   # (a node that saved this output keeps seeing its changes)
         self.grad_fn = None
         self._requires_grad = False
         return self

@@ -102,8 +102,8 @@ class Function:
                 if cell is not None and cell[0] != (expected and expected[k]):
                     raise _inplace_error(self, value, cell[0], expected and expected[k])
             elif value is getattr(self, "_output", None):
-                cell = self._output_version   # the output's own counter, made when it was saved
-                if cell[0]:
+                cell = self._output_version   # the output's counter (None: never changed)
+                if cell is not None and cell[0]:
                     raise _inplace_error(self, value, cell[0], 0, "output 0 of " + self.name())
         self._clock = _inplace_changes[0]     # (checked: no need to look again until a change)
 
@@ -191,17 +191,16 @@ class Function:
         if len(self._saved) == 1 and self._saved[0] is out_data:   # (an activation saving its output)
             self._output = out_data
             self._saved_version = 0
-            cell = self._output_version = [0]
+            self._output_version = None   # (the output tensor makes it on its first change)
             if _graph.threads_with_hooks:
                 _graph.pack(self)
-            return cell
-        output_cell = None    # the output's version counter, when the output is saved
+                return self._output_version
+            return None
         if len(self._saved) == len(raw) and all(map(_is, self._saved, raw)):
             saved = args      # (forward saved exactly its inputs: keep the tuple of them)
         else:
             saved = self._saved_values(args, raw, out, out_data)
-            if any(value is out_data for value in saved):
-                output_cell = self._output_version = [0]
+            self._output_version = None
         versions = None       # only when a saved tensor was already changed in place
         for k, value in enumerate(saved):
             if isinstance(value, Tensor):
@@ -214,7 +213,8 @@ class Function:
         self._saved_version = 0 if versions is None else tuple(versions)
         if _graph.threads_with_hooks:
             _graph.pack(self)
-        return output_cell
+            return getattr(self, "_output_version", None)
+        return None
 
     def _saved_values(self, args, raw, out, out_data):
         """What forward saved, with each input array replaced by its tensor."""

@@ -92,11 +92,11 @@ def pack(node):
     entries = []
     for k, value in enumerate(node._saved):
         if isinstance(value, Tensor):
-            if value._vc is None:
-                value._vc = [0]              # (the counter must outlive the tensor)
-            cell, version, is_output = value._vc, expected and expected[k], False
+            cell = value._version_cell()     # (the counter must outlive the tensor)
+            version, is_output = expected and expected[k], False
         elif output is not None and value is output:
-            cell, version, is_output = node._output_version, 0, True
+            cell, version, is_output = [0], 0, True
+            node._output_version = cell      # (handed to the output tensor by _record)
             value = Tensor._wrap(value)
             value._vc = cell
         else:

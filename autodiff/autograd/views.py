@@ -47,7 +47,7 @@ def make_view(op, node, args, out_data):
     view._view_fn = (op, args[1:]) if _state.enabled else None
     cell = base._vc
     if cell is None:
-        cell = base._vc = [0]
+        cell = base._version_cell()
     view._vc = cell
     view._view_version = cell[0]
     return view
