@@ -13,10 +13,12 @@ import numpy as np
 from . import dtypes
 from .autograd import engine
 from .autograd import function as _function
+from .autograd import graph as _graph
 from .autograd.grad_mode import _state, no_grad
 from .cuda import devices as _devices
 from .cuda.devices import DeviceArray as _DeviceArray, DeviceMismatchError, as_array as _as_array
 from .ops import elementwise as E
+from .ops import inplace as _inplace_ops
 from .ops import linalg as L
 from .ops import reduction as R
 from .ops import shape as S
@@ -52,7 +54,7 @@ class Tensor:
     """An N-d array (numpy-backed) that can record operations for backward."""
 
     # hot attributes in slots; rarely set ones (hooks, a name) in a dict made on first use
-    __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_vc", "__dict__", "__weakref__")
+    __slots__ = ("_data", "_requires_grad", "_grad", "grad_fn", "_vc", "__dict__", "__weakref__")
     _hooks = None
     _post_accumulate_hooks = None   # hook(tensor) after backward wrote this leaf's .grad
     _name = None
@@ -64,7 +66,7 @@ class Tensor:
         (the default float dtype, even from ints), ``Tensor()`` (empty). See ``autodiff.legacy``."""
         from .legacy import construct
         t = construct(args, dtype, device, "Tensor")
-        self._data, self._requires_grad, self.grad, self.grad_fn = t._data, False, None, None
+        self._data, self._requires_grad, self._grad, self.grad_fn = t._data, False, None, None
         self._vc = None
         if requires_grad:
             self.requires_grad_(True)
@@ -78,16 +80,26 @@ class Tensor:
         return 0 if vc is None else vc[0]
 
     def _bump_version(self):
-        if self._vc is None:
-            self._vc = [1]
-        else:
-            self._vc[0] += 1
+        cell = self._vc
+        if cell is None:
+            cell = self._version_cell()
+        cell[0] += 1
         _function._inplace_changes[0] += 1
 
     def _share_version(self, base):
-        if base._vc is None:
-            base._vc = [0]
-        self._vc = base._vc
+        self._vc = base._vc if base._vc is not None else base._version_cell()
+
+    def _version_cell(self):
+        """This tensor's version counter, made on first need. A node that saved this tensor's
+        values as its output gets the same counter then, so that a change through any alias
+        (no_grad, .detach(), .data, a view) is seen by its check."""
+        cell = self._vc
+        if cell is None:
+            cell = self._vc = [0]
+            node = self.grad_fn
+            if node is not None and getattr(node, "_output", None) is self._data:
+                node._output_version = cell
+        return cell
 
     @staticmethod
     def _wrap(data):
@@ -95,7 +107,7 @@ class Tensor:
         t = _new(Tensor)
         t._data = data
         t._requires_grad = False
-        t.grad = None
+        t._grad = None
         t.grad_fn = None
         t._vc = None
         return t
@@ -171,9 +183,27 @@ class Tensor:
 
     @data.setter
     def data(self, value):
-        value = value._data if isinstance(value, Tensor) else _as_array(value)
+        if isinstance(value, Tensor):
+            value = value._data
+        elif not isinstance(value, (np.ndarray, _DeviceArray)):
+            raise TypeError(f"data: Variable data has to be a tensor, but got {type(value).__name__}")
+        if self._requires_grad and value.dtype.kind not in "fc":
+            raise RuntimeError("data: data set to a tensor that requires gradients must be floating "
+                               f"point or complex dtype, got {dtypes.name(value.dtype)}")
+        self._version_cell()   # (before the values it may have saved are replaced)
         self._data = value
         self._bump_version()   # a graph that saved this tensor must not use the new values unawares
+
+    @property
+    def grad(self):
+        """The gradient accumulated by backward (None until then)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            _check_grad_assignment(self, value)
+        self._grad = value
 
     @property
     def name(self):
@@ -187,8 +217,8 @@ class Tensor:
     @property
     def T(self):
         ndim = self._data.ndim
-        if ndim < 2:
-            return self
+        if ndim < 2:              # a new view, as in PyTorch (never self)
+            return S.Permute.apply(self, tuple(range(ndim)))
         if ndim == 2:
             return S.Transpose.apply(self, 0, 1)
         return self.permute(*reversed(range(ndim)))
@@ -370,6 +400,7 @@ class Tensor:
         return t
 
     def detach_(self):
+        self._version_cell()   # (a node that saved this output keeps seeing its changes)
         self.grad_fn = None
         self._requires_grad = False
         return self
@@ -378,7 +409,10 @@ class Tensor:
         return _clone(self)
 
     def contiguous(self):
-        return self if not isinstance(self._data, np.ndarray) or self._data.flags.c_contiguous else _clone(self)
+        """Self when already C-contiguous (or on a device), else a contiguous copy (recorded, as a clone)."""
+        if not isinstance(self._data, np.ndarray) or self._data.flags.c_contiguous:
+            return self
+        return S.Clone.apply(self)
 
     def is_contiguous(self):
         return self._data.flags.c_contiguous
@@ -472,23 +506,34 @@ class Tensor:
 
         ``owned``: nothing else refers to the array, so it becomes ``.grad`` without a copy.
         """
+        current = self._grad
         if not isinstance(grad, Tensor):
-            if self.grad is None and owned:
-                self.grad = Tensor._wrap(grad)
-            elif self.grad is None:
-                self.grad = Tensor._wrap(   # a copy: never alias another gradient
+            if current is None and owned:
+                self._grad = Tensor._wrap(grad)
+            elif current is None:
+                self._grad = Tensor._wrap(   # a copy: never alias another gradient
                     grad.copy() if isinstance(grad, _DeviceArray) else np.array(grad))
-            elif self.grad._requires_grad:
-                self.grad = self.grad + grad
+            elif current._requires_grad:
+                self._grad = current + grad
             else:
-                self.grad._data += grad
-                self.grad._bump_version()
+                current._data += grad
+                current._bump_version()
         elif grad._requires_grad:                          # create_graph=True: keep the graph
-            self.grad = grad if self.grad is None else self.grad + grad
-        elif self.grad is None:
-            self.grad = Tensor._wrap(grad._data.copy())
+            self._grad = grad if current is None else current + grad
+        elif current is None:
+            self._grad = Tensor._wrap(grad._data.copy())
         else:
-            self.grad = self.grad + grad
+            self._grad = current + grad
+
+    def _check_grad(self, grad):
+        """Before backward stores anything: raise if ``grad`` cannot be added to ``.grad``
+        (its shape was changed, e.g. by assigning .data), so that no ``.grad`` changes."""
+        current = self._grad
+        if current is not None and current._data.shape != grad.shape:
+            raise RuntimeError(
+                f"backward: the gradient of shape {tuple(grad.shape)} cannot be accumulated into "
+                f"the existing .grad of shape {tuple(current._data.shape)} (tensor of shape "
+                f"{tuple(self._data.shape)}); set .grad = None first")
 
     # ------------------------------------------------------------------ arithmetic
     def __add__(self, other):
@@ -771,9 +816,7 @@ class Tensor:
     # ------------------------------------------------------------------ shape
     def reshape(self, *shape):
         shape = _shape_arg(shape, "reshape")
-        if shape == self._data.shape:
-            return self
-        return S.Reshape.apply(self, shape)
+        return S.Reshape.apply(self, shape)   # (a view when numpy can make one)
 
     def view(self, *shape):
         """``reshape`` that never copies: raises, as PyTorch does, where a view op (a transpose,
@@ -792,8 +835,6 @@ class Tensor:
                         f"view: view size is not compatible with input tensor's size and stride (at "
                         f"least one dimension spans across two contiguous subspaces): shape "
                         f"{tuple(data.shape)} to {shape}. Use .reshape(...) instead.") from None
-        if shape == data.shape:
-            return self
         return S.Reshape.apply(self, shape)
 
     def view_as(self, other):
@@ -811,6 +852,8 @@ class Tensor:
         if start > end:
             raise RuntimeError(f"flatten: start_dim ({start_dim}) cannot come after end_dim ({end_dim}) "
                                f"for a tensor of shape {tuple(self.shape)}")
+        if start == end:           # nothing to flatten: self, as in PyTorch
+            return self
         shape = self._data.shape
         merged = math.prod(shape[start:end + 1])     # (not -1: ambiguous for zero-size tensors)
         return self.reshape(shape[:start] + (merged,) + shape[end + 1:])
@@ -833,8 +876,6 @@ class Tensor:
     def transpose(self, dim0, dim1):
         ndim = self._data.ndim
         d0, d1 = normalize_dim(dim0, ndim, "transpose"), normalize_dim(dim1, ndim, "transpose")
-        if d0 == d1:
-            return self
         return S.Transpose.apply(self, d0, d1)
 
     def t(self):
@@ -862,8 +903,6 @@ class Tensor:
                                    f"in a leading, non-existing dimension {i} (target {shape}, tensor "
                                    f"shape {tuple(self.shape)})")
         shape = tuple(self._data.shape[i - lead] if n == -1 else n for i, n in enumerate(shape))
-        if shape == self._data.shape:
-            return self
         for i, n in enumerate(self._data.shape):
             if n != 1 and n != shape[lead + i]:
                 raise ValueError(f"expand: the expanded size {shape[lead + i]} must match the existing "
@@ -891,11 +930,7 @@ class Tensor:
     def __getitem__(self, key):
         key = _index_key(key)
         if S.is_basic_index(key):
-            out = S.Index.apply(self, key)
-            out._share_version(self)    # a view: in-place changes show in both
-            if out.grad_fn is not None:
-                out.grad_fn.is_view = True
-            return out
+            return S.IndexView.apply(self, key)    # a view: in-place changes show in both
         steps = S.split_mixed_index(key)
         if steps is not None:           # ints select first, then the index arrays (PyTorch's rule)
             return self[steps[0]][steps[1]]
@@ -912,7 +947,7 @@ class Tensor:
             key, value = S.mixed_index_for_numpy(key, steps, self._data.shape,
                                                  value if isinstance(value, Tensor) else tensor(value))
         self._inplace("index_put", value, lambda old, v: S.IndexPut.apply(old, key, v),
-                      lambda data, v: data.__setitem__(key, v))
+                      lambda data, v: data.__setitem__(key, v), casts=True)
 
     def __iter__(self):
         if self._data.ndim == 0:
@@ -920,42 +955,10 @@ class Tensor:
         return (self[i] for i in range(self._data.shape[0]))
 
     # ------------------------------------------------------------------ in-place
-    def _inplace(self, name, other, recorded, raw):
-        """Change this tensor in place: ``raw(array, other)`` on the numpy array when
-        no gradient flows, else ``recorded(old, other)`` out of place, recorded in the
-        graph, with this tensor rebased onto the result (as PyTorch does)."""
-        if _state.enabled and (self._requires_grad or
-                               (isinstance(other, Tensor) and other._requires_grad)):
-            if self.grad_fn is None and self._requires_grad:
-                raise RuntimeError(f"{name}: a leaf tensor that requires grad is being used in an "
-                                   "in-place operation; do it under `with autodiff.no_grad():`")
-            if self._data.dtype.kind != "f":
-                raise RuntimeError(f"{name}: cannot record an in-place change of a "
-                                   f"{dtypes.name(self._data.dtype)} tensor with a gradient")
-            if self.grad_fn is not None and self.grad_fn.is_view:
-                raise RuntimeError(
-                    f"{name}: in-place change of a view ({self.grad_fn.name()}) of a tensor that "
-                    "requires grad is not supported: the change would not reach the base tensor's "
-                    "gradient. Use an out-of-place operation, or .clone() the view first")
-            old = Tensor._wrap(self._data)
-            old._requires_grad, old.grad_fn = True, self.grad_fn
-            old._vc = [self._version]
-            new = recorded(old, other)
-            if new._data.shape != self._data.shape:
-                raise _inplace_shape_error(name, self, other)
-            self._data, self.grad_fn, self._requires_grad = new._data, new.grad_fn, True
-        else:
-            try:
-                raw(self._data, other._data if isinstance(other, Tensor) else other)
-            except ValueError:
-                raise _inplace_shape_error(name, self, other) from None
-            except DeviceMismatchError as exc:
-                raise DeviceMismatchError(f"{name}: {exc}") from None
-            except TypeError as exc:
-                raise TypeError(f"{name}: {exc} (tensor of shape {tuple(self.shape)}, "
-                                f"{dtypes.name(self._data.dtype)})") from None
-        self._bump_version()
-        return self
+    # _inplace(name, other, recorded, raw, casts=False): change this tensor in place, with
+    # ``raw(array, other)`` on the numpy array when no gradient flows, else ``recorded(old,
+    # other)`` recorded in the graph and written back into this tensor's memory. It is
+    # autodiff.inplace.apply_inplace, set below (one call less on the optimizers' hot path).
 
     def add_(self, other, alpha=1):
         if alpha != 1:
@@ -982,10 +985,10 @@ class Tensor:
         return self.fill_(0)
 
     def fill_(self, value):
-        return self._inplace("fill_", _data_of(value), _fill, _fill_raw)
+        return self._inplace("fill_", value, _fill, _fill_raw, casts=True)
 
     def copy_(self, src):
-        return self._inplace("copy_", src, _copy, _copy_raw)
+        return self._inplace("copy_", src, _copy, _copy_raw, casts=True)
 
     __iadd__ = add_
     __isub__ = sub_
@@ -1067,9 +1070,25 @@ def _host_copy_error(t, name):
             "it to host memory")
 
 
-def _inplace_shape_error(name, target, other):
-    return ValueError(f"{name}: cannot broadcast {tuple(np.shape(_data_of(other)))} into the "
-                      f"in-place target of shape {tuple(target._data.shape)}")
+def _check_grad_assignment(target, grad):
+    """PyTorch's checks on ``x.grad = g``: a tensor of x's shape, dtype and device."""
+    if not isinstance(grad, Tensor):
+        raise TypeError(f"grad: assigned grad expected to be a Tensor or None but got grad of "
+                        f"type {type(grad).__name__}")
+    if grad._data.shape != target._data.shape:
+        raise RuntimeError(f"grad: attempting to assign a gradient of size "
+                           f"'{list(grad._data.shape)}' to a tensor of size "
+                           f"'{list(target._data.shape)}'. Please ensure that the gradient and "
+                           "the tensor are the same size")
+    if grad._data.dtype != target._data.dtype:
+        raise RuntimeError(f"grad: attempting to assign a gradient with dtype "
+                           f"'{dtypes.name(grad._data.dtype)}' to a tensor with dtype "
+                           f"'{dtypes.name(target._data.dtype)}'. Please ensure that the gradient "
+                           "and the tensor have the same dtype")
+    if grad.device != target.device:
+        raise RuntimeError(f"grad: attempting to assign a gradient located on device "
+                           f"'{grad.device}' to a tensor located on device '{target.device}'. "
+                           "Please ensure that the gradient and the tensor are on the same device")
 
 
 # in-place ops: the recorded (out-of-place) form and the plain numpy form
@@ -1106,15 +1125,15 @@ def _clamp_raw(data, bounds):
 
 
 def _fill(old, value):
-    return old * 0 + value
+    return _inplace_ops.Fill.apply(old, value)
 
 
 def _fill_raw(data, value):
-    data.fill(value)
+    data[...] = value
 
 
 def _copy(old, src):
-    return old * 0 + src
+    return _inplace_ops.Copy.apply(old, src)
 
 
 def _copy_raw(data, src):
@@ -1135,6 +1154,9 @@ def _clone(x):
 
 
 _function.Tensor = Tensor
+_graph.Tensor = Tensor
+from .inplace import apply_inplace as _apply_inplace  # noqa: E402  (it subclasses Tensor)
+Tensor._inplace = _apply_inplace
 _OPERANDS = (Tensor, float, int, np.ndarray, _Number, _DeviceArray)   # what arithmetic accepts
 # on the other side (concrete types first: an ABC check costs ~7x more)
 

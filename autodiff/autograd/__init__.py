@@ -2,6 +2,9 @@
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
 from .function import Function  # noqa: F401
 from .api import backward, grad  # noqa: F401
+from .anomaly_mode import (  # noqa: F401
+    detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled, set_detect_anomaly)
+from . import graph  # noqa: F401,E402  (saved_tensors_hooks, save_on_cpu)
 
 
 def __getattr__(name):

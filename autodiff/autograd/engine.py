@@ -7,20 +7,28 @@ A vertex is anything with
                           the gradients for each parent (None where there is none);
                           a node frees what it saved unless ``retain_graph``,
   ``_stores_grad``        True for vertices that keep a ``.grad`` (leaves, retained
-                          tensors): their ``_finish(grad, accumulate, owned)`` runs
-                          once the whole pass has succeeded.
+                          tensors): their ``_check_grad(grad)`` runs once the whole
+                          pass has succeeded, then their ``_finish(grad, accumulate,
+                          owned)``.
 
 The order is Kahn's topological sort: a vertex runs once every gradient
 contribution to it has arrived, so the chain rule sums over all paths
 (diamonds, reused tensors). Everything is iterative: no recursion, whatever the
 depth of the graph. Gradients are stored only once the pass has succeeded, so
-an error half-way leaves every ``.grad`` as it was.
+an error half-way leaves every ``.grad`` as it was: each stored gradient is
+checked (``_check_grad``) before the first one is written. Storing holds one
+lock, so that threads running backward into the same leaves lose no update.
 """
+import threading
 from sys import getrefcount
 
 import numpy as np
 
+from . import anomaly_mode
 from .grad_mode import _state
+
+_accumulate_lock = threading.RLock()   # one backward at a time stores into .grad (a hook
+# that runs while storing may itself call backward: the same thread may enter again)
 
 
 def count_dependencies(roots):
@@ -78,6 +86,7 @@ def backpropagate(roots, root_grads, retain_graph=False, create_graph=False, cap
     _state.enabled = create_graph        # the backward pass is recorded only for create_graph
     capturing = captured is not None
     previous = None
+    anomaly = anomaly_mode.enabled_here()
     try:
         while ready:
             vertex, grad = ready.pop()
@@ -90,7 +99,10 @@ def backpropagate(roots, root_grads, retain_graph=False, create_graph=False, cap
                     captured[vertex] = grad
                 if vertex._stores_grad:
                     finished.append((vertex, grad))
-                parent_grads = vertex._propagate(grad, retain_graph)
+                if anomaly:
+                    parent_grads = anomaly_mode.checked_propagate(vertex, grad, retain_graph)
+                else:
+                    parent_grads = vertex._propagate(grad, retain_graph)
             for parent, parent_grad in zip(vertex._parents, parent_grads):
                 if parent is None:
                     continue
@@ -111,12 +123,17 @@ def backpropagate(roots, root_grads, retain_graph=False, create_graph=False, cap
                     finished.append((parent, parent_grad))
         accumulate = captured is None
         parent_grads = parent_grad = grad = previous = None   # drop stale references (see `owned`)
-        while finished:
-            vertex, grad = finished.pop()
-            # an array nothing else refers to (this local and getrefcount's argument) may be
-            # stored as it is; one shared with another vertex or the caller is copied
-            owned = type(grad) is np.ndarray and grad.base is None and getrefcount(grad) == 2
-            vertex._finish(grad, accumulate, owned)
+        with _accumulate_lock:
+            if accumulate:
+                for vertex, grad in finished:
+                    vertex._check_grad(grad)
+            grad = None
+            while finished:
+                vertex, grad = finished.pop()
+                # an array nothing else refers to (this local and getrefcount's argument) may be
+                # stored as it is; one shared with another vertex or the caller is copied
+                owned = type(grad) is np.ndarray and grad.base is None and getrefcount(grad) == 2
+                vertex._finish(grad, accumulate, owned)
     finally:
         _state.enabled = recording
     return captured

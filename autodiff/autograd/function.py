@@ -49,7 +49,7 @@ class Function:
     # attributes every node has, in slots (no per-node dict unless an op stores
     # its own, like ctx.dim): fewer objects per op for the garbage collector
     __slots__ = ("_parents", "_out_shape", "_out_dtype", "_saved", "_saved_version", "_clock",
-                 "_output", "_on_arrays", "__dict__", "__weakref__")
+                 "_output", "_output_version", "_on_arrays", "__dict__", "__weakref__")
 
     # ---- the ctx API used inside forward/backward (PyTorch's names) ----
     def save_for_backward(self, *values):
@@ -67,6 +67,8 @@ class Function:
         if not saved:
             return ()
         if self._clock != _inplace_changes[0]:   # something was changed in place since forward
+            if type(saved) is _graph.PackedSaved:   # (saved under saved_tensors_hooks: always)
+                return _graph.unpack(self, getattr(self, "_on_arrays", False), _inplace_error)
             self._check_versions()
         try:
             on_arrays = self._on_arrays
@@ -86,17 +88,23 @@ class Function:
                 if value is getattr(self, "_output", None):
                     out._requires_grad = True
                     out.grad_fn = self
+                    out._vc = self._output_version
                 values.append(out)
         return tuple(values)
 
     def _check_versions(self):
-        """Raise if a saved tensor was changed in place since forward saved it."""
+        """Raise if a saved tensor (an input, or the output) was changed in place since
+        forward saved it, whatever changed it: a recorded op, no_grad, .detach(), .data."""
         expected = self._saved_version        # 0: every saved tensor was at version 0
         for k, value in enumerate(self._saved):
             if isinstance(value, Tensor):
                 cell = value._vc
                 if cell is not None and cell[0] != (expected and expected[k]):
-                    raise _inplace_error(self, value, expected and expected[k])
+                    raise _inplace_error(self, value, cell[0], expected and expected[k])
+            elif value is getattr(self, "_output", None):
+                cell = self._output_version   # the output's counter (None: never changed)
+                if cell is not None and cell[0]:
+                    raise _inplace_error(self, value, cell[0], 0, "output 0 of " + self.name())
         self._clock = _inplace_changes[0]     # (checked: no need to look again until a change)
 
     @property
@@ -162,30 +170,40 @@ class Function:
         self._parents = parents
         self._out_shape = out_data.shape
         self._out_dtype = out_data.dtype
-        if self._saved:
-            self._keep_saved(args, raw, out, out_data)
+        if _anomaly_mode.threads_on:     # (a module attribute: free while anomaly mode is off)
+            _anomaly_mode.note_forward_trace(self)
+        if self.is_view and _views.shares_memory(out_data, raw[0]):
+            return _views.make_view(type(self), self, args, out_data)
         result = _new(Tensor)
         result._data = out_data
         result._requires_grad = True
-        result.grad = None
+        result._grad = None
         result.grad_fn = self
-        result._vc = None
-        if self.is_view:
-            result._share_version(args[0])
+        # an output that backward needs gets its version counter now, so that any later
+        # change (no_grad, .detach(), .data) is seen by the check
+        result._vc = self._keep_saved(args, raw, out, out_data) if self._saved else None
         return result
 
     def _keep_saved(self, args, raw, out, out_data):
         """Swap saved input arrays for their tensors (with their versions, when already
-        changed in place, so that a change before backward is caught) and note the output."""
+        changed in place, so that a change before backward is caught) and note the output.
+
+        Returns the version counter for the output tensor when the output was saved
+        (the node keeps the same cell), else None."""
         self._clock = _inplace_changes[0]
         if len(self._saved) == 1 and self._saved[0] is out_data:   # (an activation saving its output)
             self._output = out_data
             self._saved_version = 0
-            return
+            self._output_version = None   # (the output tensor makes it on its first change)
+            if _graph.threads_with_hooks:
+                _graph.pack(self)
+                return self._output_version
+            return None
         if len(self._saved) == len(raw) and all(map(_is, self._saved, raw)):
             saved = args      # (forward saved exactly its inputs: keep the tuple of them)
         else:
             saved = self._saved_values(args, raw, out, out_data)
+            self._output_version = None
         versions = None       # only when a saved tensor was already changed in place
         for k, value in enumerate(saved):
             if isinstance(value, Tensor):
@@ -196,6 +214,10 @@ class Function:
                     versions[k] = cell[0]
         self._saved = saved
         self._saved_version = 0 if versions is None else tuple(versions)
+        if _graph.threads_with_hooks:
+            _graph.pack(self)
+            return getattr(self, "_output_version", None)
+        return None
 
     def _saved_values(self, args, raw, out, out_data):
         """What forward saved, with each input array replaced by its tensor."""
@@ -284,6 +306,11 @@ class Function:
             self._output = None
         return result
 
+    def _check_grad(self, grad):
+        tensor = self._retained()
+        if tensor is not None:
+            tensor._check_grad(self._retained_grad)
+
     def _finish(self, grad, accumulate, owned=False):
         tensor = self._retained()
         if tensor is not None and accumulate:
@@ -308,11 +335,11 @@ def _run_tensor_hooks(hooks, grad):
     return value._data if on_arrays else value
 
 
-def _inplace_error(node, value, version):
+def _inplace_error(node, value, version, expected, what="a tensor"):
     return RuntimeError(
         f"{node.name()}: one of the variables needed for gradient computation has been "
-        f"modified by an inplace operation: a tensor of shape {tuple(value.shape)} is at "
-        f"version {value._version}; expected version {version} instead. Avoid changing it "
+        f"modified by an inplace operation: {what} of shape {tuple(value.shape)} is at "
+        f"version {version}; expected version {expected} instead. Avoid changing it "
         "in place (use an out-of-place op, or .clone() it first).")
 
 
@@ -373,10 +400,9 @@ class Op(Function):
             raise _op_error(cls, args, exc) from None
         if type(out) is not np.ndarray:
             out = _as_array(out)
-        result = Tensor._wrap(out)
-        if cls.is_view:
-            result._share_version(args[0])
-        return result
+        if cls.is_view and _views.shares_memory(out, raw[0]):
+            return _views.make_view(cls, None, args, out)
+        return Tensor._wrap(out)
 
 
 def _links(args):
@@ -416,5 +442,8 @@ def _op_error(cls, args, exc):
     return type(exc)(f"{op_name(cls)}: {msg} (operands: {detail})")
 
 
+from . import anomaly_mode as _anomaly_mode  # noqa: E402
+from . import graph as _graph  # noqa: E402
+from . import views as _views  # noqa: E402
 from ..ops.dims import sum_to_shape as _sum_to_shape  # noqa: E402  (circular import)
 from ..ops.xp import ArrayMath, TensorMath  # noqa: E402

@@ -70,6 +70,8 @@ class Expand(Op):
 
     @staticmethod
     def forward(ctx, x, shape):
+        if x.shape == tuple(shape):
+            return x[...]             # a writable view (broadcast_to's are read-only)
         return np.broadcast_to(x, shape)
 
     @staticmethod
@@ -129,6 +131,23 @@ def _take(grad, key):
     """``grad[key]`` with numpy's indexing rule, on an array or (recorded) on a tensor:
     the keys ops build are numpy keys, which Tensor.__getitem__ would read by PyTorch's rule."""
     return Index.apply(grad, key) if isinstance(grad, _function.Tensor) else grad[key]
+
+
+class IndexView(Index):
+    """``x[key]`` with ints, slices, None and Ellipsis only: a view of ``x``'s memory."""
+
+    is_view = True
+
+    @classmethod
+    def name(cls):
+        return "IndexBackward"
+
+    @staticmethod
+    def forward(ctx, x, key):
+        parts = key if isinstance(key, tuple) else (key,)
+        if not any(part is Ellipsis for part in parts):
+            key = parts + (Ellipsis,)   # (x[0] of a 1-d array: a 0-d view, not a numpy scalar)
+        return Index.forward(ctx, x, key)
 
 
 class IndexBackward(Op):

@@ -125,7 +125,7 @@ class Optimizer:
                 if grad is None:
                     continue
                 if set_to_none:
-                    p.grad = None
+                    p._grad = None               # (None is always a valid .grad)
                 else:
                     grad.detach_()
                     grad._data[...] = 0
@@ -137,9 +137,41 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        self._check_step()
         for group in self.param_groups:
             self._update(group)
         return loss
+
+    def _check_step(self):
+        """Raise before anything is written when a step could not complete: every gradient
+        must be a tensor of its parameter's shape, dtype and device. A step that raises
+        leaves every parameter, gradient and state buffer as it was.
+
+        ``step`` calls it before any ``_update``; an optimizer that overrides ``step``
+        calls it first."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                grad = p._grad                   # (the slot: no property on this hot path)
+                if grad is None:
+                    continue
+                values, data = grad._data, p._data
+                if values.shape != data.shape or values.dtype != data.dtype or \
+                        type(values) is not type(data) or (type(data) is not np.ndarray and
+                                                           values.device != data.device):
+                    self._bad_gradient(group, p, values, data)
+
+    def _bad_gradient(self, group, p, values, data):
+        index = next(i for i, q in enumerate(group["params"]) if q is p)
+        if values.shape != data.shape:
+            problem = f"has shape {tuple(values.shape)}"
+        elif values.dtype != data.dtype:
+            problem = f"has dtype {values.dtype}"
+        else:
+            problem = f"is on {devices.device_of(values)}"
+        raise RuntimeError(
+            f"{self._name()}.step: the gradient of parameter {index} of a group {problem}, "
+            f"but the parameter has shape {tuple(data.shape)}, dtype {data.dtype} on "
+            f"{devices.device_of(data)}; nothing was changed")
 
     def _update(self, group):
         raise NotImplementedError

@@ -1,0 +1,53 @@
+"""Views: tensors that share memory with a base tensor, as in PyTorch.
+
+An op with ``is_view = True`` (indexing with ints and slices, reshape when it can,
+transpose, permute, expand, ...) returns a ``View`` when its array really shares
+the base's memory. A view keeps its base and how it was made from it (the op and
+its other arguments), so that
+
+* a change in place through the base or through any of its views shows in all of
+  them (they share the memory and one version counter);
+* after an in-place change, a view's history is made again from its base's new
+  history the first time it is used (``View._refresh``);
+* an in-place change of a view is recorded on its root base, as PyTorch's
+  CopySlices does: the base's new history is "the old base with the view's region
+  replaced by f(old view)" (``autodiff.inplace``).
+
+The ``View`` class itself lives in ``autodiff.inplace`` (it is a Tensor); this module
+is what the graph nodes need of it.
+"""
+import numpy as np
+
+from .grad_mode import _state
+
+View = None   # the Tensor subclass for views (set by autodiff.inplace)
+_new = object.__new__
+
+
+def shares_memory(out, base):
+    """True when the array ``out`` is a view into ``base``'s memory (reshape may copy)."""
+    if type(out) is np.ndarray:
+        owner = out.base
+        return owner is not None and (owner is base or owner is getattr(base, "base", None))
+    buffer = getattr(out, "_buf", None)          # a device array: views share its buffer
+    return buffer is not None and buffer is getattr(base, "_buf", None)
+
+
+def make_view(op, node, args, out_data):
+    """The output of view op ``op`` (node ``node``, None when not recorded) on ``args[0]``."""
+    base = args[0]
+    view = _new(View)
+    view._data = out_data
+    view._grad = None
+    view._view_grad_fn = node
+    view._view_requires_grad = node is not None
+    view._base = base
+    # made with grad mode off, a view has no history to remake: changing it in place
+    # with grad mode on is an error, as in PyTorch
+    view._view_fn = (op, args[1:]) if _state.enabled else None
+    cell = base._vc
+    if cell is None:
+        cell = base._version_cell()
+    view._vc = cell
+    view._view_version = cell[0]
+    return view
