@@ -49,9 +49,9 @@ def _noncontiguous(a):
 
 def _cast(a, dtype):
     if dtype.kind in "iu":
-        return np.round(a * 2).astype(dtype)
+        return np.asarray(np.round(a * 2)).astype(dtype)      # (a 0-d array stays an array)
     if dtype.kind == "b":
-        return a > 0
+        return np.asarray(a > 0)
     return a.astype(dtype)
 
 

@@ -6,12 +6,15 @@ graph, no tensor objects, the speed of numpy. ``create_graph=True`` runs the ver
 same formula on tensors (``TensorMath``), so the backward pass is itself
 recorded and can be differentiated again.
 """
-import math
-
 import numpy as np
 
 from ..autograd import function as _function
 from .dims import is_basic_index, sum_to_shape
+
+
+def elementwise_sign(x):
+    from .elementwise import sign      # (elementwise imports this module's users: import late)
+    return sign(x)
 
 
 def _sigmoid(x):
@@ -50,7 +53,11 @@ class ArrayMath:
     log = staticmethod(np.log)
     sin = staticmethod(np.sin)
     cos = staticmethod(np.cos)
-    sign = staticmethod(np.sign)
+    sinh = staticmethod(np.sinh)
+    floor = staticmethod(np.floor)
+    trunc = staticmethod(np.trunc)
+    cosh = staticmethod(np.cosh)
+    sign = staticmethod(elementwise_sign)
     where = staticmethod(np.where)
     sigmoid = staticmethod(_sigmoid)
     broadcast_to = staticmethod(_broadcast_to)
@@ -79,7 +86,7 @@ class TensorMath:
 
     @staticmethod
     def log(x):
-        return x.log() if isinstance(x, _function.Tensor) else math.log(x)
+        return x.log() if isinstance(x, _function.Tensor) else float(np.log(np.float64(x)))
 
     @staticmethod
     def sin(x):
@@ -88,6 +95,22 @@ class TensorMath:
     @staticmethod
     def cos(x):
         return x.cos()
+
+    @staticmethod
+    def sinh(x):
+        return x.sinh()
+
+    @staticmethod
+    def floor(x):
+        return x.floor()
+
+    @staticmethod
+    def trunc(x):
+        return x.trunc()
+
+    @staticmethod
+    def cosh(x):
+        return x.cosh()
 
     @staticmethod
     def sign(x):
