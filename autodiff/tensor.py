@@ -590,12 +590,9 @@ class Tensor(MathMethods):
 
     def clamp(self, min=None, max=None):
         """min(max(self, min), max); bounds are numbers or tensors (which receive gradients)."""
-        if min is None and max is None:
-            raise ValueError("clamp: at least one of min and max must be given")
-        for label, bound in (("min", min), ("max", max)):
-            if not (bound is None or isinstance(bound, (Tensor, _Number, np.ndarray))) or isinstance(bound, complex):
-                raise TypeError(f"clamp: {label} must be a number or a tensor, got "
-                                f"{type(bound).__name__} {bound!r}")
+        kind = type(min)
+        if not ((kind is int or kind is float) and max is None):    # (clamp(min=0): no checks to make)
+            _check_clamp_bounds(min, max)
         return E.Clamp.apply(self, min, max)
 
     clip = clamp
@@ -1002,6 +999,14 @@ def _arg_extremum(x, dim, keepdim, fn, name):
 
 def _clone(x):
     return S.Clone.apply(x)
+
+
+def _check_clamp_bounds(min, max):
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    for label, bound in (("min", min), ("max", max)):
+        if not (bound is None or isinstance(bound, (Tensor, _Number, np.ndarray))) or isinstance(bound, complex):
+            raise TypeError(f"clamp: {label} must be a number or a tensor, got {type(bound).__name__} {bound!r}")
 
 
 def _check_reduced_sizes(x, dims, name):

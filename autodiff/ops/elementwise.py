@@ -15,6 +15,7 @@ from .. import backends as backend
 from ..autograd.function import Op
 from ..cuda.devices import DeviceArray
 from .promotion import common, common_all, to_float
+from .xp import sign
 
 _ARRAYS = (np.ndarray, DeviceArray)
 
@@ -22,7 +23,8 @@ _ARRAYS = (np.ndarray, DeviceArray)
 class Add(Op):
     @staticmethod
     def forward(ctx, a, b):
-        a, b = common(a, b, "add")
+        if type(a) is not np.ndarray or type(b) is not np.ndarray or a.dtype is not b.dtype:
+            a, b = common(a, b, "add")      # (the check above: the common case, inline)
         return a + b
 
     @staticmethod
@@ -33,7 +35,8 @@ class Add(Op):
 class Sub(Op):
     @staticmethod
     def forward(ctx, a, b):
-        a, b = common(a, b, "sub")
+        if type(a) is not np.ndarray or type(b) is not np.ndarray or a.dtype is not b.dtype:
+            a, b = common(a, b, "sub")      # (the check above: the common case, inline)
         return a - b
 
     @staticmethod
@@ -45,7 +48,8 @@ class Mul(Op):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        a, b = common(a, b, "mul")
+        if type(a) is not np.ndarray or type(b) is not np.ndarray or a.dtype is not b.dtype:
+            a, b = common(a, b, "mul")
         return a * b
 
     @staticmethod
@@ -127,26 +131,12 @@ class Abs(Op):
         return grad * ctx.xp.sign(x)      # (PyTorch's sign: 0 at NaN)
 
 
-def sign(x):
-    """np.sign, but 0 at NaN (PyTorch's sign, and the derivative of abs there); bools stay bools."""
-    if x.dtype == np.bool_:
-        return x.copy()
-    out = np.sign(x)
-    if type(out) is not np.ndarray:
-        if isinstance(out, DeviceArray):
-            return out                   # (on a GPU, NaN keeps its sign NaN)
-        out = np.asarray(out)            # (a numpy scalar, from a 0-d array)
-    if out.dtype.kind == "f":
-        np.copyto(out, 0, where=out != out)
-    return out
-
-
 class Sign(Op):
     """-1, 0 or 1 (0 at NaN, as PyTorch); a zero gradient."""
 
     @staticmethod
     def forward(ctx, x):
-        return sign(x)
+        return x.copy() if x.dtype == np.bool_ else sign(x)
 
     @staticmethod
     def backward(ctx, grad):
@@ -289,8 +279,12 @@ class Relu(Op):
     def backward(ctx, grad):
         out, = ctx.saved_tensors
         fast = backend.kernel("relu_backward", grad)
-        # out is >= 0 or NaN: the gradient passes where out != 0 (NaN included, as in PyTorch)
-        return fast(grad, out) if fast else grad * (out != 0)
+        if fast:
+            return fast(grad, out)
+        # out is >= 0 or NaN: the gradient passes where out != 0, NaN included (as in PyTorch).
+        # On arrays, sign(fmin(out, 1)) is that 0/1 mask in grad's dtype (fmin ignores NaN;
+        # cheaper than multiplying by a bool mask)
+        return grad * (np.sign(np.fmin(out, 1)) if type(out) is np.ndarray else out != 0)
 
 
 class LeakyRelu(Op):
@@ -349,7 +343,8 @@ class Clamp(Op):
     def forward(ctx, x, lo, hi):
         ctx.save_for_backward(x, lo, hi)
         if hi is None:                  # (np.clip costs ~1 us more on small arrays)
-            x, lo = common(x, lo, "clamp")
+            if type(lo) is not int or type(x) is not np.ndarray or x.dtype.kind != "f":
+                x, lo = common(x, lo, "clamp")     # (clamp(min=0) of a float array needs no cast)
             return np.maximum(x, lo)
         if lo is None:
             x, hi = common(x, hi, "clamp")
@@ -360,6 +355,8 @@ class Clamp(Op):
     @staticmethod
     def backward(ctx, grad):
         x, lo, hi = ctx.saved_tensors
+        if hi is None and isinstance(lo, _Number):     # (the common case: a number below)
+            return grad * (x >= lo)
         need_x, need_lo, need_hi = ctx.needs_input_grad
         if hi is None:
             return (grad * (x >= lo) if need_x else None), (grad * (x < lo) if need_lo else None), None

@@ -9,12 +9,19 @@ recorded and can be differentiated again.
 import numpy as np
 
 from ..autograd import function as _function
+from ..cuda.devices import DeviceArray
 from .dims import is_basic_index, sum_to_shape
 
 
-def elementwise_sign(x):
-    from .elementwise import sign      # (elementwise imports this module's users: import late)
-    return sign(x)
+def sign(x):
+    """np.sign of a number array, but 0 at NaN (PyTorch's sign, and the derivative of abs there)."""
+    out = np.sign(x)
+    if type(out) is not np.ndarray:
+        if isinstance(out, DeviceArray):
+            return out                   # (on a GPU, NaN keeps its sign NaN)
+        out = np.asarray(out)            # (a numpy scalar, from a 0-d array)
+    out[out != out] = 0                  # (cheaper than np.copyto(..., where=) on small arrays)
+    return out
 
 
 def _sigmoid(x):
@@ -57,7 +64,7 @@ class ArrayMath:
     floor = staticmethod(np.floor)
     trunc = staticmethod(np.trunc)
     cosh = staticmethod(np.cosh)
-    sign = staticmethod(elementwise_sign)
+    sign = staticmethod(sign)
     where = staticmethod(np.where)
     sigmoid = staticmethod(_sigmoid)
     broadcast_to = staticmethod(_broadcast_to)
