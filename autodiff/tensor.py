@@ -849,7 +849,7 @@ class Tensor(MathMethods):
         return self._inplace("div_", other, _div, _div_raw)
 
     def clamp_(self, min=None, max=None):
-        bounds = (_data_of(min), _data_of(max))
+        bounds = (min, max)     # (tensor bounds stay tensors: they receive gradients)
         return self._inplace("clamp_", bounds, _clamp, _clamp_raw)
 
     def zero_(self):
@@ -969,7 +969,7 @@ def _clamp(old, bounds):
 
 
 def _clamp_raw(data, bounds):
-    np.clip(data, bounds[0], bounds[1], out=data)
+    np.clip(data, _data_of(bounds[0]), _data_of(bounds[1]), out=data)
 
 
 def _fill(old, value):

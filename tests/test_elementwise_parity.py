@@ -145,7 +145,7 @@ def test_bitwise_ops_refuse_floats():
 # ---------------------------------------------------------------------- in-place forms
 @pytest.mark.parametrize("name, args", [
     ("log2", ()), ("expm1", ()), ("reciprocal", ()), ("floor", ()), ("round", ()), ("frac", ()), ("tan", ()),
-    ("atan", ()), ("sinh", ()), ("asinh", ()), ("erf", ()), ("fmod", (0.7,)), ("remainder", (0.7,)),
+    ("atan", ()), ("sinh", ()), ("asinh", ()), ("atanh", ()), ("erf", ()), ("fmod", (0.7,)), ("remainder", (0.7,)),
     ("atan2", (np.array([0.5, -1.0, 2.0]),)), ("lerp", (np.array([1.0, 2.0, 3.0]), 0.3)),
     ("nan_to_num", ()),
 ])
