@@ -475,7 +475,7 @@ class Tensor(MathMethods):
     add = __add__
     sub = __sub__
     mul = __mul__
-    div = __truediv__
+    # div (with rounding_mode) is MathMethods.div (autodiff/tensor_math.py)
     pow = __pow__
     neg = __neg__
     abs = __abs__

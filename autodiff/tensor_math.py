@@ -152,6 +152,41 @@ class MathMethods:
                                f"{dtypes.name(self._data.dtype)}")
         return E.Frac.apply(self)
 
+    def div(self, other, *, rounding_mode=None):
+        """self / other; ``rounding_mode`` "floor" or "trunc" rounds the quotient (zero gradient)."""
+        if rounding_mode is None:
+            return self.__truediv__(other)
+        if rounding_mode not in ("floor", "trunc"):
+            raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
+        return E.RoundedDiv.apply(self, other, rounding_mode)
+
+    divide = div
+
+    def true_divide(self, other):
+        return self.__truediv__(other)
+
+    def floor_divide(self, other):
+        """a // b: the quotient rounded toward -inf (integers stay integers)."""
+        return E.RoundedDiv.apply(self, other, "floor")
+
+    def __floordiv__(self, other):
+        return E.RoundedDiv.apply(self, other, "floor")
+
+    def __rfloordiv__(self, other):
+        return E.RoundedDiv.apply(other, self, "floor")
+
+    def multiply(self, other):
+        return self.__mul__(other)
+
+    def subtract(self, other, *, alpha=1):
+        return self.__sub__(other if alpha == 1 else other * alpha)
+
+    def negative(self):
+        return self.__neg__()
+
+    def absolute(self):
+        return self.__abs__()
+
     def fmod(self, other):
         """Remainder of a / b with the sign of a (C's fmod)."""
         return E.Fmod.apply(self, other)
@@ -248,7 +283,7 @@ _INPLACE = """
     log2 log10 exp2 expm1 reciprocal erf erfinv tan asin arcsin acos arccos atan arctan sinh cosh
     asinh arcsinh acosh arccosh atanh arctanh floor ceil trunc fix round frac fmod remainder
     atan2 arctan2 lerp nan_to_num logical_and logical_or logical_xor bitwise_and bitwise_or
-    bitwise_xor bitwise_left_shift bitwise_right_shift bitwise_not
+    bitwise_xor bitwise_left_shift bitwise_right_shift bitwise_not floor_divide
 """.split()
 for _name in _INPLACE:
     setattr(MathMethods, _name + "_", _inplace_form(_name))
@@ -260,4 +295,5 @@ FUNCTIONS = """
     asinh arcsinh acosh arccosh atanh arctanh floor ceil trunc fix round frac fmod remainder
     atan2 arctan2 lerp nan_to_num isinf isposinf isneginf isclose logical_and logical_or
     logical_xor bitwise_and bitwise_or bitwise_xor bitwise_left_shift bitwise_right_shift bitwise_not
+    floor_divide negative absolute
 """.split()

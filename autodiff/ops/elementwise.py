@@ -783,3 +783,26 @@ class NanToNum(Op):
     def backward(ctx, grad):
         finite, = ctx.saved_tensors
         return grad * finite, None, None, None
+
+
+class RoundedDiv(Op):
+    """a / b rounded toward -inf ("floor": Python's //) or toward 0 ("trunc"); integers stay
+    integers. Piecewise constant: a zero gradient, as PyTorch's."""
+
+    op_name = "div"
+
+    @staticmethod
+    def forward(ctx, a, b, rounding_mode):
+        a, b = common(a, b, "div")
+        _check_integer_divisor("div", a, b)
+        if rounding_mode == "floor":
+            return np.floor_divide(a, b)
+        if (a if isinstance(a, _ARRAYS) else b).dtype.kind in "fc":
+            return np.trunc(a / b)
+        quotient, remainder = np.divmod(a, b)        # integers: floor, then toward 0 where signs differ
+        return quotient + ((remainder != 0) & ((quotient < 0))).astype(quotient.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        zero = grad * 0
+        return zero, zero, None

@@ -28,7 +28,8 @@ class Sample:
     other numpy arrays integer/bool tensors; anything else (ints, tuples, floats, strings)
     is passed as it is. ``kind`` tags a sample: "plain", "zero" (zero-size: values and
     shapes only), "special" (NaN/inf: compared with PyTorch, no finite differences),
-    "noncontiguous" (float arrays are given as transposed/strided views).
+    "noncontiguous" (float arrays are given as transposed/strided views), "mixed" (dtypes mixed on
+    purpose, e.g. an int tensor with a Python float: compared with PyTorch, no finite differences).
     """
 
     def __init__(self, *args, kind="plain", **kwargs):

@@ -133,6 +133,11 @@ def _bitwise(name, op):
                   grad=False, dtypes=INTS + ("bool",), inplace=True)
 
 
+def _rounded_div_samples(rng):
+    return (binary_samples(-3, 3, 0.5, 2.0, avoid=(0,), specials=False)(rng) + mixed_samples(0.5, 2.0)(rng)
+            + [Sample(np.array([-7, 7, -6, 5]), np.array([2, -2, 4, 5]), kind="mixed")])
+
+
 def _operator(fn):
     return lambda lib, a, b: fn(a, b)
 
@@ -154,7 +159,7 @@ ROWS = [
            samples=joined(binary_samples(avoid=(0,)), mixed_samples(avoid=(0,))), method=False, function=False,
            notes="+ - * / and unary - as Python operators, both ways round"),
     OpInfo("neg", samples=unary_samples(), dtypes=ALL_REAL, aliases=("negative",)),
-    OpInfo("abs", samples=unary_samples(avoid=(0,)), dtypes=ALL_REAL),
+    OpInfo("abs", aliases=("absolute",), samples=unary_samples(avoid=(0,)), dtypes=ALL_REAL),
     OpInfo("sign", samples=unary_samples(), dtypes=ALL_REAL + ("bool",)),
     OpInfo("square", samples=unary_samples(), dtypes=ALL_REAL),
     OpInfo("reciprocal", inplace=True, samples=unary_samples(avoid=(0,)), dtypes=ALL_REAL),
@@ -162,6 +167,14 @@ ROWS = [
            notes="the remainder of trunc division: sign of the dividend"),
     OpInfo("remainder", inplace=True, samples=joined(binary_samples(-3, 3, 0.5, 2.0), mixed_samples(0.5, 2.0)),
            notes="the remainder of floor division: sign of the divisor"),
+    OpInfo("floor_divide", inplace=True, call=lambda lib, a, b: (lib.floor_divide(a, b), a.floor_divide(b), a // b),
+           samples=lambda rng: _rounded_div_samples(rng), grad=False, dtypes=ALL_REAL,
+           notes="PyTorch refuses to differentiate floor_divide; autodiff gives it div(rounding_mode)'s zero gradient"),
+    OpInfo("div_rounding_mode", method=False, function=False,
+           call=lambda lib, a, b: (lib.div(a, b, rounding_mode="floor"), a.div(b, rounding_mode="trunc"),
+                                   lib.divide(a, b, rounding_mode="trunc"), a.divide(b, rounding_mode="floor")),
+           samples=lambda rng: _rounded_div_samples(rng), dtypes=ALL_REAL,
+           notes="div's rounding modes: the quotient is piecewise constant, a zero gradient"),
     OpInfo("modulo", call=_operator(lambda a, b: a % b), samples=binary_samples(-3, 3, 0.5, 2.0),
            method=False, function=False, notes="the % operator: remainder"),
     OpInfo("lerp", inplace=True, samples=_lerp_samples),
