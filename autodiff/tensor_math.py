@@ -10,6 +10,7 @@ import numpy as np
 
 from . import dtypes
 from .ops import elementwise as E
+from .cuda.devices import as_array as _as_array
 from .ops.promotion import result_type
 
 # PyTorch's names of the dtypes in its messages ("result type Float can't be cast ...")
@@ -65,11 +66,15 @@ def _inplace_form(name):
     return inplace
 
 
+def _dtype_of(value):
+    """The dtype of an array or tensor, or of the array a Python number would make."""
+    value = _data(value)
+    return value.dtype if hasattr(value, "dtype") else np.asarray(value).dtype
+
+
 def _integer_only(op, *operands):
     for x in operands:
-        dtype = getattr(_data(x), "dtype", None)
-        if dtype is None:
-            dtype = np.asarray(x).dtype
+        dtype = _dtype_of(x)
         if dtype.kind not in "iub":
             raise RuntimeError(f"{op}: only integer and bool tensors are supported, got "
                                f"{dtypes.name(dtype)}")
@@ -79,15 +84,14 @@ def _bitwise(op_name, ufunc, bools=True):
     def method(self, other):
         _integer_only(op_name, self, other)
         a, b = self._data, _data(other)
-        if not bools and (a.dtype == np.bool_ and np.asarray(b).dtype == np.bool_):
+        if not bools and a.dtype == np.bool_ and _dtype_of(b) == np.bool_:
             raise RuntimeError(f"{op_name}: not implemented for two bool tensors")
         dtype = result_type(a, b, op=op_name)
         try:
-            out = ufunc(a.astype(dtype, copy=False), np.asarray(b).astype(dtype, copy=False)
-                        if isinstance(b, np.ndarray) else b)
+            out = ufunc(a.astype(dtype, copy=False), b.astype(dtype, copy=False) if hasattr(b, "astype") else b)
         except ValueError as exc:
             raise ValueError(f"{op_name}: {exc}") from None
-        return self._wrap(np.asarray(out, dtype=dtype))
+        return self._wrap(_as_array(out))
     method.__name__ = op_name
     method.__doc__ = f"Elementwise {op_name} of integer or bool tensors."
     return method
@@ -96,7 +100,7 @@ def _bitwise(op_name, ufunc, bools=True):
 def _logical(op_name, ufunc):
     def method(self, other):
         try:
-            return self._wrap(np.asarray(ufunc(self._data, _data(other))))
+            return self._wrap(_as_array(ufunc(self._data, _data(other))))
         except ValueError as exc:
             raise ValueError(f"{op_name}: {exc}") from None
     method.__name__ = op_name
@@ -244,8 +248,8 @@ class MathMethods:
                                f"{dtypes.name(self._data.dtype)} and {dtypes.name(other_data.dtype)}")
         if rtol < 0 or atol < 0:
             raise ValueError(f"isclose: rtol and atol must be non-negative, got rtol={rtol}, atol={atol}")
-        return self._wrap(np.asarray(np.isclose(self._data, other_data, rtol=rtol, atol=atol,
-                                                equal_nan=equal_nan)))
+        return self._wrap(_as_array(np.isclose(self._data, other_data, rtol=rtol, atol=atol,
+                                               equal_nan=equal_nan)))
 
     # ---- logical (any dtype, bool results) and bitwise (integers and bools)
     logical_and = _logical("logical_and", np.logical_and)

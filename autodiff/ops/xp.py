@@ -18,7 +18,7 @@ def sign(x):
     out = np.sign(x)
     if type(out) is not np.ndarray:
         if isinstance(out, DeviceArray):
-            return out                   # (on a GPU, NaN keeps its sign NaN)
+            return out                   # (the CUDA kernel gives 0 at NaN itself)
         out = np.asarray(out)            # (a numpy scalar, from a 0-d array)
     out[out != out] = 0                  # (cheaper than np.copyto(..., where=) on small arrays)
     return out
