@@ -1080,7 +1080,7 @@ def where(condition, input, other):
         cond = np.asarray(cond)
     if cond.dtype != np.bool_:
         raise RuntimeError(f"where: expected condition to be a boolean tensor, but got a tensor with "
-                        f"dtype {dtypes.name(cond.dtype)}")
+                           f"dtype {dtypes.name(cond.dtype)}")
     return E.Where.apply(cond, input, other)
 
 
