@@ -71,7 +71,7 @@ class Linear(Op):
                              f"{weight.shape[1] if weight.ndim == 2 else '?'}, got {x.shape[-1] if x.ndim else 'a scalar'}")
         if x.dtype is not weight.dtype and x.dtype != weight.dtype:
             check_same_dtype("linear", x, weight)
-        if bias is not None and bias.dtype != weight.dtype:
+        if bias is not None and bias.dtype is not weight.dtype and bias.dtype != weight.dtype:
             check_same_dtype("linear", bias, weight)
         if bias is not None and bias.shape != (weight.shape[0],):
             raise ValueError(f"linear: bias of shape {tuple(bias.shape)} does not match weight "
