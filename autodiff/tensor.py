@@ -562,6 +562,8 @@ class Tensor(MathMethods):
         return E.Rsqrt.apply(_floating(self))
 
     def square(self):
+        if self._data.dtype == np.bool_:
+            return E.Pow.apply(self, 2)         # (bools square to int64, as in PyTorch)
         return E.Mul.apply(self, self)
 
     def sin(self):
@@ -666,7 +668,7 @@ class Tensor(MathMethods):
         return _arg_extremum(self, dim, keepdim, np.argmin, "argmin")
 
     def logsumexp(self, dim, keepdim=False):
-        return R.LogSumExp.apply(self, normalize_dims(dim, self._data.ndim, "logsumexp"), keepdim)
+        return R.LogSumExp.apply(_floating(self), normalize_dims(dim, self._data.ndim, "logsumexp"), keepdim)
 
     def softmax(self, dim):
         return R.Softmax.apply(_floating(self), normalize_dim(dim, self._data.ndim, "softmax"))

@@ -161,7 +161,7 @@ ROWS = [
     OpInfo("neg", samples=unary_samples(), dtypes=ALL_REAL, aliases=("negative",)),
     OpInfo("abs", aliases=("absolute",), samples=unary_samples(avoid=(0,)), dtypes=ALL_REAL),
     OpInfo("sign", samples=unary_samples(), dtypes=ALL_REAL + ("bool",)),
-    OpInfo("square", samples=unary_samples(), dtypes=ALL_REAL),
+    OpInfo("square", samples=unary_samples(), dtypes=ALL_REAL + ("bool",)),
     OpInfo("reciprocal", inplace=True, samples=unary_samples(avoid=(0,)), dtypes=ALL_REAL),
     OpInfo("fmod", inplace=True, samples=joined(binary_samples(-3, 3, 0.5, 2.0), mixed_samples(0.5, 2.0)),
            notes="the remainder of trunc division: sign of the dividend"),
