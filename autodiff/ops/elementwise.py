@@ -355,7 +355,7 @@ class Clamp(Op):
     @staticmethod
     def backward(ctx, grad):
         x, lo, hi = ctx.saved_tensors
-        if hi is None and isinstance(lo, _Number):     # (the common case: a number below)
+        if hi is None and (type(lo) is int or type(lo) is float):     # (the common case: a number below)
             return grad * (x >= lo)
         need_x, need_lo, need_hi = ctx.needs_input_grad
         if hi is None:
