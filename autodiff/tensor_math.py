@@ -282,8 +282,9 @@ class MathMethods:
     __invert__ = bitwise_not
 
 
-# in-place forms, where PyTorch has them
+# in-place forms, where PyTorch has them (of Tensor's core math too)
 _INPLACE = """
+    exp log log1p sqrt rsqrt sin cos tanh sigmoid relu abs neg sign square pow
     log2 log10 exp2 expm1 reciprocal erf erfinv tan asin arcsin acos arccos atan arctan sinh cosh
     asinh arcsinh acosh arccosh atanh arctanh floor ceil trunc fix round frac fmod remainder
     atan2 arctan2 lerp nan_to_num logical_and logical_or logical_xor bitwise_and bitwise_or
