@@ -20,11 +20,19 @@ from .xp import sign
 _ARRAYS = (np.ndarray, DeviceArray)
 
 
+def _same_float_kind(a, b):
+    """True in the common cases where numpy already computes in PyTorch's dtype (arrays of one
+    dtype, or a float array and a Python float): ``common`` need not look."""
+    tb = type(b)
+    return type(a) is np.ndarray and ((tb is np.ndarray and a.dtype is b.dtype)
+                                      or (tb is float and a.dtype.kind == "f"))
+
+
 class Add(Op):
     @staticmethod
     def forward(ctx, a, b):
-        if type(a) is not np.ndarray or type(b) is not np.ndarray or a.dtype is not b.dtype:
-            a, b = common(a, b, "add")      # (the check above: the common case, inline)
+        if not _same_float_kind(a, b):
+            a, b = common(a, b, "add")
         return a + b
 
     @staticmethod
@@ -35,8 +43,8 @@ class Add(Op):
 class Sub(Op):
     @staticmethod
     def forward(ctx, a, b):
-        if type(a) is not np.ndarray or type(b) is not np.ndarray or a.dtype is not b.dtype:
-            a, b = common(a, b, "sub")      # (the check above: the common case, inline)
+        if not _same_float_kind(a, b):
+            a, b = common(a, b, "sub")
         return a - b
 
     @staticmethod
@@ -48,7 +56,7 @@ class Mul(Op):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        if type(a) is not np.ndarray or type(b) is not np.ndarray or a.dtype is not b.dtype:
+        if not _same_float_kind(a, b):
             a, b = common(a, b, "mul")
         return a * b
 
