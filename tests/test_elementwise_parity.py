@@ -236,3 +236,15 @@ def test_classification_loss_with_a_minus_inf_logit_in_another_class_is_finite(l
     assert np.isfinite(results["autodiff"][0])
     np.testing.assert_allclose(results["autodiff"][0], results["torch"][0], rtol=1e-6)
     np.testing.assert_allclose(results["autodiff"][1], results["torch"][1], rtol=1e-6, atol=1e-7)
+
+
+def test_erfinv_without_scipy_inverts_erf(monkeypatch):
+    """The fallback used when scipy is missing: Newton's method on the pure-Python erf."""
+    from autodiff.ops import elementwise, nn
+    monkeypatch.setattr(nn, "_erf", nn.erf_python)
+    x = np.concatenate([np.linspace(-0.9999, 0.9999, 201), [-1.0, 1.0, 0.0, 1.5]])
+    y = elementwise._erfinv_newton(x)
+    np.testing.assert_allclose(nn.erf_python(y[:-4]), x[:-4], rtol=0, atol=1e-13)
+    np.testing.assert_array_equal(y[-4:-1], [-np.inf, np.inf, 0.0])
+    assert np.isnan(y[-1])
+    assert elementwise._erfinv_newton(x.astype(np.float32)).dtype == np.float32
