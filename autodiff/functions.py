@@ -34,6 +34,9 @@ _NAMES = """
     eq ne lt le gt ge logical_not
 """.split()
 
+from .tensor_math import FUNCTIONS as _MATH_NAMES  # noqa: E402  (the elementwise math of tensor_math.py)
+_NAMES += _MATH_NAMES
+
 for _name in _NAMES:
     globals()[_name] = _method_as_function(_name)
 del _name

@@ -23,6 +23,8 @@ from .ops import linalg as L
 from .ops import reduction as R
 from .ops import shape as S
 from .ops.dims import check_sum_to, normalize_dim, normalize_dims
+from .ops.promotion import common as _common
+from .tensor_math import MathMethods
 
 _Number = numbers.Number
 _new = object.__new__
@@ -50,7 +52,7 @@ class RemovableHandle:
         self.remove()
 
 
-class Tensor:
+class Tensor(MathMethods):
     """An N-d array (numpy-backed) that can record operations for backward."""
 
     # hot attributes in slots; rarely set ones (hooks, a name) in a dict made on first use
@@ -608,7 +610,7 @@ class Tensor:
     add = __add__
     sub = __sub__
     mul = __mul__
-    div = __truediv__
+    # div (with rounding_mode) is MathMethods.div (autodiff/tensor_math.py)
     pow = __pow__
     neg = __neg__
     abs = __abs__
@@ -627,7 +629,7 @@ class Tensor:
         if not isinstance(other, _OPERANDS):
             return NotImplemented
         try:
-            return Tensor._wrap(_as_array(ufunc(self._data, _data_of(other))))
+            return Tensor._wrap(_as_array(ufunc(*_common(self._data, _data_of(other), ufunc.__name__))))
         except (ValueError, DeviceMismatchError) as exc:
             raise type(exc)(f"{ufunc.__name__}: {exc}") from None
 
@@ -652,23 +654,13 @@ class Tensor:
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
     __hash__ = object.__hash__
 
-    def __invert__(self):
-        return Tensor._wrap(~self._data)
-
-    def __and__(self, other):
-        return Tensor._wrap(self._data & _data_of(other))
-
-    def __or__(self, other):
-        return Tensor._wrap(self._data | _data_of(other))
-
-    def __xor__(self, other):
-        return Tensor._wrap(self._data ^ _data_of(other))
+    # ~ & | ^ << >> are the bitwise ops of MathMethods (autodiff/tensor_math.py)
 
     def logical_not(self):
         return Tensor._wrap(np.logical_not(self._data))
 
     def sign(self):
-        return Tensor._wrap(np.sign(self._data))
+        return E.Sign.apply(self)
 
     def isnan(self):
         return Tensor._wrap(np.isnan(self._data))
@@ -676,8 +668,8 @@ class Tensor:
     def isfinite(self):
         return Tensor._wrap(np.isfinite(self._data))
 
-    def allclose(self, other, rtol=1e-05, atol=1e-08):
-        return bool(np.allclose(self._data, _data_of(other), rtol=rtol, atol=atol))
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return bool(np.allclose(self._data, _data_of(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
 
     def equal(self, other):
         return bool(np.array_equal(self._data, _data_of(other)))
@@ -696,9 +688,11 @@ class Tensor:
         return E.Sqrt.apply(_floating(self))
 
     def rsqrt(self):
-        return E.Pow.apply(self, -0.5)
+        return E.Rsqrt.apply(_floating(self))
 
     def square(self):
+        if self._data.dtype == np.bool_:
+            return E.Pow.apply(self, 2)         # (bools square to int64, as in PyTorch)
         return E.Mul.apply(self, self)
 
     def sin(self):
@@ -726,7 +720,11 @@ class Tensor:
         return E.Softplus.apply(self, beta, threshold)
 
     def clamp(self, min=None, max=None):
-        return E.Clamp.apply(self, _data_of(min), _data_of(max))
+        """min(max(self, min), max); bounds are numbers or tensors (which receive gradients)."""
+        kind = type(min)
+        if not ((kind is int or kind is float) and max is None):    # (clamp(min=0): no checks to make)
+            _check_clamp_bounds(min, max)
+        return E.Clamp.apply(self, min, max)
 
     clip = clamp
 
@@ -752,44 +750,45 @@ class Tensor:
 
     def var(self, dim=None, unbiased=None, keepdim=False, correction=None):
         """Variance; ``correction=1`` (Bessel, the default) or ``unbiased=False`` for the population form."""
-        if correction is None:
-            correction = 0 if unbiased is False else 1
-        dims = normalize_dims(dim, self._data.ndim, "var")
-        count = self._data.size if dims is None else int(np.prod([self._data.shape[d] for d in dims]))
-        centered = self - self.mean(dims, keepdim=True)
-        return (centered * centered).sum(dims, keepdim=keepdim) / max(count - correction, 0)
+        return _variance(self, R.Var, "var", dim, unbiased, keepdim, correction)
 
     def std(self, dim=None, unbiased=None, keepdim=False, correction=None):
-        return self.var(dim, unbiased=unbiased, keepdim=keepdim, correction=correction).sqrt()
+        return _variance(self, R.Std, "std", dim, unbiased, keepdim, correction)
 
     def _extremum(self, dim, keepdim, whole_op, arg_fn, name):
-        if self._data.size == 0:
-            raise RuntimeError(f"{name}: cannot reduce an empty tensor of shape {tuple(self.shape)}")
         if dim is None:
+            if self._data.size == 0:
+                raise RuntimeError(f"{name}: cannot reduce an empty tensor of shape {tuple(self.shape)}; "
+                                   "give dim= to reduce a dimension of non-zero size")
             return whole_op.apply(self, None, keepdim)
         axis = normalize_dim(dim, self._data.ndim, name)
+        _check_reduced_sizes(self, (axis,), name)
         if self._data.ndim == 0:   # a 0-d tensor is its own max along dim 0 (or -1), as in PyTorch
             return MaxMin(_clone(self), Tensor._wrap(np.zeros_like(self._data, shape=(), dtype=np.int64)))
         indices = arg_fn(self._data, axis=axis, keepdims=True)
         values = R.TakeAlongDim.apply(self, indices, axis, keepdim)
         return MaxMin(values, Tensor._wrap(indices if keepdim else indices.squeeze(axis)))
 
-    def max(self, dim=None, keepdim=False):
+    def max(self, dim=None, keepdim=False, *, other=None):
         """Max of all elements, or (values, indices) along ``dim``; or elementwise max with a tensor."""
-        if isinstance(dim, Tensor):
-            return self.maximum(dim)
-        return self._extremum(dim, keepdim, R.Amax, np.argmax, "max")
+        if isinstance(dim, Tensor) or other is not None:
+            return self.maximum(dim if other is None else other)
+        return self._extremum(dim, keepdim, R.Max, np.argmax, "max")
 
-    def min(self, dim=None, keepdim=False):
-        if isinstance(dim, Tensor):
-            return self.minimum(dim)
-        return self._extremum(dim, keepdim, R.Amin, np.argmin, "min")
+    def min(self, dim=None, keepdim=False, *, other=None):
+        if isinstance(dim, Tensor) or other is not None:
+            return self.minimum(dim if other is None else other)
+        return self._extremum(dim, keepdim, R.Min, np.argmin, "min")
 
     def amax(self, dim=None, keepdim=False):
-        return R.Amax.apply(self, normalize_dims(dim, self._data.ndim, "amax"), keepdim)
+        dims = normalize_dims(dim, self._data.ndim, "amax")
+        _check_reduced_sizes(self, dims, "amax")
+        return R.Amax.apply(self, dims, keepdim)
 
     def amin(self, dim=None, keepdim=False):
-        return R.Amin.apply(self, normalize_dims(dim, self._data.ndim, "amin"), keepdim)
+        dims = normalize_dims(dim, self._data.ndim, "amin")
+        _check_reduced_sizes(self, dims, "amin")
+        return R.Amin.apply(self, dims, keepdim)
 
     def argmax(self, dim=None, keepdim=False):
         return _arg_extremum(self, dim, keepdim, np.argmax, "argmax")
@@ -798,13 +797,13 @@ class Tensor:
         return _arg_extremum(self, dim, keepdim, np.argmin, "argmin")
 
     def logsumexp(self, dim, keepdim=False):
-        return R.LogSumExp.apply(self, normalize_dims(dim, self._data.ndim, "logsumexp"), keepdim)
+        return R.LogSumExp.apply(_floating(self), normalize_dims(dim, self._data.ndim, "logsumexp"), keepdim)
 
     def softmax(self, dim):
-        return R.Softmax.apply(self, normalize_dim(dim, self._data.ndim, "softmax"))
+        return R.Softmax.apply(_floating(self), normalize_dim(dim, self._data.ndim, "softmax"))
 
     def log_softmax(self, dim):
-        return R.LogSoftmax.apply(self, normalize_dim(dim, self._data.ndim, "log_softmax"))
+        return R.LogSoftmax.apply(_floating(self), normalize_dim(dim, self._data.ndim, "log_softmax"))
 
     def sum_to_size(self, *shape):
         shape = _shape_arg(shape, "sum_to_size")
@@ -978,7 +977,7 @@ class Tensor:
         return self._inplace("div_", other, _div, _div_raw)
 
     def clamp_(self, min=None, max=None):
-        bounds = (_data_of(min), _data_of(max))
+        bounds = (min, max)     # (tensor bounds stay tensors: they receive gradients)
         return self._inplace("clamp_", bounds, _clamp, _clamp_raw)
 
     def zero_(self):
@@ -1121,7 +1120,7 @@ def _clamp(old, bounds):
 
 
 def _clamp_raw(data, bounds):
-    np.clip(data, bounds[0], bounds[1], out=data)
+    np.clip(data, _data_of(bounds[0]), _data_of(bounds[1]), out=data)
 
 
 def _fill(old, value):
@@ -1151,6 +1150,32 @@ def _arg_extremum(x, dim, keepdim, fn, name):
 
 def _clone(x):
     return S.Clone.apply(x)
+
+
+def _check_clamp_bounds(min, max):
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    for label, bound in (("min", min), ("max", max)):
+        if not (bound is None or isinstance(bound, (Tensor, _Number, np.ndarray))) or isinstance(bound, complex):
+            raise TypeError(f"clamp: {label} must be a number or a tensor, got {type(bound).__name__} {bound!r}")
+
+
+def _check_reduced_sizes(x, dims, name):
+    """A max/min over a dimension of size 0 has no value (PyTorch raises too)."""
+    shape = x._data.shape
+    for d in (range(len(shape)) if dims is None else dims):
+        if shape and shape[d] == 0:
+            raise IndexError(f"{name}: expected reduction dim {d} to have non-zero size "
+                             f"(tensor of shape {tuple(shape)})")
+
+
+def _variance(x, op, name, dim, unbiased, keepdim, correction):
+    if x._data.dtype.kind not in "fc":
+        raise RuntimeError(f"{name}: only floating point tensors are supported, got "
+                           f"{dtypes.name(x._data.dtype)}")
+    if correction is None:
+        correction = 0 if unbiased is False else 1
+    return op.apply(x, normalize_dims(dim, x._data.ndim, name), correction, keepdim)
 
 
 _function.Tensor = Tensor
@@ -1214,10 +1239,11 @@ def _nested_data(value):
 def where(condition, input, other):
     """Elements of ``input`` where ``condition`` holds, else of ``other``."""
     cond = _data_of(condition)
-    if isinstance(cond, _DeviceArray):
-        cond = cond if cond.dtype == np.bool_ else cond.astype(np.bool_)
-    elif not isinstance(cond, np.ndarray) or cond.dtype != np.bool_:
-        cond = np.asarray(cond, dtype=bool)
+    if not isinstance(cond, (np.ndarray, _DeviceArray)):
+        cond = np.asarray(cond)
+    if cond.dtype != np.bool_:
+        raise RuntimeError(f"where: expected condition to be a boolean tensor, but got a tensor with "
+                           f"dtype {dtypes.name(cond.dtype)}")
     return E.Where.apply(cond, input, other)
 
 

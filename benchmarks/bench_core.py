@@ -15,10 +15,11 @@ fresh process of its own, started by this one: a process that has imported both
 carries the other's objects, which Python's cycle collector then scans again and
 again while a long chain is built (that alone cost autodiff ~20% here).
 
-    python benchmarks/bench_core.py [--repeats 7]
+    python benchmarks/bench_core.py [--repeats 7] [--cpu-time]
 """
 import argparse
 import json
+import time
 
 import numpy as np
 
@@ -100,10 +101,11 @@ def measure(name, args):
     step, params = make_step(lib, weights, x, y)
     for _ in range(20):
         step()                                   # warm up
-    step_time = best_time(step, args.steps, args.repeats)
+    clock = time.process_time if args.cpu_time else time.perf_counter
+    step_time = best_time(step, args.steps, args.repeats, clock)
     loss = float(step().item())
     assert float(chain(lib, 1000)) == 1.0
-    chain_time = best_time(lambda: chain(lib, args.chain), 1, 3)
+    chain_time = best_time(lambda: chain(lib, args.chain), 1, 3, clock)
     return {"step": step_time, "loss": loss, "chain": chain_time}
 
 
@@ -112,6 +114,8 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--chain", type=int, default=100_000)
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time in process CPU time, not wall-clock time (for loaded, shared machines)")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.measure:
@@ -120,7 +124,8 @@ def main(argv=None):
     results = {}
     for name in ["autodiff", "minimal"] + (["torch"] if has_torch() else []):
         results[name] = measure_in_subprocess(__file__, "--measure", name, "--repeats", args.repeats,
-                                              "--steps", args.steps, "--chain", args.chain)
+                                              "--steps", args.steps, "--chain", args.chain,
+                                              *(["--cpu-time"] if args.cpu_time else []))
 
     print(f"lecture MLP {'-'.join(map(str, SIZES))}, batch {BATCH}, BCE with logits, SGD momentum "
           f"(raw tensors), min of {args.repeats} x {args.steps} steps, each library in its own process")

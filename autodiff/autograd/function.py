@@ -101,7 +101,7 @@ class Function:
                 cell = value._vc
                 if cell is not None and cell[0] != (expected and expected[k]):
                     raise _inplace_error(self, value, cell[0], expected and expected[k])
-            elif value is getattr(self, "_output", None):
+            elif value is not None and value is getattr(self, "_output", None):
                 cell = self._output_version   # the output's counter (None: never changed)
                 if cell is not None and cell[0]:
                     raise _inplace_error(self, value, cell[0], 0, "output 0 of " + self.name())

@@ -132,7 +132,7 @@ BODIES = {
     "floor_divide": ["r = v0 // v1"], "remainder": ["r = v0 % v1"], "power": ["r = v0 ** v1"],
     "negative": ["r = -v0"], "positive": ["r = v0"], "absolute": ["r = abs(v0)"],
     "square": ["r = v0 * v0"], "reciprocal": ["r = ONE / v0"],
-    "sign": ["r = ONE if v0 > ZERO else (-ONE if v0 < ZERO else v0)"],
+    "sign": ["r = ONE if v0 > ZERO else (-ONE if v0 < ZERO else ZERO)"],   # 0 at NaN, as PyTorch
     "exp": _unary("_exp"), "expm1": _unary("_expm1"), "log": _unary("_log"),
     "log1p": _unary("_log1p"), "log2": _unary("_log2"), "log10": _unary("_log10"),
     "sqrt": _unary("_sqrt"), "sin": _unary("_sin"), "cos": _unary("_cos"), "tan": _unary("_tan"),

@@ -6,7 +6,7 @@ def normalize_dims(dim, ndim, op):
     """``dim`` (None, int or tuple, negatives allowed) as a sorted tuple of axes, or None for all."""
     if dim is None:
         return None
-    if isinstance(dim, (int, np.integer)):
+    if isinstance(dim, (int, np.integer)) and not isinstance(dim, bool):
         dims = (dim,)
     elif isinstance(dim, (tuple, list)):
         dims = tuple(dim)
@@ -17,7 +17,7 @@ def normalize_dims(dim, ndim, op):
         return None
     out = []
     for d in dims:
-        if not isinstance(d, (int, np.integer)):
+        if not isinstance(d, (int, np.integer)) or isinstance(d, bool):
             raise TypeError(f"{op}: dim must be an int or a tuple of ints, got {dim!r}")
         if not -max(ndim, 1) <= d < max(ndim, 1):
             raise IndexError(f"{op}: dim {d} is out of range for a tensor with {ndim} dimensions")

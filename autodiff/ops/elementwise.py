@@ -6,33 +6,34 @@ Broadcasting is not handled here: the engine sums each gradient back to its
 input's shape (see ``autodiff.autograd.function``). The activations hand large
 arrays to a Numba kernel computing the same formula in one pass (``autodiff.backends``).
 """
+import math
+from numbers import Number as _Number
+
 import numpy as np
 
 from .. import backends as backend
 from ..autograd.function import Op
 from ..cuda.devices import DeviceArray
-from ..dtypes import get_default_dtype
+from .promotion import common, common_all, to_float
+from .xp import sign
+
+_ARRAYS = (np.ndarray, DeviceArray)
 
 
-_FLOAT64 = np.dtype(np.float64)
-
-
-def promote(out, a, b):
-    """PyTorch's result dtype where numpy's differs: integers (or float32) mixed with a
-    Python float or an integer tensor give the default float dtype, not float64."""
-    if out.dtype is not _FLOAT64:      # (nearly always: a cheap exit)
-        return out
-    if not (
-            (isinstance(a, (np.ndarray, DeviceArray)) and a.dtype == np.float64)
-            or (isinstance(b, (np.ndarray, DeviceArray)) and b.dtype == np.float64)):
-        return out.astype(get_default_dtype())
-    return out
+def _same_float_kind(a, b):
+    """True in the common cases where numpy already computes in PyTorch's dtype (arrays of one
+    dtype, or a float array and a Python float): ``common`` need not look."""
+    tb = type(b)
+    return type(a) is np.ndarray and ((tb is np.ndarray and a.dtype is b.dtype)
+                                      or (tb is float and a.dtype.kind == "f"))
 
 
 class Add(Op):
     @staticmethod
     def forward(ctx, a, b):
-        return promote(a + b, a, b)
+        if not _same_float_kind(a, b):
+            a, b = common(a, b, "add")
+        return a + b
 
     @staticmethod
     def backward(ctx, grad):
@@ -42,7 +43,9 @@ class Add(Op):
 class Sub(Op):
     @staticmethod
     def forward(ctx, a, b):
-        return promote(a - b, a, b)
+        if not _same_float_kind(a, b):
+            a, b = common(a, b, "sub")
+        return a - b
 
     @staticmethod
     def backward(ctx, grad):
@@ -53,7 +56,9 @@ class Mul(Op):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return promote(a * b, a, b)
+        if not _same_float_kind(a, b):
+            a, b = common(a, b, "mul")
+        return a * b
 
     @staticmethod
     def backward(ctx, grad):
@@ -66,7 +71,10 @@ class Div(Op):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return promote(a / b, a, b)
+        a, b = common(a, b, "div")
+        if (a if isinstance(a, _ARRAYS) else b).dtype.kind not in "fc":
+            a, b = to_float(a), to_float(b)     # true division of integers: the default float dtype
+        return a / b
 
     @staticmethod
     def backward(ctx, grad):
@@ -78,16 +86,34 @@ class Div(Op):
 class Pow(Op):
     @staticmethod
     def forward(ctx, a, b):
-        out = promote(a ** b, a, b)
+        ca, cb = common(a, b, "pow")
+        out = ca ** cb
         ctx.save_for_backward(a, b, out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
+        """b a^(b-1) and a^b log(a), with PyTorch's zeros where those read 0 * inf:
+        at b == 0 for the base (so x**0, and x**1 twice, have finite derivatives at 0; with
+        a tensor b only where a is 0 or NaN too, which keeps d/db of the base's gradient exact),
+        and at a == 0 with b >= 0 for the exponent."""
         a, b, out = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        grad_a = grad * b * a ** (b - 1) if need_a else None
-        grad_b = grad * out * ctx.xp.log(a) if need_b else None
+        xp = ctx.xp
+        grad_a = grad_b = None
+        if need_a:
+            if isinstance(b, _Number):
+                grad_a = grad * 0 if b == 0 else grad * b * a ** (b - 1)
+            else:
+                grad_a = grad * xp.where((b == 0) & ((a == 0) | (a != a)), 0, b * a ** (b - 1))
+        if need_b:
+            if isinstance(a, _Number):      # a constant base: log(a) is a number
+                if a == 0:
+                    grad_b = grad * xp.where(b >= 0, 0, out * -math.inf)
+                else:
+                    grad_b = grad * out * float(np.log(np.float64(a)))
+            else:
+                grad_b = grad * xp.where((a == 0) & (b >= 0), 0, out * xp.log(a))
         return grad_a, grad_b
 
 
@@ -110,7 +136,19 @@ class Abs(Op):
     @staticmethod
     def backward(ctx, grad):
         x, = ctx.saved_tensors
-        return grad * ctx.xp.sign(x)
+        return grad * ctx.xp.sign(x)      # (PyTorch's sign: 0 at NaN)
+
+
+class Sign(Op):
+    """-1, 0 or 1 (0 at NaN, as PyTorch); a zero gradient."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy() if x.dtype == np.bool_ else sign(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * 0
 
 
 class Exp(Op):
@@ -161,6 +199,19 @@ class Sqrt(Op):
     def backward(ctx, grad):
         out, = ctx.saved_tensors
         return grad / (out * 2)
+
+
+class Rsqrt(Op):
+    @staticmethod
+    def forward(ctx, x):
+        out = 1 / np.sqrt(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        out, = ctx.saved_tensors
+        return grad * (out * out * out) * -0.5
 
 
 class Sin(Op):
@@ -236,9 +287,12 @@ class Relu(Op):
     def backward(ctx, grad):
         out, = ctx.saved_tensors
         fast = backend.kernel("relu_backward", grad)
-        # out >= 0, so sign(out) is the 0/1 mask out > 0, already in grad's dtype
-        # (half the cost of a bool mask; a NaN output passes NaN back, where PyTorch passes grad)
-        return fast(grad, out) if fast else grad * ctx.xp.sign(out)
+        if fast:
+            return fast(grad, out)
+        # out is >= 0 or NaN: the gradient passes where out != 0, NaN included (as in PyTorch).
+        # On arrays, sign(fmin(out, 1)) is that 0/1 mask in grad's dtype (fmin ignores NaN;
+        # cheaper than multiplying by a bool mask)
+        return grad * (np.sign(np.fmin(out, 1)) if type(out) is np.ndarray else out != 0)
 
 
 class LeakyRelu(Op):
@@ -271,7 +325,7 @@ class Hardtanh(Op):
     def backward(ctx, grad):
         x, = ctx.saved_tensors
         lo, hi = ctx.bounds
-        return grad * ((x > lo) & (x < hi))
+        return grad * ~((x <= lo) | (x >= hi))      # (NaN passes the gradient, as in PyTorch)
 
 
 class Softplus(Op):
@@ -290,55 +344,74 @@ class Softplus(Op):
 
 
 class Clamp(Op):
+    """min(max(x, lo), hi), as PyTorch: a bound above the other wins (the result is hi),
+    and the gradient goes to whichever of x, lo, hi the result is (bounds may be tensors)."""
+
     @staticmethod
-    def forward(ctx, x, min_val, max_val):
-        if min_val is None and max_val is None:
-            raise ValueError("clamp: at least one of min and max must be given")
-        ctx.save_for_backward(x, min_val, max_val)
-        if max_val is None:                  # (np.clip costs ~1 us more on small arrays)
-            return promote(np.maximum(x, min_val), x, min_val)
-        if min_val is None:
-            return promote(np.minimum(x, max_val), x, max_val)
-        return np.clip(x, min_val, max_val)
+    def forward(ctx, x, lo, hi):
+        ctx.save_for_backward(x, lo, hi)
+        if hi is None:                  # (np.clip costs ~1 us more on small arrays)
+            if type(lo) is not int or type(x) is not np.ndarray or x.dtype.kind != "f":
+                x, lo = common(x, lo, "clamp")     # (clamp(min=0) of a float array needs no cast)
+            return np.maximum(x, lo)
+        if lo is None:
+            x, hi = common(x, hi, "clamp")
+            return np.minimum(x, hi)
+        (x, lo, hi), _ = common_all(x, lo, hi, op="clamp")
+        return np.minimum(np.maximum(x, lo), hi)
 
     @staticmethod
     def backward(ctx, grad):
         x, lo, hi = ctx.saved_tensors
-        if lo is not None and hi is not None:
-            return grad * ((x >= lo) & (x <= hi))
-        return grad * ((x >= lo) if lo is not None else (x <= hi))
+        if hi is None and (type(lo) is int or type(lo) is float):     # (the common case: a number below)
+            return grad * (x >= lo)
+        need_x, need_lo, need_hi = ctx.needs_input_grad
+        if hi is None:
+            return (grad * (x >= lo) if need_x else None), (grad * (x < lo) if need_lo else None), None
+        if lo is None:
+            return (grad * (x <= hi) if need_x else None), None, (grad * (x > hi) if need_hi else None)
+        grad_x = grad * ((x >= lo) & (x <= hi)) if need_x else None
+        grad_lo = grad * ((x < lo) & (lo <= hi)) if need_lo else None
+        grad_hi = grad * ((x > hi) | (lo > hi)) if need_hi else None
+        return grad_x, grad_lo, grad_hi
 
 
 class Maximum(Op):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return promote(np.maximum(a, b), a, b)
+        a, b = common(a, b, "maximum")
+        return np.maximum(a, b)
 
     @staticmethod
     def backward(ctx, grad):
+        """Ties split the gradient evenly; a NaN (which wins) passes the whole of it to both."""
         a, b = ctx.saved_tensors
-        share_a = (a > b) + (a == b) * 0.5   # ties split the gradient evenly
-        return grad * share_a, grad * (1 - share_a)
+        need_a, need_b = ctx.needs_input_grad
+        tie = (a == b) * 0.5
+        return (grad * (1 - (a < b) - tie) if need_a else None), (grad * (1 - (a > b) - tie) if need_b else None)
 
 
 class Minimum(Op):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return promote(np.minimum(a, b), a, b)
+        a, b = common(a, b, "minimum")
+        return np.minimum(a, b)
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        share_a = (a < b) + (a == b) * 0.5
-        return grad * share_a, grad * (1 - share_a)
+        need_a, need_b = ctx.needs_input_grad
+        tie = (a == b) * 0.5
+        return (grad * (1 - (a > b) - tie) if need_a else None), (grad * (1 - (a < b) - tie) if need_b else None)
 
 
 class Where(Op):
     @staticmethod
     def forward(ctx, condition, a, b):
         ctx.save_for_backward(condition)
+        a, b = common(a, b, "where")
         return np.where(condition, a, b)
 
     @staticmethod
@@ -362,3 +435,383 @@ class Cast(Op):
     @staticmethod
     def backward(ctx, grad):
         return grad
+
+
+# ---------------------------------------------------------------------- more math (PyTorch parity)
+LN2, LN10 = math.log(2.0), math.log(10.0)
+TWO_OVER_SQRT_PI, SQRT_PI_OVER_2 = 2 / math.sqrt(math.pi), math.sqrt(math.pi) / 2
+
+
+class Log2(Op):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log2(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, = ctx.saved_tensors
+        return grad / (x * LN2)
+
+
+class Log10(Op):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log10(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, = ctx.saved_tensors
+        return grad / (x * LN10)
+
+
+class Exp2(Op):
+    @staticmethod
+    def forward(ctx, x):
+        out = np.exp2(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        out, = ctx.saved_tensors
+        return grad * out * LN2
+
+
+class Expm1(Op):
+    @staticmethod
+    def forward(ctx, x):
+        out = np.expm1(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        out, = ctx.saved_tensors
+        return grad * (out + 1)
+
+
+class Reciprocal(Op):
+    @staticmethod
+    def forward(ctx, x):
+        out = np.reciprocal(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        out, = ctx.saved_tensors
+        return -grad * out * out
+
+
+class Rounding(Op):
+    """floor, ceil, trunc and round (to ``decimals``): piecewise constant, so a zero gradient
+    (as PyTorch's); integer tensors come back unchanged."""
+
+    op_name = "round"
+    FUNCTIONS = {"floor": np.floor, "ceil": np.ceil, "trunc": np.trunc}
+
+    @staticmethod
+    def forward(ctx, x, kind, decimals):
+        if x.dtype.kind not in "fc":
+            return x.copy()
+        if kind == "round":
+            if decimals == 0:
+                return np.rint(x)
+            scale = x.dtype.type(10.0 ** abs(decimals))   # as PyTorch: round(x * 10^d) / 10^d
+            return np.rint(x * scale) / scale if decimals > 0 else np.rint(x / scale) * scale
+        return Rounding.FUNCTIONS[kind](x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * 0, None, None
+
+
+class Frac(Op):
+    @staticmethod
+    def forward(ctx, x):
+        return x - np.trunc(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+class Fmod(Op):
+    """a - trunc(a / b) * b, with the sign of a (C's fmod); d/db = -trunc(a / b)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        a, b = common(a, b, "fmod")
+        _check_integer_divisor("fmod", a, b)
+        return np.fmod(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        return (grad if need_a else None), (-grad * ctx.xp.trunc(a / b) if need_b else None)
+
+
+class Remainder(Op):
+    """a - floor(a / b) * b, with the sign of b (Python's %); d/db = -floor(a / b)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        a, b = common(a, b, "remainder")
+        _check_integer_divisor("remainder", a, b)
+        quotient, out = np.divmod(a, b)       # (Python's floor division: -1 // inf is -1)
+        ctx.save_for_backward(quotient)       # (piecewise constant: a constant under create_graph too)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        quotient, = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        return (grad if need_a else None), (-grad * quotient if need_b else None)
+
+
+def _check_integer_divisor(op, a, b):
+    """Integer division by zero raises, as in PyTorch (numpy would return 0 with a warning)."""
+    if np.asarray(b).dtype.kind in "iub" and not np.all(b):
+        raise ZeroDivisionError(f"{op}: integer division by zero")
+
+
+def erf(x):
+    from .nn import erf as _erf       # scipy's when importable, else math.erf per element
+    return _erf(x)
+
+
+def erfinv(x):
+    """The inverse error function: scipy's when importable, else ``_erfinv_newton``."""
+    try:
+        from scipy.special import erfinv as scipy_erfinv
+    except ImportError:                # pragma: no cover - depends on the environment
+        return _erfinv_newton(np.asarray(x))
+    return scipy_erfinv(x)
+
+
+def _erfinv_newton(x):
+    """erfinv by Newton's method on erf from a first guess (the series' first term in the
+    middle, the tail's asymptote near +-1): to ~1e-11 on (-1, 1) in float64."""
+    x64 = x.astype(np.float64)
+    with np.errstate(all="ignore"):
+        w = -np.log((1 - x64) * (1 + x64))
+        y = np.where(w < 5, x64 * SQRT_PI_OVER_2, np.sign(x64) * np.sqrt(w - 1.0))
+    with np.errstate(all="ignore"):
+        for _ in range(60):
+            step = (erf(y) - x64) / (TWO_OVER_SQRT_PI * np.exp(-y * y))
+            y = np.where(np.isfinite(step), y - step, y)
+        y = np.where(x64 == 1, np.inf, np.where(x64 == -1, -np.inf, np.where(np.abs(x64) > 1, np.nan, y)))
+    return y.astype(x.dtype)
+
+
+class Erf(Op):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return erf(x).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, = ctx.saved_tensors
+        return grad * TWO_OVER_SQRT_PI * ctx.xp.exp(-(x * x))
+
+
+class Erfinv(Op):
+    @staticmethod
+    def forward(ctx, x):
+        out = erfinv(x).astype(x.dtype, copy=False)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        out, = ctx.saved_tensors
+        return grad * SQRT_PI_OVER_2 * ctx.xp.exp(out * out)
+
+
+class Tan(Op):
+    @staticmethod
+    def forward(ctx, x):
+        out = np.tan(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        out, = ctx.saved_tensors
+        return grad * (out * out + 1)
+
+
+class Asin(Op):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.arcsin(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, = ctx.saved_tensors
+        return grad / (1 - x * x) ** 0.5
+
+
+class Acos(Op):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.arccos(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, = ctx.saved_tensors
+        return -grad / (1 - x * x) ** 0.5
+
+
+class Atan(Op):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.arctan(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, = ctx.saved_tensors
+        return grad / (x * x + 1)
+
+
+class Atan2(Op):
+    """The angle of the point (b, a): d/da = b / (a² + b²), d/db = -a / (a² + b²)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        a, b = common(a, b, "atan2")
+        return np.arctan2(to_float(a), to_float(b))
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        norm = a * a + b * b
+        scale = ctx.xp.where(norm == 0, 0, grad / norm)    # (0 at the origin, as PyTorch)
+        return (scale * b if need_a else None), (-scale * a if need_b else None)
+
+
+class Sinh(Op):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sinh(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, = ctx.saved_tensors
+        return grad * ctx.xp.cosh(x)
+
+
+class Cosh(Op):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.cosh(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, = ctx.saved_tensors
+        return grad * ctx.xp.sinh(x)
+
+
+class Asinh(Op):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.arcsinh(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, = ctx.saved_tensors
+        return grad / (x * x + 1) ** 0.5
+
+
+class Acosh(Op):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.arccosh(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, = ctx.saved_tensors
+        return grad / (x * x - 1) ** 0.5
+
+
+class Atanh(Op):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.arctanh(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, = ctx.saved_tensors
+        return grad / (1 - x * x)
+
+
+class Lerp(Op):
+    """start + weight * (end - start), computed from the nearer end as PyTorch does
+    (exact at weight 0 and 1); ``weight`` a number or a tensor."""
+
+    @staticmethod
+    def forward(ctx, start, end, weight):
+        ctx.save_for_backward(start, end, weight)
+        (start, end, weight), _ = common_all(start, end, weight, op="lerp")
+        diff = end - start
+        near_start = np.abs(weight) < 0.5
+        return np.where(near_start, start + weight * diff, end - diff * (1 - weight))
+
+    @staticmethod
+    def backward(ctx, grad):
+        start, end, weight = ctx.saved_tensors
+        need_start, need_end, need_weight = ctx.needs_input_grad
+        return ((grad * (1 - weight) if need_start else None), (grad * weight if need_end else None),
+                (grad * (end - start) if need_weight else None))
+
+
+class NanToNum(Op):
+    """NaN, +inf and -inf replaced by numbers; the gradient passes where x was finite."""
+
+    @staticmethod
+    def forward(ctx, x, nan, posinf, neginf):
+        ctx.save_for_backward(np.isfinite(x))
+        return np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+
+    @staticmethod
+    def backward(ctx, grad):
+        finite, = ctx.saved_tensors
+        return grad * finite, None, None, None
+
+
+class RoundedDiv(Op):
+    """a / b rounded toward -inf ("floor": Python's //) or toward 0 ("trunc"); integers stay
+    integers. Piecewise constant: a zero gradient, as PyTorch's."""
+
+    op_name = "div"
+
+    @staticmethod
+    def forward(ctx, a, b, rounding_mode):
+        a, b = common(a, b, "div")
+        _check_integer_divisor("div", a, b)
+        if rounding_mode == "floor":
+            return np.floor_divide(a, b)
+        if (a if isinstance(a, _ARRAYS) else b).dtype.kind in "fc":
+            return np.trunc(a / b)
+        quotient, remainder = np.divmod(a, b)        # integers: floor, then toward 0 where signs differ
+        return quotient + ((remainder != 0) & ((quotient < 0))).astype(quotient.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        zero = grad * 0
+        return zero, zero, None

@@ -3,6 +3,7 @@ import numpy as np
 
 from ..autograd.function import Op
 from .. import backends as backend
+from .promotion import check_same_dtype
 
 
 def check_matmul_shapes(op, a_shape, b_shape):
@@ -28,6 +29,8 @@ class MatMul(Op):
 
     @staticmethod
     def forward(ctx, a, b):
+        if a.dtype is not b.dtype and a.dtype != b.dtype:
+            check_same_dtype("matmul", a, b)       # (PyTorch never promotes a matrix product)
         ctx.save_for_backward(a, b)
         try:
             if a.ndim == 2 and b.ndim == 2:
@@ -66,6 +69,10 @@ class Linear(Op):
             raise ValueError(f"linear: cannot multiply input {tuple(x.shape)} by weight.T of "
                              f"weight {tuple(weight.shape)}: expected input features "
                              f"{weight.shape[1] if weight.ndim == 2 else '?'}, got {x.shape[-1] if x.ndim else 'a scalar'}")
+        if x.dtype is not weight.dtype and x.dtype != weight.dtype:
+            check_same_dtype("linear", x, weight)
+        if bias is not None and bias.dtype is not weight.dtype and bias.dtype != weight.dtype:
+            check_same_dtype("linear", bias, weight)
         if bias is not None and bias.shape != (weight.shape[0],):
             raise ValueError(f"linear: bias of shape {tuple(bias.shape)} does not match weight "
                              f"{tuple(weight.shape)}: expected ({weight.shape[0]},)")

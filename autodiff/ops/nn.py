@@ -348,6 +348,15 @@ def target_distribution(target, num_classes, weight, ignore_index, label_smoothi
     return q, q.shape[0]
 
 
+def _weighted_sum(q, log_p):
+    """sum_c q[row, c] * log_p[row, c], with 0 where q is 0 even when log p is -inf (a class
+    with a -inf logit that no target asks for costs nothing, as in PyTorch)."""
+    terms = q * log_p
+    if log_p.size and log_p.min() == -np.inf:
+        terms[q == 0] = 0
+    return terms.sum(axis=1)
+
+
 class _ClassLoss(Op):
     """Shared by nll_loss and cross_entropy: the loss of each row is -sum_c q[c] * logp[c]."""
 
@@ -379,7 +388,7 @@ class NllLoss(_ClassLoss):
     @staticmethod
     def forward(ctx, x, target, weight, ignore_index, reduction):
         q, denominator, loss_shape = NllLoss.prepare(ctx, x, target, weight, ignore_index, 0.0, reduction)
-        loss = -(q * _rows(x)).sum(axis=1)
+        loss = -_weighted_sum(q, _rows(x))
         return _reduce(loss.reshape(loss_shape), reduction, denominator)
 
     @staticmethod
@@ -405,7 +414,7 @@ class CrossEntropy(_ClassLoss):
         row_max = z.max(axis=1, keepdims=True)
         shifted = z - row_max
         log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        loss = -(q * log_p).sum(axis=1)
+        loss = -_weighted_sum(q, log_p)
         q_sum = q.sum(axis=1, keepdims=True)
         ctx.q_sum = None if np.all(q_sum == 1) else q_sum
         ctx.row_max = row_max       # a constant shift: softmax(z - c) = softmax(z) for any c

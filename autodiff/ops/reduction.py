@@ -2,6 +2,8 @@
 
 ``dims`` arriving here are already normalised (a sorted tuple of axes, or None for all).
 """
+import math
+
 import numpy as np
 
 from ..autograd.function import Op
@@ -56,7 +58,8 @@ class SumToSize(Op):
 
 
 class Amax(Op):
-    """Max over ``dims``; ties share the gradient evenly (as torch.amax and torch.max())."""
+    """Max over ``dims``; ties share the gradient evenly (as torch.amax): a NaN maximum,
+    equal to nothing, gives NaN gradients (as in PyTorch)."""
 
     @staticmethod
     def forward(ctx, x, dims, keepdim):
@@ -85,11 +88,74 @@ class Amin(Op):
         return _extremum_backward(ctx, grad)
 
 
-def _extremum_backward(ctx, grad):
+class Max(Amax):
+    """``x.max()`` of every element: as amax, but a NaN maximum sends the gradient to the
+    NaNs (shared evenly), as PyTorch's max() does."""
+
+    op_name = "max"
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _extremum_backward(ctx, grad, nan_hits=True)
+
+
+class Min(Amin):
+    op_name = "min"
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _extremum_backward(ctx, grad, nan_hits=True)
+
+
+def _extremum_backward(ctx, grad, nan_hits=False):
     x, out = ctx.saved_tensors
-    hits = x == out.reshape(keepdim_shape(ctx.shape, ctx.dims))
+    out = out.reshape(keepdim_shape(ctx.shape, ctx.dims))
+    hits = x == out
+    if nan_hits:
+        hits = hits | ((x != x) & (out != out))
     share = hits / ctx.xp.sum(hits, ctx.dims, keepdims=True)   # ties share evenly
     return _unreduce(ctx, grad) * share
+
+
+class Var(Op):
+    """Variance over ``dims``, dividing by (count - correction): correction=1 is Bessel's."""
+
+    @staticmethod
+    def forward(ctx, x, dims, correction, keepdim):
+        ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
+        count = x.size if dims is None else int(np.prod([x.shape[d] for d in dims]))
+        ctx.count, ctx.divisor = count, max(count - correction, 0)
+        ctx.save_for_backward(x)
+        mean = np.add.reduce(x, axis=dims, keepdims=True) / x.dtype.type(max(count, 1))
+        centered = x - mean
+        total = np.add.reduce(centered * centered, axis=dims, keepdims=keepdim)
+        with np.errstate(divide="ignore", invalid="ignore"):   # (nothing left to divide by: NaN, as PyTorch)
+            return total / x.dtype.type(ctx.divisor)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _var_backward(ctx, grad, ctx.saved_tensors[0])
+
+
+def _var_backward(ctx, grad, x):
+    mean = ctx.xp.sum(x, ctx.dims, keepdims=True) / max(ctx.count, 1)
+    factor = 2 / ctx.divisor if ctx.divisor else math.inf
+    return _unreduce(ctx, grad) * ((x - mean) * factor)
+
+
+class Std(Op):
+    """sqrt(var): its gradient is 0 where the deviation is 0 (a constant slice), as in PyTorch."""
+
+    @staticmethod
+    def forward(ctx, x, dims, correction, keepdim):
+        out = np.sqrt(Var.forward(ctx, x, dims, correction, keepdim))
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        return _var_backward(ctx, ctx.xp.where(out == 0, 0, grad / (out * 2)), x)
 
 
 class TakeAlongDim(Op):
@@ -110,10 +176,13 @@ class TakeAlongDim(Op):
         return _unreduce(ctx, grad) * hits
 
 
-def _shifted(x, dims):
-    """``x`` minus its max over ``dims`` (kept), with infinite maxima treated as 0."""
+def _shifted(x, dims, finite_max=True):
+    """``x`` minus its max over ``dims`` (kept), the max of an empty or all -inf slice taken
+    as 0; with ``finite_max``, a +inf max too (logsumexp; softmax lets it make NaNs, as PyTorch)."""
+    if x.size == 0:
+        return x, np.zeros(keepdim_shape(x.shape, (dims,) if isinstance(dims, int) else dims), x.dtype)
     m = x.max(axis=dims, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0)
+    m = np.where(np.isfinite(m) if finite_max else m != -np.inf, m, 0)
     return x - m, m
 
 
@@ -139,7 +208,7 @@ class Softmax(Op):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
-        shifted, _ = _shifted(x, dim)
+        shifted, _ = _shifted(x, dim, finite_max=False)
         e = np.exp(shifted)
         out = e / e.sum(axis=dim, keepdims=True)
         ctx.save_for_backward(out)
@@ -155,7 +224,7 @@ class LogSoftmax(Op):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
-        shifted, _ = _shifted(x, dim)
+        shifted, _ = _shifted(x, dim, finite_max=False)
         out = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
         ctx.save_for_backward(out)
         return out

@@ -6,12 +6,22 @@ graph, no tensor objects, the speed of numpy. ``create_graph=True`` runs the ver
 same formula on tensors (``TensorMath``), so the backward pass is itself
 recorded and can be differentiated again.
 """
-import math
-
 import numpy as np
 
 from ..autograd import function as _function
+from ..cuda.devices import DeviceArray
 from .dims import is_basic_index, sum_to_shape
+
+
+def sign(x):
+    """np.sign of a number array, but 0 at NaN (PyTorch's sign, and the derivative of abs there)."""
+    out = np.sign(x)
+    if type(out) is not np.ndarray:
+        if isinstance(out, DeviceArray):
+            return out                   # (the CUDA kernel gives 0 at NaN itself)
+        out = np.asarray(out)            # (a numpy scalar, from a 0-d array)
+    out[out != out] = 0                  # (cheaper than np.copyto(..., where=) on small arrays)
+    return out
 
 
 def _sigmoid(x):
@@ -50,7 +60,11 @@ class ArrayMath:
     log = staticmethod(np.log)
     sin = staticmethod(np.sin)
     cos = staticmethod(np.cos)
-    sign = staticmethod(np.sign)
+    sinh = staticmethod(np.sinh)
+    floor = staticmethod(np.floor)
+    trunc = staticmethod(np.trunc)
+    cosh = staticmethod(np.cosh)
+    sign = staticmethod(sign)
     where = staticmethod(np.where)
     sigmoid = staticmethod(_sigmoid)
     broadcast_to = staticmethod(_broadcast_to)
@@ -79,7 +93,7 @@ class TensorMath:
 
     @staticmethod
     def log(x):
-        return x.log() if isinstance(x, _function.Tensor) else math.log(x)
+        return x.log() if isinstance(x, _function.Tensor) else float(np.log(np.float64(x)))
 
     @staticmethod
     def sin(x):
@@ -88,6 +102,22 @@ class TensorMath:
     @staticmethod
     def cos(x):
         return x.cos()
+
+    @staticmethod
+    def sinh(x):
+        return x.sinh()
+
+    @staticmethod
+    def floor(x):
+        return x.floor()
+
+    @staticmethod
+    def trunc(x):
+        return x.trunc()
+
+    @staticmethod
+    def cosh(x):
+        return x.cosh()
 
     @staticmethod
     def sign(x):

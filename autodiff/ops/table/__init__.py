@@ -28,7 +28,8 @@ class Sample:
     other numpy arrays integer/bool tensors; anything else (ints, tuples, floats, strings)
     is passed as it is. ``kind`` tags a sample: "plain", "zero" (zero-size: values and
     shapes only), "special" (NaN/inf: compared with PyTorch, no finite differences),
-    "noncontiguous" (float arrays are given as transposed/strided views).
+    "noncontiguous" (float arrays are given as transposed/strided views), "mixed" (dtypes mixed on
+    purpose, e.g. an int tensor with a Python float: compared with PyTorch, no finite differences).
     """
 
     def __init__(self, *args, kind="plain", **kwargs):
@@ -55,6 +56,8 @@ class OpInfo:
     atol, rtol  tolerances against PyTorch in float32 (float64 uses 1e-10 / 1e-7 unless widened)
     grad_args   indices of the arguments to differentiate (default: every float array)
     aliases     other public names for the same op (``clip`` for ``clamp``): covered by this row
+    inplace     the method ``<name>_`` exists too: tested (on a clone) wherever the result keeps the
+                input's shape and dtype, and covered by this row
     """
 
     name: str
@@ -71,18 +74,32 @@ class OpInfo:
     grad_args: Optional[tuple] = None
     aliases: tuple = ()
     notes: str = ""
+    inplace: bool = False
     variants: list = field(default_factory=list)
 
     def __post_init__(self):
         """The ways to call the op: ``[(label, call)]``."""
+        name = self.name
         if self.call is not None:
             self.variants = [("call", self.call)]
-            return
-        name = self.name
-        if self.function:
-            self.variants.append(("function", lambda lib, *a, **k: getattr(lib, name)(*a, **k)))
-        if self.method:
-            self.variants.append(("method", lambda lib, x, *a, **k: getattr(x, name)(*a, **k)))
+        else:
+            if self.function:
+                self.variants.append(("function", lambda lib, *a, **k: getattr(lib, name)(*a, **k)))
+            if self.method:
+                self.variants.append(("method", lambda lib, x, *a, **k: getattr(x, name)(*a, **k)))
+        if self.inplace:
+            self.variants.append(("inplace", _inplace_variant(name)))
+
+
+def _inplace_variant(name):
+    """``x.clone().<name>_(...)``, or the out-of-place result where PyTorch's in-place form
+    must refuse (a result of another shape or dtype than x's)."""
+    def call(lib, x, *args, **kwargs):
+        out = getattr(x, name)(*args, **kwargs)
+        if tuple(out.shape) != tuple(x.shape) or out.dtype != x.dtype:
+            return out
+        return getattr(x.clone(), name + "_")(*args, **kwargs)
+    return call
 
 
 # ---------------------------------------------------------------------- sample builders
