@@ -109,16 +109,17 @@ def test_clamp_argument_errors_name_the_argument(kwargs, message):
         x.clamp(**kwargs)
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda x: x.sum(dim=1.5), "sum: dim must be an int or a tuple of ints, got float 1.5"),
-    (lambda x: x.mean(dim=(0, 1.0)), "mean: dim must be an int or a tuple of ints"),
-    (lambda x: x.amax(dim=1.0), "amax: dim must be an int or a tuple of ints, got float 1.0"),
-    (lambda x: x.max(dim=1.0), "max: dim must be an int, got float 1.0"),
-    (lambda x: x.argmax(dim=0.5), "argmax: dim must be an int, got float 0.5"),
-    (lambda x: x.softmax(dim=None), "softmax: dim must be an int, got NoneType None"),
-    (lambda x: ad.log_softmax(x, None), "log_softmax: dim must be an int, got NoneType None"),
-    (lambda x: x.logsumexp(dim=1.5), "logsumexp: dim must be an int or a tuple of ints"),
-    (lambda x: x.var(dim="0"), "var: dim must be an int or a tuple of ints, got str '0'"),
+@pytest.mark.parametrize("call, message", [   # PyTorch's wording: "sum(): argument 'dim' must be ..."
+    (lambda x: x.sum(dim=1.5), "sum(): argument 'dim' must be an int or a tuple of ints, not float (1.5)"),
+    (lambda x: x.mean(dim=(0, 1.0)),
+     "mean(): argument 'dim' must be tuple of ints, but found element of type float at pos 1"),
+    (lambda x: x.amax(dim=1.0), "amax(): argument 'dim' must be an int or a tuple of ints, not float (1.0)"),
+    (lambda x: x.max(dim=1.0), "max(): argument 'dim' must be int, not float (1.0)"),
+    (lambda x: x.argmax(dim=0.5), "argmax(): argument 'dim' must be int, not float (0.5)"),
+    (lambda x: x.softmax(dim=None), "softmax(): argument 'dim' must be int, not NoneType (None)"),
+    (lambda x: ad.log_softmax(x, None), "log_softmax(): argument 'dim' must be int, not NoneType (None)"),
+    (lambda x: x.logsumexp(dim=1.5), "logsumexp(): argument 'dim' must be an int or a tuple of ints"),
+    (lambda x: x.var(dim="0"), "var(): argument 'dim' must be an int or a tuple of ints, not str ('0')"),
 ])
 def test_float_and_missing_dims_raise_naming_the_op(call, message):
     x = ad.ones(2, 3)

@@ -16,9 +16,10 @@ def normalize_dims(dim, ndim, op):
     if not dims:   # dim=() reduces every dimension, as in PyTorch
         return None
     out = []
-    for d in dims:
+    for position, d in enumerate(dims):
         if not isinstance(d, (int, np.integer)) or isinstance(d, bool):
-            raise TypeError(f"{op}: dim must be an int or a tuple of ints, got {dim!r}")
+            raise TypeError(f"{op}(): argument 'dim' must be tuple of ints, but found element of type "
+                            f"{type(d).__name__} at pos {position} ({dim!r})")
         if not -max(ndim, 1) <= d < max(ndim, 1):
             raise IndexError(f"{op}: dim {d} is out of range for a tensor with {ndim} dimensions")
         out.append(int(d) % max(ndim, 1))
