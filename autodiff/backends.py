@@ -20,12 +20,14 @@ the rule. Gradients do not depend on the choice (the tests check both).
 import numpy as np
 
 NEVER = float("inf")
+LSTM_MIN_SIZE = 0
 MIN_SIZE = {   # elements from which the Numba kernel runs (bench_dispatch.py, section 1)
     "sigmoid": 1_000, "sigmoid_backward": 1_000,
     "relu": 16_000, "relu_backward": 16_000,
     "leaky_relu": 4_000, "leaky_relu_backward": 4_000,
     "tanh": NEVER, "tanh_backward": 64_000,
     "adam_step": 16_384,   # Adam: one fused pass instead of ~10 numpy passes per parameter
+    "lstm_sequence_forward": LSTM_MIN_SIZE,   # the LSTM's cell math fused per step (bench_seq.py --kernels)
 }
 _MODES = ("auto", "numpy", "numba")
 _mode = "auto"
@@ -75,6 +77,11 @@ def kernel(name, array):
         return None
     if array.dtype not in _FLOATS:
         return None
+    return getattr(_cpu_kernels(), name)
+
+
+def cpu_kernel(name):
+    """The Numba kernel ``name``, whatever the mode (the backward half of a kernel chosen in forward)."""
     return getattr(_cpu_kernels(), name)
 
 

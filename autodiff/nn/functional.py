@@ -331,3 +331,7 @@ def one_hot(tensor, num_classes=-1):
         raise ValueError(f"one_hot: class values must be smaller than num_classes ({num_classes}), "
                          f"got {int(data.max())}")
     return Tensor._wrap((data[..., None] == np.arange(num_classes, like=data)).astype(np.int64))
+
+
+# embeddings and attention live in their own module (one op each)
+from .functional_seq import embedding, embedding_bag, scaled_dot_product_attention  # noqa: E402,F401
