@@ -10,7 +10,7 @@ Both libraries start from the same weights (autodiff's initialisation, loaded in
 through the state_dict) and train on the same batch. Figures are the minimum over several
 repeats; each library is timed in a process of its own (see bench_nn.py for why).
 
-    python benchmarks/bench_seq.py [--repeats 7] [--threads 1]
+    python benchmarks/bench_seq.py [--repeats 5] [--rounds 3] [--threads 1]
 """
 import argparse
 import json
@@ -134,9 +134,10 @@ def measure(lib_name, title, repeats):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=None,
-                        help="threads for both: torch.set_num_threads, and OPENBLAS_NUM_THREADS for numpy")
+                        help="threads for both: torch.set_num_threads, OPENBLAS_NUM_THREADS and NUMBA_NUM_THREADS")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of both libraries")
     parser.add_argument("--only", type=int, default=None, help="run only case N (0 or 1)")
     parser.add_argument("--measure", nargs=2, metavar=("LIB", "CASE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -152,19 +153,22 @@ def main(argv=None):
     for index, title in enumerate(CASES):
         if args.only is not None and index != args.only:
             continue
-        print(f"{title}: min of {args.repeats} x {CASES[title]['steps']} steps, each library in its own process")
-        times = {}
+        print(f"{title}: min of {args.rounds} rounds x {args.repeats} repeats x {CASES[title]['steps']} steps, "
+              "each library in its own process, the libraries alternating round by round")
+        times, losses = {name: float("inf") for name in libs}, {}
+        for _ in range(args.rounds):      # alternate, so that both see the same machine load
+            for name in libs:
+                command = [sys.executable, __file__, "--repeats", str(args.repeats), "--measure", name, str(index)]
+                if args.threads:
+                    command += ["--threads", str(args.threads)]
+                env = dict(os.environ)
+                if args.threads:      # (numpy's BLAS and Numba read these at import: set before the process starts)
+                    env["OPENBLAS_NUM_THREADS"] = env["OMP_NUM_THREADS"] = env["NUMBA_NUM_THREADS"] = str(args.threads)
+                seconds, losses[name] = json.loads(subprocess.run(command, capture_output=True, text=True, env=env,
+                                                                  check=True).stdout.strip().splitlines()[-1])
+                times[name] = min(times[name], seconds)
         for name in libs:
-            command = [sys.executable, __file__, "--repeats", str(args.repeats), "--measure", name, str(index)]
-            if args.threads:
-                command += ["--threads", str(args.threads)]
-            env = dict(os.environ)
-            if args.threads:      # (numpy's BLAS reads it at import: set before the process starts)
-                env["OPENBLAS_NUM_THREADS"] = env["OMP_NUM_THREADS"] = str(args.threads)
-            seconds, loss = json.loads(subprocess.run(command, capture_output=True, text=True, env=env,
-                                                      check=True).stdout.strip().splitlines()[-1])
-            times[name] = seconds
-            print(f"  {name:9s} {seconds * 1e3:9.3f} ms/step   first loss {loss:.6f}")
+            print(f"  {name:9s} {times[name] * 1e3:9.3f} ms/step   first loss {losses[name]:.6f}")
         if "torch" in times:
             print(f"  ratio torch/autodiff: {times['torch'] / times['autodiff']:.2f}x")
 

@@ -65,7 +65,8 @@ class _LayerNorm(Module):
         return "LayerNorm"
 
     def extra_repr(self):
-        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        s = f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        return s + f", bias={self.bias is not None}"
 
 
 class NonDynamicallyQuantizableLinear(Linear):
