@@ -198,3 +198,7 @@ load_breast_cancer = _sklearn_loader("load_breast_cancer")
 load_breast_cancer.__doc__ = """Wisconsin breast cancer: X (569, 30) float32, y (569,) in {0, 1}."""
 load_iris = _sklearn_loader("load_iris")
 load_iris.__doc__ = """Iris flowers: X (150, 4) float32, y (150,) in {0, 1, 2}."""
+
+# text for character-level models (a module of its own)
+from .text_data import CharTokenizer, fables  # noqa: E402,F401
+__all__ += ["fables", "CharTokenizer"]
