@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from .. import creation, dtypes
+from ..cuda import devices
 from ..ops.attention import ScaledDotProductAttention
 from ..ops.linalg import MatMul
 from ..ops.recurrent import Embedding
@@ -205,6 +206,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         except ValueError:
             raise ValueError(f"{name}: attn_mask of shape {mask_shape} does not broadcast to the scores' "
                              f"shape {tuple(query.shape[:-1]) + (source,)}") from None
+    on_device = type(query._data) is not np.ndarray
+    if on_device and isinstance(mask, np.ndarray):
+        mask = devices.like(mask, query._data)
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(scale)
     keep = None
     if dropout_p > 0.0:
@@ -214,4 +218,6 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         else:
             keep = (creation.default_generator().random(shape) >= dropout_p) * np.asarray(
                 1.0 / (1.0 - dropout_p), dtype=dtype)
+        if on_device:       # drawn on the host: the same masks on every device
+            keep = devices.like(keep, query._data)
     return ScaledDotProductAttention.apply(query, key, value, mask, scale, keep)

@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 
 from .. import creation, dtypes
+from ..cuda import devices
 from ..ops.recurrent import Recurrent
 from ..tensor import Tensor, cat, stack
 from . import functional as F
@@ -22,6 +23,12 @@ from .parameter import Parameter
 from .utils.rnn import PackedSequence, _packed_to_padded, _padded_to_packed
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
+def _zeros(like, shape):
+    """A zero initial state: an array of ``like``'s dtype, on its device."""
+    zeros = np.zeros(shape, dtype=like._data.dtype)
+    return zeros if type(like._data) is np.ndarray else devices.like(zeros, like._data)
 
 
 def _check_positive_int(layer, name, value):
@@ -187,11 +194,10 @@ class RNNBase(Module):
             for direction in range(directions):
                 k = layer * directions + direction
                 w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, direction)
-                h_init = h0[k] if h0 is not None else np.zeros((batch, real_hidden), dtype=x._data.dtype)
+                h_init = h0[k] if h0 is not None else _zeros(x, (batch, real_hidden))
                 c_init = None
                 if is_lstm:
-                    c_init = c0[k] if c0 is not None else np.zeros((batch, self.hidden_size),
-                                                                   dtype=x._data.dtype)
+                    c_init = c0[k] if c0 is not None else _zeros(x, (batch, self.hidden_size))
                 out = Recurrent.apply(x, h_init, c_init, w_ih, w_hh, b_ih, b_hh, w_hr, self.mode,
                                       bool(direction), lengths_array)
                 if is_lstm:
@@ -300,7 +306,7 @@ class RNNCellBase(Module):
         arrays = []
         for what, state in states:
             if state is None:
-                arrays.append(np.zeros((batch, self.hidden_size), dtype=x._data.dtype))
+                arrays.append(_zeros(x, (batch, self.hidden_size)))
                 continue
             want = (batch, self.hidden_size) if batched else (self.hidden_size,)
             if not isinstance(state, Tensor) or tuple(state.shape) != want:

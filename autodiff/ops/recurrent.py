@@ -22,6 +22,7 @@ import numpy as np
 
 from ..autograd.function import Op
 from .. import backends
+from ..cuda import devices
 from ..cuda.devices import DeviceArray
 
 
@@ -55,12 +56,8 @@ class ArrayCells:
         return np.concatenate(parts, axis=-1)
 
     @staticmethod
-    def zeros(shape, like):
-        return np.zeros(shape, dtype=like.dtype)
-
-    @staticmethod
     def constant(array, like):
-        return array
+        return array if type(like) is np.ndarray else devices.like(array, like)
 
 
 class TensorCells:
@@ -93,12 +90,8 @@ class TensorCells:
         return cat(parts, -1)
 
     @staticmethod
-    def zeros(shape, like):
-        return _tensor()._wrap(np.zeros(shape, dtype=like._data.dtype))
-
-    @staticmethod
     def constant(array, like):
-        return _tensor()._wrap(np.asarray(array, dtype=like._data.dtype))
+        return _tensor()._wrap(ArrayCells.constant(np.asarray(array, dtype=like._data.dtype), like._data))
 
 
 def _tensor():
@@ -306,6 +299,8 @@ class Recurrent(Op):
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mode, reverse, lengths):
         cell = CELLS[mode]
         masks = step_masks(lengths, x.shape[0], x.dtype)
+        if masks is not None:
+            masks = ArrayCells.constant(masks, x)
         fused = mode == "LSTM" and w_hr is None and masks is None and backends.kernel("lstm_sequence_forward", x)
         if fused:
             out, cache = fused(_gate_inputs(x, w_ih, b_ih, b_hh, cell), h0, c0, w_hh, reverse)
@@ -330,15 +325,10 @@ class Recurrent(Op):
                                 caches, h_prev, needs) + (None,) * 3
         # create_graph: recompute the forward with recorded ops, then run the same backward on tensors
         m = TensorCells
-        masks = None if ctx.masks is None else m.constant(ctx.masks, x)
+        masks = None if ctx.masks is None else _tensor()._wrap(ctx.masks)
         _, (caches, h_prev) = run_forward(m, cell, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, ctx.reverse, masks)
         return run_backward(m, cell, grad, x, w_ih, w_hh, w_hr, ctx.reverse, masks,
                             caches, h_prev, needs) + (None,) * 3
-
-
-def initial_state(x, size):
-    """Zeros (B, size) in x's dtype, for a missing h0/c0."""
-    return np.zeros((x.shape[1], size), dtype=x.dtype)
 
 
 # ---------------------------------------------------------------------- embeddings
@@ -359,7 +349,7 @@ class Embedding(Op):
         xp = ctx.xp
         indices, rows = ctx.indices, ctx.rows
         features = grad.shape[-1]
-        if isinstance(grad, np.ndarray):
+        if type(grad) is np.ndarray:
             flat = grad.reshape(-1, features)
             grad_weight = np.zeros((rows, features), dtype=grad.dtype)
             np.add.at(grad_weight, indices.reshape(-1), flat)
@@ -369,11 +359,12 @@ class Embedding(Op):
                 grad_weight[ctx.padding_idx] = 0
             return None, grad_weight, None, None
         grad_weight = xp.index_backward(grad.reshape(-1, features), indices.reshape(-1), (rows, features))
-        scale = np.ones((rows, 1), dtype=grad._data.dtype) if ctx.row_scale is None else ctx.row_scale.copy()
+        dtype = grad.dtype if isinstance(grad, DeviceArray) else grad._data.dtype
+        scale = np.ones((rows, 1), dtype=dtype) if ctx.row_scale is None else ctx.row_scale.astype(dtype)
         if ctx.padding_idx is not None:
             scale[ctx.padding_idx] = 0
         if ctx.row_scale is not None or ctx.padding_idx is not None:
-            grad_weight = grad_weight * scale
+            grad_weight = grad_weight * ArrayCells.constant(scale, grad if isinstance(grad, DeviceArray) else grad._data)
         return None, grad_weight, None, None
 
 
@@ -386,7 +377,7 @@ class Scatter(Op):
     @staticmethod
     def forward(ctx, data, index, shape):
         ctx.index = index
-        out = np.zeros(shape, dtype=data.dtype)
+        out = np.zeros_like(data, shape=shape)
         out[index] = data
         return out
 
