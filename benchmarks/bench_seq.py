@@ -10,7 +10,10 @@ Both libraries start from the same weights (autodiff's initialisation, loaded in
 through the state_dict) and train on the same batch. Figures are the minimum over several
 repeats; each library is timed in a process of its own (see bench_nn.py for why).
 
-    python benchmarks/bench_seq.py [--repeats 5] [--rounds 3] [--threads 1]
+    python benchmarks/bench_seq.py [--repeats 5] [--rounds 3] [--threads 1] [--kernels]
+
+--kernels also times the LSTM op with its fused kernels against its numpy path, the
+figures behind ``backends.MIN_SIZE['lstm_sequence_forward']`` (the kernels win at every size).
 """
 import argparse
 import json
@@ -132,6 +135,34 @@ def measure(lib_name, title, repeats):
     return seconds, first
 
 
+KERNEL_SIZES = [(8, 1, 4, 8), (32, 16, 64, 128), (16, 64, 128, 256)]   # (T, B, input, hidden)
+
+
+def kernel_table(repeats):
+    """The LSTM op forward + backward, numpy path against the fused kernels (this process only)."""
+    from autodiff import backends
+    from autodiff.ops.recurrent import Recurrent
+    rng = np.random.default_rng(0)
+    print("LSTM layer op, forward + backward, float32: numpy path vs kernels.cpu.lstm_sequence_* "
+          f"(min of {repeats} repeats)")
+    for steps, batch, features, hidden in KERNEL_SIZES:
+        x = autodiff.tensor(rng.standard_normal((steps, batch, features)).astype(np.float32), requires_grad=True)
+        weights = [autodiff.tensor((rng.standard_normal(shape) * 0.1).astype(np.float32), requires_grad=True)
+                   for shape in [(4 * hidden, features), (4 * hidden, hidden), (4 * hidden,), (4 * hidden,)]]
+        h0 = np.zeros((batch, hidden), np.float32)
+        upstream = autodiff.tensor(np.ones((steps + 1, batch, 2 * hidden), np.float32))
+
+        def run():
+            Recurrent.apply(x, h0, h0, *weights, None, "LSTM", False, None).backward(upstream)
+        seconds = {}
+        for mode in ("numpy", "numba"):
+            with backends.use(mode):
+                run()
+                seconds[mode] = time_it(run, 5, repeats)
+        print(f"  T={steps:3d} B={batch:3d} I={features:4d} H={hidden:4d}   numpy {seconds['numpy'] * 1e3:8.3f} ms"
+              f"   kernels {seconds['numba'] * 1e3:8.3f} ms   {seconds['numpy'] / seconds['numba']:.2f}x")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
@@ -139,8 +170,12 @@ def main(argv=None):
                         help="threads for both: torch.set_num_threads, OPENBLAS_NUM_THREADS and NUMBA_NUM_THREADS")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of both libraries")
     parser.add_argument("--only", type=int, default=None, help="run only case N (0 or 1)")
+    parser.add_argument("--kernels", action="store_true", help="also time the fused LSTM kernels against numpy")
     parser.add_argument("--measure", nargs=2, metavar=("LIB", "CASE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.measure and args.measure[0] == "kernels":
+        kernel_table(args.repeats)
+        return
     if args.measure:
         lib_name, index = args.measure
         if lib_name == "torch" and args.threads:
@@ -171,6 +206,12 @@ def main(argv=None):
             print(f"  {name:9s} {times[name] * 1e3:9.3f} ms/step   first loss {losses[name]:.6f}")
         if "torch" in times:
             print(f"  ratio torch/autodiff: {times['torch'] / times['autodiff']:.2f}x")
+    if args.kernels:          # in a process of its own too, with the same thread settings
+        env = dict(os.environ)
+        if args.threads:
+            env["OPENBLAS_NUM_THREADS"] = env["OMP_NUM_THREADS"] = env["NUMBA_NUM_THREADS"] = str(args.threads)
+        command = [sys.executable, __file__, "--repeats", str(args.repeats), "--measure", "kernels", "0"]
+        print(subprocess.run(command, capture_output=True, text=True, env=env, check=True).stdout, end="")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from .. import creation, dtypes
+from ..ops.attention import LayerNormOp
 from ..tensor import Tensor
 from . import functional as F
 from . import functional_seq
@@ -52,14 +53,7 @@ class _LayerNorm(Module):
         if tuple(input.shape[input.ndim - n:]) != self.normalized_shape:
             raise RuntimeError(f"LayerNorm: expected input with shape [*, {', '.join(map(str, self.normalized_shape))}], "
                                f"but got input of size {list(input.shape)}")
-        dims = tuple(range(-n, 0))
-        centered = input - input.mean(dims, keepdim=True)
-        out = centered * ((centered * centered).mean(dims, keepdim=True) + self.eps).rsqrt()
-        if self.weight is not None:
-            out = out * self.weight
-        if self.bias is not None:
-            out = out + self.bias
-        return out
+        return LayerNormOp.apply(input, self.weight, self.bias, n, self.eps)
 
     def _get_name(self):
         return "LayerNorm"

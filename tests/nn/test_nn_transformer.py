@@ -193,3 +193,25 @@ def test_encoder_layer_dropout_only_in_training():
     assert not np.array_equal(layer(x).detach().numpy(), layer(x).detach().numpy())
     with pytest.raises(RuntimeError, match="activation should be relu/gelu, not tanh"):
         nn.TransformerEncoderLayer(4, 2, activation="tanh")
+
+
+def test_private_layer_norm_matches_pytorch_and_finite_differences(torch):
+    from autodiff.nn.transformer import _LayerNorm
+    ours, theirs = _LayerNorm((3, 4)).double(), torch.nn.LayerNorm((3, 4)).double()
+    with ad.no_grad():
+        ours.weight.copy_(ad.tensor(RNG.standard_normal((3, 4))))
+        ours.bias.copy_(ad.tensor(RNG.standard_normal((3, 4))))
+    copy_to_torch(torch, ours, theirs)
+    assert repr(ours) == repr(theirs)
+    compare(torch, ours, theirs, [RNG.standard_normal((2, 3, 4))], (ours, theirs))
+    x = ad.tensor(RNG.standard_normal((2, 3, 4)), requires_grad=True)
+    assert_gradients_match(lambda x, w, b: _layer_norm_op(x, w, b), x, ours.weight.detach().requires_grad_(),
+                           ours.bias.detach().requires_grad_())
+    assert_gradgrad_match(lambda x, w: _layer_norm_op(x, w, None), x, ours.weight.detach().requires_grad_())
+    with pytest.raises(RuntimeError, match=r"expected input with shape \[\*, 3, 4\]"):
+        ours(ad.zeros(2, 4, 3, dtype=ad.float64))
+
+
+def _layer_norm_op(x, w, b):
+    from autodiff.ops.attention import LayerNormOp
+    return LayerNormOp.apply(x, w, b, 2, 1e-5)
