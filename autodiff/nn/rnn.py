@@ -97,6 +97,9 @@ class RNNBase(Module):
         for weight in self.parameters():
             init.uniform_(weight, -bound, bound)
 
+    def flatten_parameters(self):
+        """Does nothing: PyTorch packs the weights for cuDNN here; lecture code calls it, so it exists."""
+
     @property
     def all_weights(self):
         """[[w_ih, w_hh, b_ih, b_hh(, w_hr)] for each layer and direction], as PyTorch."""

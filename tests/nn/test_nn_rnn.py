@@ -268,7 +268,10 @@ def test_dropout_between_layers_only_in_training():
 
 
 def test_float32_layer_keeps_float32():
-    out, (h, c) = nn.LSTM(3, 4)(ad.randn(2, 5, 3))
+    lstm = nn.LSTM(3, 4)
+    lstm.flatten_parameters()                    # (PyTorch's cuDNN call: accepted, does nothing)
+    assert [w.shape for w in lstm.all_weights[0]] == [(16, 3), (16, 4), (16,), (16,)]
+    out, (h, c) = lstm(ad.randn(2, 5, 3))
     assert out.dtype == h.dtype == c.dtype == ad.float32 and out.shape == (2, 5, 4)
 
 
