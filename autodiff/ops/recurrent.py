@@ -286,6 +286,58 @@ def step_masks(lengths, steps, dtype):
     return (np.arange(steps)[:, None] < lengths[None, :]).astype(dtype)[:, :, None]
 
 
+# ---------------------------------------------------------------------- the LSTM on CUDA arrays
+def _numba_view(a):
+    """A C-contiguous Numba device array holding CudaArray ``a`` (a view when it already is one)."""
+    if not a.is_c_contiguous:
+        a = a.copy()
+    return a._buf[a._offset:a._offset + a.size].reshape(a.shape)
+
+
+def _cuda_array(numba_array):
+    from ..cuda.array import CudaArray, _c_strides
+    return CudaArray(numba_array.reshape(numba_array.size), 0, tuple(numba_array.shape),
+                     _c_strides(numba_array.shape), numba_array.dtype)
+
+
+def cuda_lstm_forward(gx, h0, c0, w_hh, reverse):
+    """The LSTM over gx (T, B, 4H) on CUDA arrays: products through CudaArray's matmul, each
+    step's cell math one kernel (kernels.cuda.lstm_cell_forward). Returns (out, cache) in the
+    layout of kernels.cpu.lstm_sequence_forward."""
+    from kernels import cuda as cuda_kernels
+    steps = gx.shape[0]
+    w_hh_t = w_hh.T
+    h, c = h0, c0
+    rows, cache = [None] * steps, [None] * steps
+    order = range(steps - 1, -1, -1) if reverse else range(steps)
+    for t in order:
+        gates = gx[t] + h @ w_hh_t
+        acts, c_new, tanh_c, h_new = (_cuda_array(a) for a in cuda_kernels.lstm_cell_forward(
+            _numba_view(gates), _numba_view(c)))
+        cache[t] = (acts, c, tanh_c, h)
+        rows[t] = np.concatenate([h_new, c_new], axis=1)
+        h, c = h_new, c_new
+    rows.append(np.concatenate([h, c], axis=1))
+    return np.stack(rows), cache
+
+
+def cuda_lstm_backward(grad, cache, w_hh, reverse):
+    """Backpropagation through time for ``cuda_lstm_forward``: (dgates, h_prev, dh0, dc0)."""
+    from kernels import cuda as cuda_kernels
+    steps = len(cache)
+    size = cache[0][1].shape[-1]
+    dh, dc = grad[steps][:, :size], grad[steps][:, size:]
+    dgates, h_prev = [None] * steps, [None] * steps
+    for t in (range(steps) if reverse else range(steps - 1, -1, -1)):
+        acts, c_prev, tanh_c, h_prev[t] = cache[t]
+        d_gates, d_c = cuda_kernels.lstm_cell_backward(
+            _numba_view(dh + grad[t][:, :size]), _numba_view(dc + grad[t][:, size:]), _numba_view(acts),
+            _numba_view(c_prev), _numba_view(tanh_c))
+        dgates[t], dc = _cuda_array(d_gates), _cuda_array(d_c)
+        dh = dgates[t] @ w_hh
+    return np.stack(dgates), np.stack(h_prev), dh, dc
+
+
 class Recurrent(Op):
     """One direction of one recurrent layer over a whole (T, B, I) sequence, as one node.
 
@@ -303,7 +355,10 @@ class Recurrent(Op):
         masks = step_masks(lengths, x.shape[0], x.dtype)
         if masks is not None:
             masks = ArrayCells.constant(masks, x)
-        fused = mode == "LSTM" and w_hr is None and masks is None and backends.kernel("lstm_sequence_forward", x)
+        plain_lstm = mode == "LSTM" and w_hr is None and masks is None
+        fused = plain_lstm and backends.kernel("lstm_sequence_forward", x)
+        if plain_lstm and isinstance(x, DeviceArray) and x.dtype.kind == "f":
+            fused = cuda_lstm_forward
         if fused:
             out, cache = fused(_gate_inputs(x, w_ih, b_ih, b_hh, cell), h0, c0, w_hh, reverse)
         else:
@@ -318,6 +373,9 @@ class Recurrent(Op):
         cell = CELLS[ctx.mode]
         needs = ctx.needs_input_grad[:8]
         if isinstance(grad, (np.ndarray, DeviceArray)):
+            if ctx.fused is cuda_lstm_forward:
+                dgates, h_prev, dh0, dc0 = cuda_lstm_backward(grad, ctx.cache, w_hh, ctx.reverse)
+                return input_and_weight_gradients(dgates, None, h_prev, x, w_ih, needs, dh0, dc0) + (None,) * 3
             if ctx.fused:
                 backward = backends.cpu_kernel("lstm_sequence_backward")
                 dgates, h_prev, dh0, dc0 = backward(grad, out, ctx.cache, w_hh, ctx.reverse)
