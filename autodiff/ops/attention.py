@@ -15,12 +15,22 @@ from ..autograd.function import Op
 from ..cuda.devices import DeviceArray
 
 
-def _probabilities(scores):
-    """softmax over the last dimension, on a numpy array (rows of -inf only give NaN, as PyTorch)."""
+def _probabilities(q, k, mask, scale):
+    """softmax(q k^T * scale + mask) over the keys, on numpy arrays (rows of -inf only give NaN,
+    as PyTorch). The scores are computed transposed, (..., S, L), and normalised over axis -2:
+    numpy's max over a short last axis is ~4x slower than over the one before it (184 us
+    against 47 us for a (16, 4, 32, 32) float32 array). Returns a (..., L, S) view."""
+    scores = k @ q.swapaxes(-1, -2)
+    scores *= scale
+    if mask is not None:
+        if mask.ndim < 2:
+            mask = mask.reshape((1,) * (2 - mask.ndim) + mask.shape)
+        scores = scores + mask.swapaxes(-1, -2)
     with np.errstate(invalid="ignore"):
-        shifted = scores - scores.max(-1, keepdims=True)
-        e = np.exp(shifted)
-        return e / e.sum(-1, keepdims=True)
+        scores -= scores.max(-2, keepdims=True)
+        np.exp(scores, out=scores)
+        scores /= scores.sum(-2, keepdims=True)
+    return scores.swapaxes(-1, -2)
 
 
 class ScaledDotProductAttention(Op):
@@ -31,10 +41,7 @@ class ScaledDotProductAttention(Op):
 
     @staticmethod
     def forward(ctx, q, k, v, mask, scale, keep):
-        scores = (q @ k.swapaxes(-1, -2)) * scale
-        if mask is not None:
-            scores = scores + mask
-        p = _probabilities(scores)
+        p = _probabilities(q, k, mask, scale)
         dropped = p if keep is None else p * keep
         ctx.save_for_backward(q, k, v, mask, p)
         ctx.scale, ctx.keep = scale, keep
