@@ -27,8 +27,8 @@ MIN_SIZE = {   # elements from which the Numba kernel runs (bench_dispatch.py, s
     "leaky_relu": 4_000, "leaky_relu_backward": 4_000,
     "tanh": NEVER, "tanh_backward": 64_000,
     "adam_step": 16_384,   # Adam: one fused pass instead of ~10 numpy passes per parameter
-    # the LSTM over a sequence, cell math fused per step: 2.0x the numpy path at T=8 B=1 H=8,
-    # 1.3x at T=32 B=16 H=128, 1.05x at T=16 B=64 H=256 (bench_seq.py --kernels): always
+    # the LSTM over a sequence, cell math fused per step: 2.2x the numpy path at T=8 B=1 H=8,
+    # 1.4x at T=32 B=16 H=128, 1.05-1.2x at T=16 B=64 H=256 (bench_seq.py --kernels): always
     "lstm_sequence_forward": 0,
 }
 _MODES = ("auto", "numpy", "numba")
