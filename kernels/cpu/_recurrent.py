@@ -9,7 +9,6 @@ parallel launch would cost more than the loop). Layout and results are those of
 ``autodiff.ops.recurrent`` (gates i, f, g, o; output rows h_t | c_t, then the final states).
 """
 
-import math
 
 import numba
 import numpy as np
