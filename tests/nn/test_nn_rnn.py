@@ -161,6 +161,12 @@ def test_recurrent_op_second_derivatives_match_finite_differences(mode):
     assert_gradgrad_match(_op(mode, lengths=np.array([2, 1])), *inputs)
 
 
+def test_fused_lstm_second_derivatives_match_finite_differences():
+    from autodiff import backends
+    with backends.use("numba"):       # forward through kernels.cpu; create_graph recomputes with tensors
+        assert_gradgrad_match(_op("LSTM", reverse=True), *_op_inputs("LSTM", steps=2))
+
+
 def test_lstm_projection_second_derivatives_match_finite_differences():
     assert_gradgrad_match(_op("LSTM", reverse=True, proj=True), *_op_inputs("LSTM", hidden=2, proj=1, steps=2))
 
