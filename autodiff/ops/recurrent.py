@@ -189,11 +189,15 @@ def _gate_inputs(x, w_ih, b_ih, b_hh, cell):
     """W_ih x_t (+ biases) for every step at once: (T, B, G)."""
     steps, batch, features = x.shape
     gx = (x.reshape(steps * batch, features) @ w_ih.T).reshape(steps, batch, w_ih.shape[0])
-    if b_ih is not None:
-        gx = gx + b_ih
+    bias = b_ih
     if b_hh is not None and not cell.split_hidden_bias:
-        gx = gx + b_hh
-    return gx
+        bias = b_hh if bias is None else bias + b_hh     # (one pass over gx instead of two)
+    if bias is None:
+        return gx
+    if type(gx) is np.ndarray:
+        gx += bias           # (a new array: added in place)
+        return gx
+    return gx + bias
 
 
 def run_forward(m, cell, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse, masks):
