@@ -11,7 +11,8 @@ per op and size, from ``benchmarks/bench_dispatch.py`` on these 2-core machines:
   costs ~5-15 us, which small arrays never repay). sigmoid: numpy's stable form
   (logaddexp) is slow, the kernel wins from ~1,000 elements; leaky_relu from ~4,000;
   relu from ~16,000; tanh's forward never (numpy's SIMD tanh beats Numba's scalar
-  libm call at every size) but its backward, pure arithmetic, from ~64,000.
+  libm call at every size) but its backward, pure arithmetic, from ~64,000;
+- the LSTM layer: its fused per-step kernels at every size (``bench_seq.py --kernels``).
 
 The automatic rule never picks a kernel while another OpenMP runtime shares the process
 (PyTorch's or scikit-learn's own libgomp, imported before or after autodiff): two
@@ -38,6 +39,9 @@ MIN_SIZE = {   # elements from which the Numba kernel runs (bench_dispatch.py, s
     # convolution's col2im and max pooling's indices: the kernel won at every size measured,
     # 64 to 1.25M elements, 2.3-10x on one thread (benchmarks/bench_kernels_cnn.py)
     "col2im": 0, "max_pool2d_indices": 0, "im2col": 0,
+    # the LSTM over a sequence, cell math fused per step: 2.2x the numpy path at T=8 B=1 H=8,
+    # 1.4x at T=32 B=16 H=128, 1.05-1.2x at T=16 B=64 H=256 (bench_seq.py --kernels): always
+    "lstm_sequence_forward": 0,
 }
 # ... and up to how many elements (where numpy's copies catch up): im2col won 1.7-3.4x on
 # inputs of up to 16,384 elements and lost (0.78x) on LeNet's 64x1x28x28 (bench_kernels_cnn.py)
@@ -129,6 +133,11 @@ def kernel(name, array):
         return None
     if array.dtype not in _FLOATS:
         return None
+    return getattr(_cpu_kernels(), name)
+
+
+def cpu_kernel(name):
+    """The Numba kernel ``name``, whatever the mode (the backward half of a kernel chosen in forward)."""
     return getattr(_cpu_kernels(), name)
 
 

@@ -203,3 +203,7 @@ load_iris.__doc__ = """Iris flowers: X (150, 4) float32, y (150,) in {0, 1, 2}."
 from .image_datasets import MNIST, load_digits_images, read_idx  # noqa: E402  (images for conv nets)
 
 __all__ += ["load_digits_images", "MNIST", "read_idx"]
+
+# text for character-level models (a module of its own)
+from .text_data import CharTokenizer, fables  # noqa: E402,F401
+__all__ += ["fables", "CharTokenizer"]

@@ -12,6 +12,8 @@
 - ``loss``: losses; ``functional`` (as F): the function form of layers and losses
 - ``init``: weight initialisation
 - ``parallel``: DistributedDataParallel (several processes, see ``autodiff.distributed``)
+- ``sparse``, ``rnn``, ``transformer``: embeddings, recurrent layers, attention and Transformer layers
+- ``utils``: gradient clipping, parameter vectors, padded and packed sequences
 """
 from . import functional, init  # noqa: F401
 from . import parallel  # noqa: F401
@@ -33,3 +35,8 @@ from .normalization import (BatchNorm2d, Dropout1d, Dropout2d, GroupNorm, Instan
 from .pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d, AdaptiveMaxPool2d,  # noqa: F401,E402
                       AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d, MaxUnpool1d, MaxUnpool2d, PixelShuffle,
                       PixelUnshuffle, Upsample, UpsamplingBilinear2d, UpsamplingNearest2d)
+from . import utils  # noqa: F401
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase  # noqa: F401
+from .sparse import Embedding, EmbeddingBag  # noqa: F401
+from .transformer import (MultiheadAttention, TransformerDecoder, TransformerDecoderLayer,  # noqa: F401
+                          TransformerEncoder, TransformerEncoderLayer)

@@ -13,6 +13,7 @@ from .. import creation, dtypes
 from ..cuda import devices
 from ..ops import conv as C
 from ..ops import elementwise as E
+from ..ops import nn as N
 from ..ops import pooling as P
 from ..tensor import Tensor
 
@@ -610,18 +611,13 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         else tuple(normalized_shape)
     k = len(shape)
     if k == 0 or tuple(input.shape[input.ndim - k:]) != tuple(int(s) for s in shape) or input.ndim < k:
-        raise ValueError(f"layer_norm: given normalized_shape={list(shape)}, expected input with shape "
+        raise RuntimeError(f"layer_norm: given normalized_shape={list(shape)}, expected input with shape "
                          f"[*, {', '.join(map(str, shape))}], but got input of size {list(input.shape)}")
     _check_float("layer_norm", input)
     for what, value in (("weight", weight), ("bias", bias)):
         if value is not None and tuple(value.shape) != tuple(shape):
             raise ValueError(f"layer_norm: expected {what} of shape {list(shape)}, got {list(value.shape)}")
-    out = _normalize(input, tuple(range(input.ndim - k, input.ndim)), eps)
-    if weight is not None:
-        out = out * weight
-    if bias is not None:
-        out = out + bias
-    return out
+    return N.LayerNorm.apply(input, weight, bias, k, eps)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):

@@ -383,3 +383,6 @@ from ._functional_cnn import (  # noqa: E402,F401  (convolution, pooling, resizi
     conv1d, conv2d, conv_transpose1d, conv_transpose2d, dropout1d, dropout2d, fold, group_norm, instance_norm,
     interpolate, layer_norm, max_pool1d, max_pool2d, max_unpool1d, max_unpool2d, pad, pixel_shuffle,
     pixel_unshuffle, unfold, upsample)
+
+# embeddings and attention live in their own module (one op each)
+from .functional_seq import embedding, embedding_bag, scaled_dot_product_attention  # noqa: E402,F401

@@ -1,4 +1,4 @@
-"""Neural-network ops fused into one graph node each: GELU and the losses.
+"""Neural-network ops fused into one graph node each: GELU, layer normalisation and the losses.
 
 As everywhere in ``autodiff/ops``, ``forward`` works on numpy arrays and
 ``backward`` is written with Python operators and ``ctx.xp``, so that it runs on
@@ -449,3 +449,42 @@ class CrossEntropy(_ClassLoss):
                 factor = factor * ctx.weight
             grad_target = _unrows((shifted - xp.log(total)) * factor * g, ctx.x_shape, xp)
         return grad_x, grad_target, None, None, None, None
+
+
+class LayerNorm(Op):
+    """(x - mean) / sqrt(var + eps) * weight + bias over the last ``ndim`` dimensions, as one node
+    (weight and bias may be None): ``F.layer_norm``, ``nn.LayerNorm`` and the Transformer layers."""
+
+    op_name = "layer_norm"
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, ndim, eps):
+        dims = tuple(range(x.ndim - ndim, x.ndim))
+        mean = x.mean(dims, keepdims=True)
+        centered = x - mean
+        rstd = 1.0 / np.sqrt((centered * centered).mean(dims, keepdims=True) + eps)
+        xhat = centered * rstd
+        ctx.save_for_backward(x, weight, xhat, rstd)
+        ctx.dims, ctx.eps = dims, eps
+        out = xhat if weight is None else xhat * weight
+        return out if bias is None else out + bias
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight, xhat, rstd = ctx.saved_tensors
+        xp, dims = ctx.xp, ctx.dims
+        if not isinstance(grad, (np.ndarray, DeviceArray)):     # create_graph: xhat, rstd as functions of x
+            centered = x - x.mean(dims, keepdim=True)
+            rstd = ((centered * centered).mean(dims, keepdim=True) + ctx.eps).rsqrt()
+            xhat = centered * rstd
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        count = 1
+        for d in dims:
+            count *= x.shape[d]
+        g = grad if weight is None else grad * weight
+        grad_x = None
+        if need_x:
+            grad_x = (g - xp.sum(g, dims, keepdims=True) * (1.0 / count)
+                      - xhat * (xp.sum(g * xhat, dims, keepdims=True) * (1.0 / count))) * rstd
+        # (summed over the leading dimensions by the engine)
+        return grad_x, (grad * xhat if need_w else None), (grad if need_b else None), None, None

@@ -29,6 +29,8 @@ _SUBMODULE = {
     "softmax": "_softmax", "log_softmax": "_softmax",
     "softmax_cross_entropy_forward": "_softmax",
     "softmax_cross_entropy_backward": "_softmax",
+    # recurrent layers: the LSTM over a sequence, pointwise math fused per step
+    "lstm_sequence_forward": "_recurrent", "lstm_sequence_backward": "_recurrent",
     # optimizer updates
     "adam_step": "_optim",
     # convolution and pooling

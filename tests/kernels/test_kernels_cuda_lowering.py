@@ -23,9 +23,9 @@ if not hasattr(compiler, "compile_cuda") or not hasattr(cuda_dispatcher, "get_cu
 
 from numba import types  # noqa: E402
 
-from kernels.cuda import _elementwise, _matmul, _optim, _reduce  # noqa: E402
+from kernels.cuda import _elementwise, _matmul, _optim, _recurrent, _reduce  # noqa: E402
 
-MODULES = (_elementwise, _matmul, _optim, _reduce)
+MODULES = (_elementwise, _matmul, _optim, _reduce, _recurrent)
 # Computing in float64: conversions up, float64 arithmetic or comparisons, float64 calls.
 FLOAT64_WORK = re.compile(r"fpext float|= f(add|sub|mul|div|rem|cmp \w+) double|call double")
 
@@ -50,6 +50,7 @@ def signatures(f):
         "_cross_entropy_backward": (mat, idx, f, mat),
         "_sgd": (vec, vec, vec, f, f, f, flag),
         "_adam": (vec, vec, vec, vec, f, f, f, f, f, flag, f, f),
+        "_lstm_cell_forward": (mat,) * 6, "_lstm_cell_backward": (mat,) * 7,
     }
 
 
