@@ -3,7 +3,7 @@
 # MNIST-sized step and matmul against PyTorch CUDA, kernel launches per training step, and the
 # layer-level GPU scripts that exist (LeNet, DDP). Each result goes to benchmarks/results/gpu-*.txt
 # (and to $OUT when that is set). Usage: bash benchmarks/gpu/run_all.sh [section ...]
-# sections: machine tests launches bench lenet ddp (default: all)
+# sections: machine tests layer_tests launches bench lenet ddp (default: all)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 PY=${PYTHON:-python3}
@@ -11,7 +11,7 @@ export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
 export NUMBA_CUDA_LOW_OCCUPANCY_WARNINGS=0   # tiny grids are on purpose (launch counts, small layers)
 RESULTS=benchmarks/results
 mkdir -p "$RESULTS"
-SECTIONS=${*:-machine tests launches bench lenet ddp}
+SECTIONS=${*:-machine tests layer_tests launches bench lenet ddp}
 status=0
 
 run() {   # run NAME TIMEOUT COMMAND...: output to the terminal and to gpu-NAME.txt
@@ -29,7 +29,9 @@ for section in $SECTIONS; do
              $PY -c 'import sys, numpy, numba, torch; print(sys.version.split()[0], \"numpy\", numpy.__version__,
              \"numba\", numba.__version__, \"torch\", torch.__version__)'" ;;
     tests) run tests 300 env AUTODIFF_TEST_GPU=1 "$PY" -m pytest -q -p no:cacheprovider -o addopts="" \
-             tests/cuda/sim_cases.py $(ls tests/*/test_*cuda_gpu*.py 2>/dev/null) ;;
+             tests/cuda/sim_cases.py ;;
+    layer_tests) run layer_tests 300 env AUTODIFF_TEST_GPU=1 "$PY" -m pytest -q -p no:cacheprovider -o addopts="" \
+             tests/cuda/cnn_sim_cases.py tests/cuda/seq_sim_cases.py ;;
     launches) run launches 120 "$PY" benchmarks/gpu/launches_per_step.py --sizes 784,256,128,10 --batch 128 ;;
     bench) run bench 300 "$PY" benchmarks/gpu/bench_gpu.py ;;
     lenet) [ -f benchmarks/gpu/lenet_cuda.py ] && run lenet 180 "$PY" benchmarks/gpu/lenet_cuda.py ;;
