@@ -28,7 +28,7 @@ import autodiff as ad
 from autodiff import backends
 from timing import best_time, has_torch, measure_in_subprocess
 
-torch = None   # imported last (section 2): two OpenMP runtimes in one process slow each other
+# PyTorch is timed in processes of its own: two OpenMP runtimes in one process slow each other
 
 
 
@@ -62,34 +62,43 @@ def crossover(repeats):
         print(f"   {size:>10,d} " + " ".join(f"{c:>22s}" for c in cells))
 
 
+ACTIVATIONS = ("sigmoid", "tanh", "relu")
+
+
+def activation_times(lib_name, repeats, n):
+    """Seconds for forward + backward of each activation on n float32 values, in this process
+    (autodiff's automatic choice, or PyTorch), and of a plain copy."""
+    data = np.random.default_rng(0).standard_normal(n).astype(np.float32)
+    times = {"copy": best_time(lambda: data.copy(), 1, repeats)}
+    if lib_name == "torch":
+        import torch as lib
+        x, upstream = lib.tensor(data, requires_grad=True), lib.ones(n)
+    else:
+        lib = ad
+        x, upstream = ad.tensor(data, requires_grad=True), ad.ones(n)
+    for name in ACTIVATIONS:
+        def step():
+            x.grad = None
+            getattr(x, name)().backward(upstream)
+        times[name] = best_time(step, 1, repeats)
+    return times
+
+
 def big_activations(repeats, n=10_000_000):
-    global torch
-    try:
-        import torch
-    except ImportError:  # optional: pip install torch==2.13.0
-        torch = None
-    print(f"2. forward+backward on {n:,} float32 values through the engine (automatic choice) vs PyTorch")
-    rng = np.random.default_rng(0)
-    data = rng.standard_normal(n).astype(np.float32)
-    copy_time = best_time(lambda: data.copy(), 1, repeats)
-    copy_bw = 2 * data.nbytes / copy_time
-    print(f"   plain copy: {copy_time * 1e3:.1f} ms, {copy_bw / 1e9:.1f} GB/s (read + write)")
-    x = ad.tensor(data, requires_grad=True)
-    ones_like[x.shape] = ad.ones(n)
-    tx = torch.tensor(data, requires_grad=True) if torch is not None else None
-    tg = torch.ones(n) if torch is not None else None
-    for name in ("sigmoid", "tanh", "relu"):
-        ours = best_time(engine_step(name, x), 1, repeats)
+    print(f"2. forward+backward on {n:,} float32 values through the engine (automatic choice) vs PyTorch, "
+          "each library in its own process")
+    ours = measure_in_subprocess(__file__, "--repeats", repeats, "--activations", "autodiff", n)
+    theirs = measure_in_subprocess(__file__, "--repeats", repeats, "--activations", "torch", n) \
+        if has_torch() else None
+    copy_bw = 2 * 4 * n / ours["copy"]
+    print(f"   plain copy: {ours['copy'] * 1e3:.1f} ms, {copy_bw / 1e9:.1f} GB/s (read + write)")
+    for name in ACTIVATIONS:
         # forward reads x, writes y; backward reads grad and y, writes grad_in: 5 arrays
-        bandwidth = 5 * data.nbytes / ours
-        line = (f"   {name:8s} autodiff {ours * 1e3:7.1f} ms ({bandwidth / 1e9:5.1f} GB/s, "
+        bandwidth = 5 * 4 * n / ours[name]
+        line = (f"   {name:8s} autodiff {ours[name] * 1e3:7.1f} ms ({bandwidth / 1e9:5.1f} GB/s, "
                 f"{bandwidth / copy_bw:.2f} of copy)")
-        if tx is not None:
-            def torch_step():
-                tx.grad = None
-                getattr(tx, name)().backward(tg)
-            theirs = best_time(torch_step, 1, repeats)
-            line += f"   torch {theirs * 1e3:7.1f} ms   speed-up {theirs / ours:.2f}x"
+        if theirs:
+            line += f"   torch {theirs[name] * 1e3:7.1f} ms   speed-up {theirs[name] / ours[name]:.2f}x"
         print(line)
 
 
@@ -144,12 +153,17 @@ def main(argv=None):
     parser.add_argument("--only", type=int, choices=[1, 2, 3, 4], help="run one section")
     parser.add_argument("--step", choices=["auto", "numpy"], help=argparse.SUPPRESS)
     parser.add_argument("--torch-first", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--activations", nargs=2, metavar=("LIB", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.activations:
+        import json
+        print(json.dumps(activation_times(args.activations[0], args.repeats, int(args.activations[1]))))
+        return
     if args.step:
         print(mnist_step_time(args.step, args.repeats))
         return
     print(f"numba threads {__import__('numba').config.NUMBA_NUM_THREADS}")
-    sections = [crossover, mlp_fused, big_activations, mixed_process]
+    sections = [crossover, big_activations, mlp_fused, mixed_process]   # (as numbered in the docstring)
     for number, section in enumerate(sections, 1):
         if args.only in (None, number):
             section(args.repeats)
