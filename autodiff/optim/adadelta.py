@@ -27,19 +27,13 @@ class Adadelta(Optimizer):
 
     def _update(self, group):
         lr, rho, eps = float(group["lr"]), float(group["rho"]), float(group["eps"])
-        weight_decay, maximize = float(group["weight_decay"]), group["maximize"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            data, g = p._data, p.grad._data
-            st = self.state[p]
+        weight_decay = float(group["weight_decay"])
+        for p, data, g, st in self._gradients(group):
             if not st:
                 st["step"] = 0
                 st["square_avg"] = Tensor._wrap(np.zeros_like(data))
                 st["acc_delta"] = Tensor._wrap(np.zeros_like(data))
             st["step"] += 1
-            if maximize:
-                g = -g
             if weight_decay != 0:
                 g = g + weight_decay * data
             square_avg, acc_delta = st["square_avg"]._data, st["acc_delta"]._data

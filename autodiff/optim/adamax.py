@@ -27,19 +27,13 @@ class Adamax(Optimizer):
     def _update(self, group):
         lr, eps = float(group["lr"]), float(group["eps"])
         beta1, beta2 = (float(b) for b in group["betas"])
-        weight_decay, maximize = float(group["weight_decay"]), group["maximize"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            data, g = p._data, p.grad._data
-            st = self.state[p]
+        weight_decay = float(group["weight_decay"])
+        for p, data, g, st in self._gradients(group):
             if not st:
                 st["step"] = 0
                 st["exp_avg"] = Tensor._wrap(np.zeros_like(data))
                 st["exp_inf"] = Tensor._wrap(np.zeros_like(data))
             step = st["step"] = st["step"] + 1
-            if maximize:
-                g = -g
             if weight_decay != 0:
                 g = g + weight_decay * data
             exp_avg, exp_inf = st["exp_avg"]._data, st["exp_inf"]._data

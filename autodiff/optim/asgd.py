@@ -29,19 +29,13 @@ class ASGD(Optimizer):
     def _update(self, group):
         lr, lambd, alpha, t0 = (float(group[k]) for k in ("lr", "lambd", "alpha", "t0"))
         weight_decay = float(group["weight_decay"])
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            data, g = p._data, p.grad._data
-            st = self.state[p]
+        for p, data, g, st in self._gradients(group):
             if not st:
                 st["step"] = 0
                 st["eta"] = scalar_state(lr)
                 st["mu"] = scalar_state(1.0)
                 st["ax"] = Tensor._wrap(np.zeros_like(data))
             step = st["step"] = st["step"] + 1
-            if group["maximize"]:
-                g = -g
             if weight_decay != 0:
                 g = g + weight_decay * data
             eta = float(st["eta"]._data)

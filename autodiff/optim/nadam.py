@@ -34,21 +34,15 @@ class NAdam(Optimizer):
     def _update(self, group):
         lr, eps = float(group["lr"]), float(group["eps"])
         beta1, beta2 = (float(b) for b in group["betas"])
-        weight_decay, maximize = float(group["weight_decay"]), group["maximize"]
+        weight_decay = float(group["weight_decay"])
         momentum_decay = float(group["momentum_decay"])
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            data, g = p._data, p.grad._data
-            st = self.state[p]
+        for p, data, g, st in self._gradients(group):
             if not st:
                 st["step"] = 0
                 st["mu_product"] = scalar_state(1.0)
                 st["exp_avg"] = Tensor._wrap(np.zeros_like(data))
                 st["exp_avg_sq"] = Tensor._wrap(np.zeros_like(data))
             step = st["step"] = st["step"] + 1
-            if maximize:
-                g = -g
             bias_correction2 = 1.0 - beta2 ** step
             if weight_decay != 0:
                 if group["decoupled_weight_decay"]:

@@ -176,6 +176,16 @@ class Optimizer:
     def _update(self, group):
         raise NotImplementedError
 
+    def _gradients(self, group):
+        """Each parameter of ``group`` that has a gradient, as ``(parameter, its array, the
+        gradient's array, its state dict)``; the gradient negated when ``group["maximize"]``."""
+        maximize = group.get("maximize", False)
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            g = p.grad._data
+            yield p, p._data, (-g if maximize else g), self.state[p]
+
     # ------------------------------------------------------------------ state dicts
     def state_dict(self):
         """``{"state": {index: {...}}, "param_groups": [{..., "params": [indices]}]}``."""

@@ -30,18 +30,12 @@ class Rprop(Optimizer):
     def _update(self, group):
         etaminus, etaplus = (float(e) for e in group["etas"])
         step_min, step_max = (float(s) for s in group["step_sizes"])
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            data, g = p._data, p.grad._data
-            st = self.state[p]
+        for p, data, g, st in self._gradients(group):
             if not st:
                 st["step"] = 0
                 st["prev"] = Tensor._wrap(np.zeros_like(data))
                 st["step_size"] = Tensor._wrap(np.full_like(g, float(group["lr"])))
             st["step"] += 1
-            if group["maximize"]:
-                g = -g
             prev, step_size = st["prev"]._data, st["step_size"]._data
             sign = np.sign(g * prev)
             factor = np.where(sign > 0, etaplus, np.where(sign < 0, etaminus, 1.0)).astype(data.dtype)
