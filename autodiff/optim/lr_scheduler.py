@@ -91,21 +91,27 @@ class LRScheduler:
         return [group["lr"] for group in self.optimizer.param_groups]
 
 
+def _lambdas_per_group(name, optimizer, lr_lambda):
+    """``lr_lambda`` (one function, or a list of one per parameter group) as a list per group."""
+    if isinstance(lr_lambda, (list, tuple)):
+        if len(lr_lambda) != len(optimizer.param_groups):
+            raise ValueError(f"{name}: expected {len(optimizer.param_groups)} lr_lambdas, "
+                             f"got {len(lr_lambda)}")
+        lambdas = list(lr_lambda)
+    else:
+        lambdas = [lr_lambda] * len(optimizer.param_groups)
+    for fn in lambdas:
+        if not callable(fn):
+            raise TypeError(f"{name}: lr_lambda should be a function, got {type(fn).__name__}")
+    return lambdas
+
+
 class LambdaLR(LRScheduler):
     """``lr = initial_lr * lr_lambda(epoch)`` (one function, or one per group)."""
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
         self.optimizer = optimizer
-        if isinstance(lr_lambda, (list, tuple)):
-            if len(lr_lambda) != len(optimizer.param_groups):
-                raise ValueError(f"LambdaLR: expected {len(optimizer.param_groups)} lr_lambdas, "
-                                 f"got {len(lr_lambda)}")
-            self.lr_lambdas = list(lr_lambda)
-        else:
-            self.lr_lambdas = [lr_lambda] * len(optimizer.param_groups)
-        for fn in self.lr_lambdas:
-            if not callable(fn):
-                raise TypeError(f"LambdaLR: lr_lambda should be a function, got {type(fn).__name__}")
+        self.lr_lambdas = _lambdas_per_group("LambdaLR", optimizer, lr_lambda)
         super().__init__(optimizer, last_epoch)
 
     def state_dict(self):

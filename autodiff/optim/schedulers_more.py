@@ -8,7 +8,7 @@ OneCycleLR's momenta) match ``torch.optim.lr_scheduler`` value for value.
 import math
 from bisect import bisect_right
 
-from .lr_scheduler import LRScheduler, ReduceLROnPlateau, _per_group
+from .lr_scheduler import LRScheduler, ReduceLROnPlateau, _lambdas_per_group, _per_group
 from .optimizer import Optimizer
 
 
@@ -17,17 +17,7 @@ class MultiplicativeLR(LRScheduler):
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
         self.optimizer = optimizer
-        if isinstance(lr_lambda, (list, tuple)):
-            if len(lr_lambda) != len(optimizer.param_groups):
-                raise ValueError(f"MultiplicativeLR: expected {len(optimizer.param_groups)} "
-                                 f"lr_lambdas, got {len(lr_lambda)}")
-            self.lr_lambdas = list(lr_lambda)
-        else:
-            self.lr_lambdas = [lr_lambda] * len(optimizer.param_groups)
-        for fn in self.lr_lambdas:
-            if not callable(fn):
-                raise TypeError(f"MultiplicativeLR: lr_lambda should be a function, got "
-                                f"{type(fn).__name__}")
+        self.lr_lambdas = _lambdas_per_group("MultiplicativeLR", optimizer, lr_lambda)
         super().__init__(optimizer, last_epoch)
 
     def state_dict(self):
