@@ -11,18 +11,8 @@ from autodiff import optim
 
 torch = pytest.importorskip("torch")
 
-SHAPES = [(4, 3), (3,), (2, 2)]
-
-
-def _grad(p, k):
-    """A smooth gradient field: nonlinear, different for every parameter."""
-    return np.tanh(1.3 * p + 0.2 * k) + 0.3 * p ** 3 - 0.1 * (k + 1)
-
-
-def _initial():
-    rng = np.random.default_rng(0)
-    return [rng.standard_normal(s) for s in SHAPES]
-
+from pytorch_parity import (assert_same as _assert_same, grad as _grad,  # noqa: E402,F401
+                            initial as _initial, pair as _pair, run as _run)
 
 CASES = [
     ("SGD", dict(lr=0.1)),
@@ -53,39 +43,6 @@ CASES = [
     ("AdamW", dict(lr=0.01, weight_decay=0.1, amsgrad=True, betas=(0.5, 0.9))),
     ("AdamW", dict(lr=0.01, weight_decay=0.05, maximize=True)),
 ]
-
-
-def _pair(name, options, groups=None):
-    """Our optimizer and PyTorch's, on the same initial parameters."""
-    init = _initial()
-    ours = [autodiff.tensor(a.copy(), requires_grad=True) for a in init]
-    theirs = [torch.tensor(a.copy(), requires_grad=True) for a in init]
-    if groups is None:
-        ours_params, theirs_params = ours, theirs
-    else:
-        ours_params = [dict(params=[ours[i] for i in idx], **extra) for idx, extra in groups]
-        theirs_params = [dict(params=[theirs[i] for i in idx], **extra) for idx, extra in groups]
-    opt = getattr(optim, name)(ours_params, **options)
-    topt = getattr(torch.optim, name)(theirs_params, foreach=False, **options)
-    return ours, theirs, opt, topt
-
-
-def _run(ours, theirs, opt, topt, steps, skip=None):
-    sign = -1.0 if opt.defaults.get("maximize") else 1.0     # maximize climbs -f
-    for t in range(steps):
-        for k, (p, q) in enumerate(zip(ours, theirs)):
-            if k == skip and t % 3 == 1:
-                p.grad = q.grad = None       # a parameter without a gradient is left alone
-                continue
-            p.grad = autodiff.tensor(sign * _grad(p.detach().numpy(), k))
-            q.grad = torch.from_numpy(sign * _grad(q.detach().numpy(), k))
-        opt.step()
-        topt.step()
-
-
-def _assert_same(ours, theirs):
-    for p, q in zip(ours, theirs):
-        np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-9, atol=1e-12)
 
 
 @pytest.mark.parametrize("name,options", CASES, ids=[f"{n}-{o}" for n, o in CASES])
