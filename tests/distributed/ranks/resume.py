@@ -61,8 +61,10 @@ for step in range(start, total):
     if (step + 1) % every == 0:
         checkpoint.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                          "step": step + 1}, ckpt)
-    if step + 1 == kill_step and rank == kill_rank:
-        os.kill(os.getpid(), signal.SIGKILL)
+    if step + 1 == kill_step:
+        dist.barrier()        # (every rank has logged and saved this step before one dies)
+        if rank == kill_rank:
+            os.kill(os.getpid(), signal.SIGKILL)
 if rank == 0:
     np.save(out, np.concatenate([p.detach().numpy().ravel() for p in model.parameters()]))
 print(f"rank {rank} RESUME-DONE", flush=True)
