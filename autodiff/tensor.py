@@ -1090,29 +1090,31 @@ def _check_grad_assignment(target, grad):
                            "Please ensure that the gradient and the tensor are on the same device")
 
 
-# in-place ops: the recorded (out-of-place) form and the plain numpy form
+# in-place ops: the recorded (out-of-place) form and the plain numpy form. The forms of
+# add_, mul_ and div_ let numpy refuse a cast to another kind (``casting``): see
+# ``autodiff.inplace.apply_inplace``
 def _add(old, other):
     return old + other
 
 
-def _add_raw(data, other):
-    np.add(data, other, out=data, casting="unsafe")
+def _add_raw(data, other, casting="same_kind"):
+    np.add(data, other, out=data, casting=casting)
 
 
 def _mul(old, other):
     return old * other
 
 
-def _mul_raw(data, other):
-    np.multiply(data, other, out=data, casting="unsafe")
+def _mul_raw(data, other, casting="same_kind"):
+    np.multiply(data, other, out=data, casting=casting)
 
 
 def _div(old, other):
     return old / other
 
 
-def _div_raw(data, other):
-    np.divide(data, other, out=data, casting="unsafe")
+def _div_raw(data, other, casting="same_kind"):
+    np.divide(data, other, out=data, casting=casting)
 
 
 def _clamp(old, bounds):

@@ -273,6 +273,17 @@ class Sigmoid(Op):
         return fast(grad, out) if fast else grad * out * (1 - out)
 
 
+_ZEROS = {}
+
+
+def _zero(dtype):
+    """A 0-d zero of ``dtype``: where() keeps the other operand's dtype with it."""
+    zero = _ZEROS.get(dtype)
+    if zero is None:
+        zero = _ZEROS[dtype] = np.zeros((), dtype)
+    return zero
+
+
 class Relu(Op):
     op_name = "relu"
 
@@ -289,10 +300,13 @@ class Relu(Op):
         fast = backend.kernel("relu_backward", grad)
         if fast:
             return fast(grad, out)
-        # out is >= 0 or NaN: the gradient passes where out != 0, NaN included (as in PyTorch).
-        # On arrays, sign(fmin(out, 1)) is that 0/1 mask in grad's dtype (fmin ignores NaN;
-        # cheaper than multiplying by a bool mask)
-        return grad * (np.sign(np.fmin(out, 1)) if type(out) is np.ndarray else out != 0)
+        # out is >= 0 or NaN: the gradient passes where out != 0, NaN included, and is
+        # selected, not multiplied (an inf gradient where out == 0 gives 0), as in PyTorch.
+        # On arrays, where() reads out's truth itself (nonzero or NaN): one call, 1.2 us
+        # against 1.6 us for a product with a 0/1 mask on the lecture's 10x40 (still wrong at inf)
+        if type(out) is np.ndarray:
+            return np.where(out, grad, _zero(grad.dtype))
+        return ctx.xp.where(out != 0, grad, 0.0)
 
 
 class LeakyRelu(Op):

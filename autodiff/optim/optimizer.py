@@ -155,9 +155,10 @@ class Optimizer:
                 if grad is None:
                     continue
                 values, data = grad._data, p._data
-                if values.shape != data.shape or values.dtype != data.dtype or \
-                        type(values) is not type(data) or (type(data) is not np.ndarray and
-                                                           values.device != data.device):
+                # (dtypes of one kind are one object: `is` decides the common case at once)
+                if values.shape != data.shape or type(values) is not type(data) or (
+                        values.dtype is not data.dtype and values.dtype != data.dtype) or (
+                        type(data) is not np.ndarray and values.device != data.device):
                     self._bad_gradient(group, p, values, data)
 
     def _bad_gradient(self, group, p, values, data):

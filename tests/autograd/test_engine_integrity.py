@@ -299,6 +299,28 @@ def test_int_inplace_errors_match_torch(name, change):
         change(torch.tensor([1, 2]))
 
 
+@pytest.mark.parametrize("target, other, result, wanted", [
+    (np.array([1, 2]), np.array([1.5, 2.0], np.float32), "Float", "Long"),   # PyTorch's promotion,
+    (np.array([1, 2]), np.array(2.0), "Double", "Long"),                     # not numpy's (float64)
+    (np.array([True]), np.array([3], np.int32), "Int", "Bool"),
+])
+def test_inplace_error_names_pytorchs_result_type(target, other, result, wanted):
+    t = ad.tensor(target)
+    with pytest.raises(RuntimeError, match=f"mul_: result type {result} can't be cast to the "
+                                           f"desired output type {wanted}"):
+        t.mul_(ad.tensor(other))
+    np.testing.assert_array_equal(t._data, target)
+    assert t._version == 0
+
+
+def test_int_tensor_takes_a_wider_int_in_place_as_pytorch():
+    # numpy's same_kind casting refuses int64 into uint8; PyTorch (same category) allows it
+    t = ad.tensor(np.array([250, 1], np.uint8))
+    t.add_(ad.tensor([10, 2]))
+    np.testing.assert_array_equal(t._data, np.array([4, 3], np.uint8))
+    assert t.dtype == ad.uint8 and t._version == 1
+
+
 def test_int_tensors_still_take_int_results_and_casting_ops():
     t = ad.tensor([1, 2])
     t.add_(3).mul_(2)
