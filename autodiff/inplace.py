@@ -154,8 +154,7 @@ def apply_inplace(target, name, other, recorded, raw, casts=False):
             _check_result_type_at_once(name, target, other)
         _record_inplace(target, name, other, recorded)
     else:
-        numpy_checked = raw in _NUMPY_CHECKED
-        if not (casts or numpy_checked):
+        if not casts and raw not in _NUMPY_CHECKED:
             _check_result_type_at_once(name, target, other)
         value = other._data if isinstance(other, Tensor) else other
         try:
@@ -167,7 +166,7 @@ def apply_inplace(target, name, other, recorded, raw, casts=False):
         except DeviceMismatchError as exc:
             raise DeviceMismatchError(f"{name}: {exc}") from None
         except TypeError as exc:
-            if numpy_checked:
+            if raw in _NUMPY_CHECKED:
                 check_result_type(name, target, other)   # raises where PyTorch refuses too
                 try:
                     raw(target._data, value, "unsafe")

@@ -417,6 +417,22 @@ def test_a_failing_step_leaves_params_grads_and_state_as_they_were(name):
         np.testing.assert_array_equal(before[key], after[key], err_msg=key)
 
 
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_a_step_after_a_gradient_array_is_swapped_checks_again(name):
+    # step checks every gradient again after any array swap, the gradient's own included
+    a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0, 5.0])
+    opt = OPTIMIZERS[name]([a, b])
+    a.grad, b.grad = leaf([0.1, 0.2]).detach(), leaf([0.3, 0.4, 0.5]).detach()
+    opt.step()
+    opt.step()
+    b.grad.data = ad.tensor(np.ones(2, np.float32))   # float32, and 2 values for b's 3
+    b_values = b._data.copy()
+    with pytest.raises(RuntimeError, match=f"{name}.step: the gradient of parameter 1 of a "
+                                           "group has shape"):
+        opt.step()
+    np.testing.assert_array_equal(b._data, b_values)
+
+
 def _snapshot_optimizer(opt, params):
     shot = {}
     for i, p in enumerate(params[:1]):
