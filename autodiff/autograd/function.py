@@ -308,6 +308,12 @@ class Function:
             self._output = None
         return result
 
+    @property
+    def _grad(self):
+        """The ``.grad`` held by the tensor that retain_grad() made this node keep, if any."""
+        tensor = self._retained() if self._retained is not None else None
+        return None if tensor is None else tensor._grad
+
     def _check_grad(self, grad):
         tensor = self._retained()
         if tensor is not None:

@@ -277,17 +277,6 @@ class Sigmoid(Op):
         return fast(grad, out) if fast else grad * out * (1 - out)
 
 
-_ZEROS = {}
-
-
-def _zero(dtype):
-    """A 0-d zero of ``dtype``: where() keeps the other operand's dtype with it."""
-    zero = _ZEROS.get(dtype)
-    if zero is None:
-        zero = _ZEROS[dtype] = np.zeros((), dtype)
-    return zero
-
-
 class Relu(Op):
     op_name = "relu"
 
@@ -306,10 +295,11 @@ class Relu(Op):
             return fast(grad, out)
         # out is >= 0 or NaN: the gradient passes where out != 0, NaN included, and is
         # selected, not multiplied (an inf gradient where out == 0 gives 0), as in PyTorch.
-        # On arrays, where() reads out's truth itself (nonzero or NaN): one call, 1.2 us
-        # against 1.6 us for a product with a 0/1 mask on the lecture's 10x40 (still wrong at inf)
+        # On arrays, where() reads out's truth itself (nonzero or NaN) and takes the zeros
+        # from out itself: one call, 1.1 us against 1.6 us for a product with a 0/1 mask
+        # on the lecture's 10x40 (which is wrong at inf)
         if type(out) is np.ndarray:
-            return np.where(out, grad, _zero(grad.dtype))
+            return np.where(out, grad, out)
         return ctx.xp.where(out != 0, grad, 0.0)
 
 
