@@ -437,7 +437,8 @@ class CrossEntropy(_ClassLoss):
     @staticmethod
     def forward_plain(ctx, x, target, ignore_index, reduction):
         """loss_row = log sum exp(x - max) - (x[target] - max); softmax kept for backward
-        (78 us forward + backward against 257 us through the one-hot q at (512, 65) float32)."""
+        (nn.CrossEntropyLoss forward + backward: 130 us against 257 us through the one-hot q at
+        (512, 65) float32)."""
         rows = np.arange(x.shape[0])
         ctx.row_max = x.max(axis=1, keepdims=True)
         shifted = x - ctx.row_max
