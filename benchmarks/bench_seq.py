@@ -24,7 +24,9 @@ import time
 
 import numpy as np
 
-import autodiff
+# this checkout's autodiff and kernels, not an installed copy (the script's folder comes first on sys.path)
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import autodiff  # noqa: E402
 
 VOCAB, STEPS, BATCH = 65, 32, 16
 
