@@ -44,6 +44,7 @@ MIN_SIZE = {   # elements from which the Numba kernel runs (bench_dispatch.py, s
     "lstm_sequence_forward": 0,
     # LayerNorm, one pass per row: forward + backward 1.4-2.6x numpy's at (2, 5) to (8, 8192): always
     "layer_norm_forward": 0,
+    "embedding_backward": 0,   # a serial scatter-add: 2.4-20x the sort-and-reduceat path (kernels/cpu/_embedding.py)
 }
 # ... and up to how many elements (where numpy's copies catch up): im2col won 1.7-3.4x on
 # inputs of up to 16,384 elements and lost (0.78x) on LeNet's 64x1x28x28 (bench_kernels_cnn.py)

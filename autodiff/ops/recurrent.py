@@ -200,6 +200,13 @@ def _gate_inputs(x, w_ih, b_ih, b_hh, cell):
     return gx + bias
 
 
+def _summed_bias(b_ih, b_hh):
+    """b_ih + b_hh (either may be None)."""
+    if b_ih is None or b_hh is None:
+        return b_hh if b_ih is None else b_ih
+    return b_ih + b_hh
+
+
 def run_forward(m, cell, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse, masks):
     """Run one direction of one layer; returns (the op's output, what backward needs)."""
     steps = x.shape[0]
@@ -363,8 +370,10 @@ class Recurrent(Op):
         fused = plain_lstm and backends.kernel("lstm_sequence_forward", x)
         if plain_lstm and isinstance(x, DeviceArray) and x.dtype.kind == "f":
             fused = cuda_lstm_forward
-        if fused:
+        if fused is cuda_lstm_forward:
             out, cache = fused(_gate_inputs(x, w_ih, b_ih, b_hh, cell), h0, c0, w_hh, reverse)
+        elif fused:
+            out, cache = fused(x, w_ih, _summed_bias(b_ih, b_hh), h0, c0, w_hh, reverse)
         else:
             out, cache = run_forward(ArrayCells, cell, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse, masks)
         ctx.save_for_backward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, out if fused else None)
@@ -414,7 +423,8 @@ class Embedding(Op):
         indices, rows = ctx.indices, ctx.rows
         features = grad.shape[-1]
         if type(grad) is np.ndarray:
-            grad_weight = _rows_sum(grad.reshape(-1, features), indices.reshape(-1), rows)
+            add_rows = backends.kernel("embedding_backward", grad) or _rows_sum
+            grad_weight = add_rows(grad.reshape(-1, features), indices.reshape(-1), rows)
             if ctx.row_scale is not None:
                 grad_weight *= ctx.row_scale
             if ctx.padding_idx is not None:

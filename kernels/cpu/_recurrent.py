@@ -36,53 +36,67 @@ def _lstm_gates_and_cell(acts, c_prev, out_c):
 
 
 @_step
-def _lstm_cell_backward(dh, dc, grad_h, grad_c, acts, c_prev, tanh_c, dgates):
-    """From the carried dh, dc plus this step's output gradients: the gates' pre-activation
-    gradients into dgates, and dc (in place) becomes the gradient of the previous cell state."""
+def _lstm_step_backward(t, before, dh, dc, grad, acts, out, c0, tanh_c, dgates):
+    """Step t of backpropagation through time: from the carried dh, dc plus the step's output
+    gradients grad[t], the gates' pre-activation gradients into dgates[t]; dc (in place)
+    becomes the gradient of the cell state the step started from (out[before], or c0 when
+    before is out of range). Indexing by t here, not in Python, saves ~8 slices a step.
+    (Constants in the arrays' dtype: a float64 ``1`` made every float32 product a conversion,
+    and the step took 12 us instead of 5 at B=16 H=128.)"""
     batch, size = dh.shape
+    first = before < 0 or before >= acts.shape[0]
+    one = dh.dtype.type(1)
     for b in range(batch):
         for j in range(size):
-            i = acts[b, j]
-            f = acts[b, size + j]
-            g = acts[b, 2 * size + j]
-            o = acts[b, 3 * size + j]
-            t = tanh_c[b, j]
-            d_out = dh[b, j] + grad_h[b, j]
-            d_c = dc[b, j] + grad_c[b, j] + d_out * o * (1 - t * t)
-            dgates[b, j] = d_c * g * i * (1 - i)
-            dgates[b, size + j] = d_c * c_prev[b, j] * f * (1 - f)
-            dgates[b, 2 * size + j] = d_c * i * (1 - g * g)
-            dgates[b, 3 * size + j] = d_out * t * o * (1 - o)
+            i = acts[t, b, j]
+            f = acts[t, b, size + j]
+            g = acts[t, b, 2 * size + j]
+            o = acts[t, b, 3 * size + j]
+            c_prev = c0[b, j] if first else out[before, b, size + j]
+            tanh = tanh_c[t, b, j]
+            d_out = dh[b, j] + grad[t, b, j]
+            d_c = dc[b, j] + grad[t, b, size + j] + d_out * o * (one - tanh * tanh)
+            dgates[t, b, j] = d_c * g * i * (one - i)
+            dgates[t, b, size + j] = d_c * c_prev * f * (one - f)
+            dgates[t, b, 2 * size + j] = d_c * i * (one - g * g)
+            dgates[t, b, 3 * size + j] = d_out * tanh * o * (one - o)
             dc[b, j] = d_c * f
 
 
-def lstm_sequence_forward(gx, h0, c0, w_hh, reverse=False):
-    """Run the LSTM over gx (T, B, 4H) = W_ih x_t + biases, from states h0, c0 (B, H).
+def lstm_sequence_forward(x, w_ih, bias, h0, c0, w_hh, reverse=False):
+    """Run the LSTM over x (T, B, I) with weights w_ih (4H, I), w_hh (4H, H), bias (4H,)
+    (b_ih + b_hh, or None), from states h0, c0 (B, H).
 
     Returns (out, cache): out (T + 1, B, 2H) holds h_t | c_t per step and the final states
     in row T; cache is what ``lstm_sequence_backward`` needs. The transcendental functions
     run as numpy's vectorised tanh (Numba's scalar tanh is ~80x slower per element): the
-    sigmoid gates' columns are pre-scaled by 1/2 so that one tanh call covers all four gates.
+    sigmoid gates' weight and bias columns are pre-scaled by 1/2 (exactly), so that one tanh
+    call covers all four gates. Every step's input product goes straight into the cache of
+    activations, which the loop then completes in place: no (T, B, 4H) temporaries (each one
+    a fresh 1 MB allocation at T=32 B=16 H=128, whose page faults cost more than its pass).
     """
-    gx = float_array(gx, "lstm_sequence_forward", "gx")
-    steps, batch, gates = gx.shape
+    x = float_array(x, "lstm_sequence_forward", "x")
+    steps, batch, features = x.shape
+    gates = w_ih.shape[0]
     size = gates // 4
-    dtype = gx.dtype
+    dtype = x.dtype
     scale = np.full(gates, 0.5, dtype=dtype)
     scale[2 * size:3 * size] = 1
-    w_scaled = np.ascontiguousarray(w_hh.T * scale)
-    gx_scaled = gx * scale
-    out = np.empty((steps + 1, batch, 2 * size), dtype=dtype)
     acts = np.empty((steps, batch, gates), dtype=dtype)
+    np.matmul(x.reshape(steps * batch, features), w_ih.T * scale, out=acts.reshape(steps * batch, gates))
+    if bias is not None:
+        acts += bias * scale
+    w_scaled = np.ascontiguousarray(w_hh.T * scale)
+    out = np.empty((steps + 1, batch, 2 * size), dtype=dtype)
     tanh_c = np.empty((steps, batch, size), dtype=dtype)
     hw = np.empty((batch, gates), dtype=dtype)
     h, c = np.asarray(h0, dtype=dtype), np.asarray(c0, dtype=dtype)
     order = range(steps - 1, -1, -1) if reverse else range(steps)
     for t in order:
-        np.matmul(h, w_scaled, out=hw)
-        hw += gx_scaled[t]
         step_acts, row = acts[t], out[t]
-        np.tanh(hw, out=step_acts)
+        np.matmul(h, w_scaled, out=hw)
+        step_acts += hw
+        np.tanh(step_acts, out=step_acts)
         _lstm_gates_and_cell(step_acts, c, row[:, size:])
         np.tanh(row[:, size:], out=tanh_c[t])
         np.multiply(step_acts[:, 3 * size:], tanh_c[t], out=row[:, :size])
@@ -95,25 +109,26 @@ def lstm_sequence_backward(grad, out, cache, w_hh, reverse=False):
     """Backpropagation through time for ``lstm_sequence_forward``.
 
     grad (T + 1, B, 2H): the gradient of its output. Returns (dgates (T, B, 4H): the
-    gradient of gx at each step, h_prev (T, B, H): the hidden state each step started from,
-    dh0, dc0).
+    gradient of the gates' pre-activations at each step, h_prev (T, B, H): the hidden state
+    each step started from, dh0, dc0).
     """
     acts, tanh_c, h0, c0 = cache
     steps, batch, gates = acts.shape
     size = gates // 4
     dtype = acts.dtype
+    grad = np.ascontiguousarray(grad, dtype=dtype)
+    c0 = np.ascontiguousarray(c0, dtype=dtype)
     dgates = np.empty((steps, batch, gates), dtype=dtype)
-    h_prev = np.empty((steps, batch, size), dtype=dtype)
-    dh = np.array(grad[steps, :, :size], dtype=dtype)
-    dc = np.array(grad[steps, :, size:], dtype=dtype)
-    order = range(steps) if reverse else range(steps - 1, -1, -1)
+    dh = np.array(grad[steps, :, :size])
+    dc = np.array(grad[steps, :, size:])
     before = 1 if reverse else -1          # the step each state came from
-    for t in order:
-        s = t + before
-        first = s < 0 or s >= steps
-        c_prev = c0 if first else out[s, :, size:]
-        h_prev[t] = h0 if first else out[s, :, :size]
-        g_t = grad[t]
-        _lstm_cell_backward(dh, dc, g_t[:, :size], g_t[:, size:], acts[t], c_prev, tanh_c[t], dgates[t])
+    for t in (range(steps) if reverse else range(steps - 1, -1, -1)):
+        _lstm_step_backward(t, t + before, dh, dc, grad, acts, out, c0, tanh_c, dgates)
         np.matmul(dgates[t], w_hh, out=dh)
+    h_prev = np.empty((steps, batch, size), dtype=dtype)
+    if steps:
+        first, rest, previous = (steps - 1, slice(0, steps - 1), slice(1, steps)) if reverse else \
+            (0, slice(1, steps), slice(0, steps - 1))
+        h_prev[first] = h0
+        h_prev[rest] = out[previous, :, :size]
     return dgates, h_prev, dh, dc
