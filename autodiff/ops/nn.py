@@ -439,13 +439,13 @@ class CrossEntropy(_ClassLoss):
         """loss_row = log sum exp(x - max) - (x[target] - max); softmax kept for backward
         (nn.CrossEntropyLoss forward + backward: 130 us against 257 us through the one-hot q at
         (512, 65) float32)."""
-        rows = np.arange(x.shape[0])
         ctx.row_max = x.max(axis=1, keepdims=True)
-        shifted = x - ctx.row_max
-        probs = np.exp(shifted)
+        probs = x - ctx.row_max
+        target_logit = probs[np.arange(x.shape[0]), target]
+        np.exp(probs, out=probs)       # (in place: one fresh (N, C) array, not two)
         total = probs.sum(axis=1, keepdims=True)
         probs /= total
-        loss = np.log(total[:, 0]) - shifted[rows, target]
+        loss = np.log(total[:, 0]) - target_logit
         ctx.probs, ctx.target, ctx.ignore_index = probs, target, ignore_index
         ctx.reduction, ctx.denominator, ctx.x_shape = reduction, x.shape[0], x.shape
         ctx.save_for_backward(x, None)

@@ -391,8 +391,14 @@ class Recurrent(Op):
                 return input_and_weight_gradients(dgates, None, h_prev, x, w_ih, needs, dh0, dc0) + (None,) * 3
             if ctx.fused:
                 backward = backends.cpu_kernel("lstm_sequence_backward")
-                dgates, h_prev, dh0, dc0 = backward(grad, out, ctx.cache, w_hh, ctx.reverse)
-                return input_and_weight_gradients(dgates, None, h_prev, x, w_ih, needs, dh0, dc0) + (None,) * 3
+                need_bias = needs[5] or needs[6]
+                grad_x, dh0, dc0, grad_w_ih, grad_w_hh, grad_bias = backward(
+                    grad, out, ctx.cache, x, w_ih, w_hh, ctx.reverse, needs[:5] + (need_bias,))
+                grad_b_hh = None
+                if needs[6]:      # (b_ih and b_hh get the same sum: two arrays, each a gradient of its own)
+                    grad_b_hh = grad_bias.copy() if needs[5] else grad_bias
+                return (grad_x, dh0, dc0, grad_w_ih, grad_w_hh, grad_bias if needs[5] else None, grad_b_hh,
+                        None) + (None,) * 3
             caches, h_prev = ctx.cache
             return run_backward(ArrayCells, cell, grad, x, w_ih, w_hh, w_hr, ctx.reverse, ctx.masks,
                                 caches, h_prev, needs) + (None,) * 3

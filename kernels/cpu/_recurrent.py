@@ -1,19 +1,44 @@
-"""The LSTM over a whole sequence: BLAS for the hidden-to-hidden products, numpy's
-vectorised tanh for the transcendental functions, and one fused serial Numba loop per
-time step for the rest of the cell's pointwise math (forward and backward).
+"""The LSTM over a whole sequence: BLAS for the matrix products, numpy's vectorised tanh for
+the transcendental functions, and one fused serial Numba loop per time step for the rest of
+the cell's pointwise math (forward and backward).
 
 numpy spends ~10 calls (and as many temporary arrays) on an LSTM cell's gates, cell and
 hidden state each step, and ~15 on their gradients; here a forward step is six calls
 into preallocated buffers and a backward step two (a serial loop: batches are small, a
 parallel launch would cost more than the loop). Layout and results are those of
 ``autodiff.ops.recurrent`` (gates i, f, g, o; output rows h_t | c_t, then the final states).
-"""
 
+Memory: what leaves a call is allocated fresh; the temporaries (scaled weights, the gate
+gradients, the states each step started from) live in a per-thread workspace reused from
+call to call. A fresh array costs a page fault per 4 KiB each time the allocator has given
+the memory back to the system, ~2 us each on these VMs: the language-model step of
+benchmarks/bench_seq.py took ~970 faults (3.8 MB), 1.7 ms of its 6.7 ms, before the workspace.
+"""
+import math
+import threading
 
 import numba
 import numpy as np
 
 from ._jit import float_array
+
+
+class _Workspace(threading.local):
+    """Arrays for one call's temporaries, reused by the next call on the same thread (they
+    never leave the call that asked for them). Grows to the largest size asked for."""
+
+    def __init__(self):
+        self.arrays = {}
+
+    def array(self, name, shape, dtype):
+        size = math.prod(shape)
+        have = self.arrays.get(name)
+        if have is None or have.dtype != dtype or have.size < size:
+            have = self.arrays[name] = np.empty(size, dtype)
+        return have[:size].reshape(shape)
+
+
+_workspace = _Workspace()
 
 _step = numba.njit(cache=True, fastmath=False)
 
@@ -83,13 +108,14 @@ def lstm_sequence_forward(x, w_ih, bias, h0, c0, w_hh, reverse=False):
     scale = np.full(gates, 0.5, dtype=dtype)
     scale[2 * size:3 * size] = 1
     acts = np.empty((steps, batch, gates), dtype=dtype)
-    np.matmul(x.reshape(steps * batch, features), w_ih.T * scale, out=acts.reshape(steps * batch, gates))
+    w_ih_scaled = np.multiply(w_ih.T, scale, out=_workspace.array("w_ih", (features, gates), dtype))
+    np.matmul(x.reshape(steps * batch, features), w_ih_scaled, out=acts.reshape(steps * batch, gates))
     if bias is not None:
         acts += bias * scale
-    w_scaled = np.ascontiguousarray(w_hh.T * scale)
+    w_scaled = np.multiply(w_hh.T, scale, out=_workspace.array("w_hh", (size, gates), dtype))
     out = np.empty((steps + 1, batch, 2 * size), dtype=dtype)
-    tanh_c = np.empty((steps, batch, size), dtype=dtype)
-    hw = np.empty((batch, gates), dtype=dtype)
+    tanh_c = _workspace.array("tanh_c", (batch, size), dtype)    # (recomputed by backward, not kept)
+    hw = _workspace.array("hw", (batch, gates), dtype)
     h, c = np.asarray(h0, dtype=dtype), np.asarray(c0, dtype=dtype)
     order = range(steps - 1, -1, -1) if reverse else range(steps)
     for t in order:
@@ -98,37 +124,49 @@ def lstm_sequence_forward(x, w_ih, bias, h0, c0, w_hh, reverse=False):
         step_acts += hw
         np.tanh(step_acts, out=step_acts)
         _lstm_gates_and_cell(step_acts, c, row[:, size:])
-        np.tanh(row[:, size:], out=tanh_c[t])
-        np.multiply(step_acts[:, 3 * size:], tanh_c[t], out=row[:, :size])
+        np.tanh(row[:, size:], out=tanh_c)
+        np.multiply(step_acts[:, 3 * size:], tanh_c, out=row[:, :size])
         h, c = row[:, :size], row[:, size:]
     out[steps] = out[order[-1]] if steps else np.concatenate([h, c], axis=1)
-    return out, (acts, tanh_c, h0, c0)
+    return out, (acts, h0, c0)
 
 
-def lstm_sequence_backward(grad, out, cache, w_hh, reverse=False):
-    """Backpropagation through time for ``lstm_sequence_forward``.
+def lstm_sequence_backward(grad, out, cache, x, w_ih, w_hh, reverse=False, needs=(True,) * 6):
+    """Backpropagation through time for ``lstm_sequence_forward``, then the products that turn
+    every step's gate gradients into the gradients of the inputs and weights (one each over
+    all the steps at once).
 
-    grad (T + 1, B, 2H): the gradient of its output. Returns (dgates (T, B, 4H): the
-    gradient of the gates' pre-activations at each step, h_prev (T, B, H): the hidden state
-    each step started from, dh0, dc0).
+    grad (T + 1, B, 2H): the gradient of its output; ``needs``: which of the six results to
+    compute. Returns (grad_x, dh0, dc0, grad_w_ih, grad_w_hh, grad_bias), None where not needed
+    (grad_bias: the gradient of b_ih, which is also b_hh's).
     """
-    acts, tanh_c, h0, c0 = cache
+    acts, h0, c0 = cache
     steps, batch, gates = acts.shape
     size = gates // 4
     dtype = acts.dtype
+    tanh_c = np.tanh(out[:steps, :, size:], out=_workspace.array("tanh_c_all", (steps, batch, size), dtype))
     grad = np.ascontiguousarray(grad, dtype=dtype)
     c0 = np.ascontiguousarray(c0, dtype=dtype)
-    dgates = np.empty((steps, batch, gates), dtype=dtype)
+    dgates = _workspace.array("dgates", (steps, batch, gates), dtype)
     dh = np.array(grad[steps, :, :size])
     dc = np.array(grad[steps, :, size:])
     before = 1 if reverse else -1          # the step each state came from
     for t in (range(steps) if reverse else range(steps - 1, -1, -1)):
         _lstm_step_backward(t, t + before, dh, dc, grad, acts, out, c0, tanh_c, dgates)
         np.matmul(dgates[t], w_hh, out=dh)
-    h_prev = np.empty((steps, batch, size), dtype=dtype)
-    if steps:
-        first, rest, previous = (steps - 1, slice(0, steps - 1), slice(1, steps)) if reverse else \
-            (0, slice(1, steps), slice(0, steps - 1))
-        h_prev[first] = h0
-        h_prev[rest] = out[previous, :, :size]
-    return dgates, h_prev, dh, dc
+    need_x, need_h0, need_c0, need_w_ih, need_w_hh, need_bias = needs
+    rows = steps * batch
+    dgates = dgates.reshape(rows, gates)
+    grad_x = np.matmul(dgates, w_ih).reshape(x.shape) if need_x else None
+    grad_w_ih = dgates.T @ x.reshape(rows, -1) if need_w_ih else None
+    grad_w_hh = None
+    if need_w_hh:
+        h_prev = _workspace.array("h_prev", (steps, batch, size), dtype)   # the state each step started from
+        if steps:
+            first, rest, previous = (steps - 1, slice(0, steps - 1), slice(1, steps)) if reverse else \
+                (0, slice(1, steps), slice(0, steps - 1))
+            h_prev[first] = h0
+            h_prev[rest] = out[previous, :, :size]
+        grad_w_hh = dgates.T @ h_prev.reshape(rows, size)
+    grad_bias = dgates.sum(0) if need_bias else None
+    return grad_x, dh if need_h0 else None, dc if need_c0 else None, grad_w_ih, grad_w_hh, grad_bias
