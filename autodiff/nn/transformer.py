@@ -156,11 +156,16 @@ class MultiheadAttention(Module):
                              f"batch, got shapes {tuple(key.shape)} and {tuple(value.shape)}")
         dtype = query._data.dtype
         mask = self._merged_mask(name, attn_mask, key_padding_mask, batch, target, source, batched, dtype)
+        dropout_p = self.dropout if self.training else 0.0
+        if same and self._qkv_same_embed_dim and not need_weights and type(query._data) is np.ndarray:
+            # self-attention: heads split and merged inside one op (ops.attention.PackedSelfAttention)
+            qkv = F.linear(query, self.in_proj_weight, self.in_proj_bias)
+            out = self.out_proj(functional_seq.packed_self_attention(qkv, heads, mask, dropout_p))
+            return (out.squeeze(0) if not batched else out if self.batch_first else out.transpose(0, 1)), None
         q, k, v = self._project(query, key, value)
         q = q.reshape(batch, target, heads, head_dim).transpose(1, 2)
         k = k.reshape(batch, source, heads, head_dim).transpose(1, 2)
         v = v.reshape(batch, source, heads, head_dim).transpose(1, 2)
-        dropout_p = self.dropout if self.training else 0.0
         weights = None
         if need_weights:
             scores = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(head_dim))
