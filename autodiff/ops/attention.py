@@ -32,7 +32,12 @@ def _probabilities(q, k, mask, scale):
     if mask is not None:
         if mask.ndim < 2:
             mask = mask.reshape((1,) * (2 - mask.ndim) + mask.shape)
-        scores = scores + mask.swapaxes(-1, -2)
+        mask = mask.swapaxes(-1, -2)
+        if type(scores) is np.ndarray and mask.dtype == scores.dtype and \
+                np.broadcast_shapes(mask.shape, scores.shape) == scores.shape:
+            scores += mask       # (in place: a fresh (N, h, L, L) array costs its page faults again)
+        else:
+            scores = scores + mask
     with np.errstate(invalid="ignore"):
         scores -= scores.max(-2, keepdims=True)
         np.exp(scores, out=scores)
