@@ -12,7 +12,9 @@ Memory: what leaves a call is allocated fresh; the temporaries (scaled weights, 
 gradients, the states each step started from) live in a per-thread workspace reused from
 call to call. A fresh array costs a page fault per 4 KiB each time the allocator has given
 the memory back to the system, ~2 us each on these VMs: the language-model step of
-benchmarks/bench_seq.py took ~970 faults (3.8 MB), 1.7 ms of its 6.7 ms, before the workspace.
+benchmarks/bench_seq.py took ~970 faults (3.8 MB), 1.7 ms of its 6.7 ms, before the workspace,
+~580 with it. Forward + backward against the numpy path (bench_seq.py --kernels): 2.3x at
+T=8 B=1 H=8, 1.5x at T=32 B=16 H=128, 1.2x at T=16 B=64 H=256.
 """
 import math
 import threading
