@@ -189,9 +189,7 @@ def _gate_inputs(x, w_ih, b_ih, b_hh, cell):
     """W_ih x_t (+ biases) for every step at once: (T, B, G)."""
     steps, batch, features = x.shape
     gx = (x.reshape(steps * batch, features) @ w_ih.T).reshape(steps, batch, w_ih.shape[0])
-    bias = b_ih
-    if b_hh is not None and not cell.split_hidden_bias:
-        bias = b_hh if bias is None else bias + b_hh     # (one pass over gx instead of two)
+    bias = b_ih if cell.split_hidden_bias else _summed_bias(b_ih, b_hh)   # (one pass over gx instead of two)
     if bias is None:
         return gx
     if type(gx) is np.ndarray:
