@@ -27,7 +27,11 @@ from ._jit import float_array
 
 class _Workspace(threading.local):
     """Arrays for one call's temporaries, reused by the next call on the same thread (they
-    never leave the call that asked for them). Grows to the largest size asked for."""
+    never leave the call that asked for them). Each grows to the largest size asked for, up
+    to KEEP_BYTES: larger ones are allocated per call (their pass costs more than their
+    page faults), so that one big LSTM does not leave hundreds of MB behind."""
+
+    KEEP_BYTES = 16 << 20
 
     def __init__(self):
         self.arrays = {}
@@ -36,7 +40,9 @@ class _Workspace(threading.local):
         size = math.prod(shape)
         have = self.arrays.get(name)
         if have is None or have.dtype != dtype or have.size < size:
-            have = self.arrays[name] = np.empty(size, dtype)
+            have = np.empty(size, dtype)
+            if have.nbytes <= self.KEEP_BYTES:
+                self.arrays[name] = have
         return have[:size].reshape(shape)
 
 

@@ -118,3 +118,13 @@ def test_fused_lstm_nan_input_spreads_as_in_the_numpy_path():
     assert np.isnan(fused[0][1:, 0]).all() and not np.isnan(fused[0][:, 1]).any()
     for a, b in zip(fused, plain):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)     # (NaNs in the same places)
+
+
+def test_lstm_workspace_keeps_small_arrays_only():
+    from kernels.cpu import _recurrent
+    workspace = _recurrent._Workspace()
+    small = workspace.array("small", (4, 8), np.float32)
+    assert workspace.array("small", (2, 8), np.float32).base is small.base     # reused, as a smaller view
+    assert workspace.array("small", (4, 8), np.float64).dtype == np.float64     # another dtype: a new array
+    big = (workspace.KEEP_BYTES // 8 + 1,)
+    assert workspace.array("big", big, np.float64).shape == big and "big" not in workspace.arrays
