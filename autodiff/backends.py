@@ -120,8 +120,9 @@ def openmp_contended():
 
 def kernel(name, array):
     """The Numba kernel ``name`` if it should run on ``array``, else None (use numpy)."""
-    if type(array) is not np.ndarray:      # a device array, or a tensor under create_graph
-        return None
+    if type(array) is not np.ndarray:      # a device array, a tensor under create_graph,
+        # or an array autodiff.compile is tracing (it records the kernel as a call on the tape)
+        return None if _traced_kernel is None else _traced_kernel(name, array)
     if _mode == "auto":
         if array.size < MIN_SIZE.get(name, NEVER):   # (small arrays, the common case, decided early)
             return None
@@ -138,7 +139,14 @@ def kernel(name, array):
 
 def cpu_kernel(name):
     """The Numba kernel ``name``, whatever the mode (the backward half of a kernel chosen in forward)."""
+    if _traced_kernel is not None:
+        return _traced_kernel(name, None)
     return getattr(_cpu_kernels(), name)
+
+
+# set by autodiff.compile during a capture: (name, traced array or None) -> a kernel that
+# records its call on the tape
+_traced_kernel = None
 
 
 def matmul(a, b):

@@ -17,6 +17,11 @@ from ..cuda import devices
 from ..tensor import Tensor
 
 
+# set by autodiff.compile while it captures a step: step() then becomes a host call on the tape
+# (run eagerly at every replay, so hyper-parameters, schedulers and step counts stay live)
+_step_recorder = None
+
+
 class _Required:
     def __repr__(self):
         return "<required parameter>"
@@ -133,6 +138,8 @@ class Optimizer:
 
     def step(self, closure=None):
         """Update every parameter that has a gradient; ``closure`` re-evaluates the loss."""
+        if _step_recorder is not None:
+            return _step_recorder(self, closure)
         loss = None
         if closure is not None:
             with enable_grad():

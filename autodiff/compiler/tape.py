@@ -1,0 +1,282 @@
+"""The tape of a captured step: slots (array values), entries (numpy calls, host calls,
+checks) and its replay, generated as one straight-line Python function.
+
+Replay is a flat run of numpy calls on plain arrays: ``s7 = F3(s2, s5)`` for each entry,
+no Tensor, no graph node, no topological sort. Entries whose results nothing needs
+(shape checks, copies made only for the graph's bookkeeping) are dropped first.
+"""
+import math
+import numbers
+
+import numpy as np
+
+
+class Slot:
+    """Where an array value sits on the tape (``s{index}`` in the replay's code)."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index):
+        self.index = index
+
+    def __repr__(self):
+        return f"s{self.index}"
+
+
+class Entry:
+    """One step of the tape.
+
+    kind: ``call`` (a numpy call on slots), ``draw`` (a random draw), ``host`` (a Python call
+    run eagerly at replay: optimizer step, scheduler, clipping), ``bind`` (point tensors'
+    ``.grad`` at slots), ``check`` (a value autodiff read into Python, checked unchanged).
+    """
+
+    __slots__ = ("kind", "func", "name", "args", "kwargs", "outputs", "mutates", "scalar_result",
+                 "expected", "where", "bindings", "tensor_result", "fast", "host", "guard")
+
+    def __init__(self, kind, func, name, args, kwargs, mutates=(), expected=None, where="",
+                 bindings=(), fast=(), host=None, guard=None):
+        self.kind, self.func, self.name, self.args, self.kwargs = kind, func, name, args, kwargs
+        self.outputs = None
+        self.mutates = mutates
+        self.scalar_result = False
+        self.expected = expected
+        self.where = where
+        self.bindings = bindings
+        self.tensor_result = False
+        self.fast, self.host, self.guard = fast, host, guard   # a branch: fast entries or host
+
+    @property
+    def pure(self):
+        return self.kind == "call" and not self.mutates
+
+    def input_slots(self):
+        found = []
+        _collect(self.args, found)
+        _collect(self.kwargs, found)
+        for binding in self.bindings:
+            if binding[1] is not None:
+                found.append(binding[1])
+        for entry in self.fast:
+            found.extend(entry.input_slots())
+            found.extend(entry.mutates)
+        return found
+
+    def output_slots(self):
+        found = []
+        _collect(self.outputs, found)
+        return found
+
+
+def _collect(template, found):
+    if isinstance(template, Slot):
+        found.append(template.index)
+    elif type(template) is tuple or type(template) is list:
+        for x in template:
+            _collect(x, found)
+    elif type(template) is dict:
+        for x in template.values():
+            _collect(x, found)
+
+
+class ReplayMismatch(RuntimeError):
+    """A value the capture read into Python changed: the tape no longer describes the step."""
+
+
+class Tape:
+    """Slots and entries of one captured signature, and the generated replay."""
+
+    def __init__(self, name):
+        self.name = name
+        self.slot_kind = []       # "input" (read from a tensor at every replay) or "new"
+        self.slot_shape = []
+        self.slot_dtype = []
+        self.slot_source = []     # for inputs: ("data" | "grad", tracked index) or ("arg", i)
+        self.entries = []
+        self.tensors = []         # the tracked tensors (index -> tensor)
+        self.extra = []           # optimizer-state tensors a traced optimizer step reads
+        self.outputs = None       # template of the function's result
+        self.live = None          # entries kept for replay (after dropping unneeded ones)
+        self.source = None
+        self.function = None
+
+    def add_slot(self, array, kind, source):
+        self.slot_kind.append(kind)
+        self.slot_shape.append(array.shape)
+        self.slot_dtype.append(array.dtype)
+        self.slot_source.append(source)
+
+    def append(self, entry):
+        self.entries.append(entry)
+
+    # ---- analysis
+    def prune(self, roots):
+        """Entries that replay must run: every impure one, and the pure ones whose results an
+        impure entry, a binding or the output needs (one pass backwards)."""
+        needed = set(roots)
+        live = []
+        for entry in reversed(self.entries):
+            if entry.pure and not needed.intersection(entry.output_slots()):
+                continue
+            live.append(entry)
+            needed.update(entry.input_slots())
+            needed.update(entry.mutates)
+        live.reverse()
+        self.live = live
+        self.needed = needed
+        return live
+
+    def counts(self):
+        """(array calls replayed, buffers made per replay, their bytes, entries dropped)."""
+        live = self.live if self.live is not None else self.entries
+        calls = sum(1 for e in live if e.kind in ("call", "draw"))
+        made = [s for e in live if e.kind in ("call", "draw", "host") for s in e.output_slots()]
+        nbytes = sum(int(np.prod(self.slot_shape[s])) * self.slot_dtype[s].itemsize for s in made)
+        return calls, len(made), nbytes, len(self.entries) - len(live)
+
+    # ---- replay
+    def build(self, output_slots, output_builder):
+        """Generate the replay function: reads inputs, runs the live entries, returns outputs."""
+        self.prune(output_slots)
+        names = {"asarray": np.asarray, "_same": _same, "_mismatch": self._mismatch,
+                 "_wrap": _wrap_tensor, "_OUT": output_builder}
+        lines = ["def replay(A):"]
+        for slot, kind in enumerate(self.slot_kind):
+            if kind != "input" or slot not in self.needed:
+                continue
+            what, index = self.slot_source[slot]
+            if what == "arg":
+                lines.append(f"    s{slot} = A[{index}]._data")
+            elif what == "extra":
+                names[f"X{index}"] = self.extra[index]
+                lines.append(f"    s{slot} = X{index}._data")
+            elif what == "data":
+                names[f"T{index}"] = self.tensors[index]
+                lines.append(f"    s{slot} = T{index}._data")
+            else:
+                names[f"T{index}"] = self.tensors[index]
+                lines.append(f"    s{slot} = T{index}._grad._data")
+        for number, entry in enumerate(self.live):
+            lines.extend("    " + line for line in self._code(number, entry, names))
+        outputs = ", ".join(f"s{s}" for s in output_slots)
+        lines.append(f"    return _OUT(({outputs}{',' if len(output_slots) == 1 else ''}))")
+        self.source = "\n".join(lines) + "\n"
+        namespace = dict(names)
+        exec(compile(self.source, f"<autodiff.compile replay of {self.name}>", "exec"), namespace)
+        self.function = namespace["replay"]
+        return self.function
+
+    def _code(self, number, entry, names):
+        kind = entry.kind
+        if kind == "bind":
+            out = []
+            for tensor, slot, same_object in entry.bindings:
+                index = self._tensor_index(tensor, names)
+                if slot is None:
+                    out.append(f"T{index}._grad = None")
+                elif same_object:
+                    out.append(f"T{index}._grad._data = s{slot}")
+                else:
+                    out.append(f"T{index}._grad = _wrap(s{slot})")
+            return out
+        func = f"F{number}"
+        if kind == "branch":
+            names[f"GUARD{number}"] = entry.guard
+            out = [f"if GUARD{number}():"]
+            for k, inner in enumerate(entry.fast):
+                out.extend("    " + line for line in self._code(f"{number}_{k}", inner, names))
+            if not entry.fast:
+                out.append("    pass")
+            out.append("else:")
+            out.extend("    " + line for line in self._code(f"{number}_host", entry.host, names))
+            return out
+        if kind == "host":
+            names[func] = _host(entry)
+            call = f"{func}()"
+        else:
+            names[func] = entry.func
+            parts = [_expr(a, names) for a in entry.args]
+            parts += [f"{k}={_expr(v, names)}" for k, v in entry.kwargs.items()]
+            call = f"{func}({', '.join(parts)})"
+        if kind == "check":
+            names[f"E{number}"] = entry.expected
+            return [f"if not _same({call}, E{number}): _mismatch({number})"]
+        if entry.scalar_result:
+            call = f"asarray({call})"
+        target = _target(entry.outputs)
+        return [f"{target} = {call}" if target else call]
+
+    def _tensor_index(self, tensor, names):
+        for i, t in enumerate(self.tensors):
+            if t is tensor:
+                names[f"T{i}"] = t
+                return i
+        raise AssertionError("binding of an untracked tensor")
+
+    def _mismatch(self, number):
+        entry = self.live[number]
+        raise ReplayMismatch(
+            f"autodiff.compile: a value autodiff read during capture ({entry.name} at "
+            f"{entry.where}) is different now, so the captured step no longer applies. Parameters "
+            "may be partly updated. Run this step eagerly (call the function uncompiled).")
+
+
+def _host(entry):
+    func, args, kwargs = entry.func, entry.args, entry.kwargs
+    if entry.tensor_result:
+        def host():
+            return func(*args, **kwargs)._data
+    else:
+        def host():
+            func(*args, **kwargs)
+    return host
+
+
+def _wrap_tensor(array):
+    from ..tensor import Tensor
+    return Tensor._wrap(array)
+
+
+def _same(value, expected):
+    if isinstance(value, np.ndarray):
+        value = value.item() if value.size == 1 else value.tolist()
+    if isinstance(value, float) and isinstance(expected, float) and math.isnan(value):
+        return math.isnan(expected)
+    return value == expected
+
+
+def _target(template):
+    if template is None:
+        return ""
+    if isinstance(template, Slot):
+        return f"s{template.index}"
+    inner = [(_target(t) or "_") for t in template]
+    return "(" + ", ".join(inner) + ("," if len(inner) == 1 else "") + ")"
+
+
+def _expr(template, names):
+    if isinstance(template, Slot):
+        return f"s{template.index}"
+    kind = type(template)
+    if kind is tuple and _has_slot(template):
+        return "(" + "".join(_expr(x, names) + ", " for x in template) + ")"
+    if kind is list and _has_slot(template):
+        return "[" + ", ".join(_expr(x, names) for x in template) + "]"
+    if kind is dict and _has_slot(template):
+        return "{" + ", ".join(f"{k!r}: {_expr(v, names)}" for k, v in template.items()) + "}"
+    if template is None or kind is bool or kind is int or kind is str:
+        return repr(template)
+    if kind is float and math.isfinite(template):
+        return repr(template)
+    name = f"C{len(names)}"
+    names[name] = template
+    return name
+
+
+def _has_slot(template):
+    found = []
+    _collect(template, found)
+    return bool(found)
+
+
+_NUMBER = numbers.Number
