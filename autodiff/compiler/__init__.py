@@ -178,7 +178,7 @@ class CompiledFunction:
         tape.tensors = [record[0] for record in recorder.tracked]
         tape.extra = recorder.extra
         self.stats["captures"] += 1
-        trained = any(e.kind in ("bind", "host") for e in tape.entries)
+        trained = recorder.backward_ran or any(e.kind in ("bind", "host", "branch") for e in tape.entries)
         reason = _escape_reason(result, arg_tensors, trained)
         if reason:
             signature.eager_reason = reason
@@ -377,6 +377,12 @@ class _Hooks:
             self._patch_module(_nn_utils, name, host)
 
         self._patch(Tensor, "numpy", _numpy_method(recorder, Tensor.numpy))
+        backward = Tensor.backward
+
+        def traced_backward(tensor, *args, **kwargs):
+            recorder.backward_ran = True
+            return backward(tensor, *args, **kwargs)
+        self._patch(Tensor, "backward", traced_backward)
         _backends._traced_kernel = functools.partial(_traced_kernel, recorder)
         self.undo.append((_backends, "_traced_kernel", None, "module"))
 

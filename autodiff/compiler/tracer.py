@@ -165,6 +165,7 @@ class Recorder:
         self.tracked = []         # [tensor, original data, traced data, grad tensor, original grad, traced grad]
         self.bound = {}           # id(tensor) -> (grad object, grad slot) last written into the tape
         self.in_host = False      # inside a host call: nothing is recorded
+        self.backward_ran = False  # a training step: its result is returned detached
         self.extra = []           # optimizer-state tensors read by traced optimizer steps
 
     # ---- slots
