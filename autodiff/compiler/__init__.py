@@ -187,7 +187,7 @@ class CompiledFunction:
         tape.build(output_slots, _output_builder(output_template, output_slots, tape))
         if self.mode == "fused":
             from .fused import fuse
-            fuse(tape, self._log)
+            fuse(tape, recorder.plain, self._log)
         signature.tapes.append((guard, state, tape))
         self._log.append(("captured", f"signature {self._tape_count()}: {tape.counts()[0]} array calls"))
         return result
@@ -198,7 +198,7 @@ class CompiledFunction:
         return [tape for s in self._signatures.values() for _, _, tape in s.tapes]
 
     def explain(self, file=None):
-        """Print what was captured: array calls, buffers and bytes made per replay, signatures
+        """Print what was captured: array calls, buffers and bytes preallocated, signatures
         cached, and why recaptures or eager runs happened. Returns the text."""
         lines = [f"autodiff.compile({getattr(self, '__name__', 'fn')}, mode={self.mode!r}): "
                  f"{self._tape_count()} signature(s) captured (cache_size {self.cache_size}); "
@@ -209,7 +209,7 @@ class CompiledFunction:
             hosts = sum(1 for e in tape.live if e.kind == "host")
             lines.append(f"  signature {i}: {calls} array calls replayed ({dropped} of "
                          f"{len(tape.entries)} captured entries dropped as unneeded), {hosts} host "
-                         f"calls, {buffers} buffers ({nbytes} bytes) made per replay, "
+                         f"calls, {buffers} buffers ({nbytes} bytes) preallocated, "
                          f"{len(tape.tensors)} tensors tracked")
         for what, why in self._log:
             lines.append(f"  {what}: {why}")

@@ -99,12 +99,16 @@ class Tape:
         self.live = None          # entries kept for replay (after dropping unneeded ones)
         self.source = None
         self.function = None
+        self.alias, self.buffers = {}, {}   # (plan_memory)
+        self.fuser = None
+        self.slot_contiguous = []
 
     def add_slot(self, array, kind, source):
         self.slot_kind.append(kind)
         self.slot_shape.append(array.shape)
         self.slot_dtype.append(array.dtype)
         self.slot_source.append(source)
+        self.slot_contiguous.append(array.flags.c_contiguous)
 
     def append(self, entry):
         self.entries.append(entry)
@@ -127,17 +131,72 @@ class Tape:
         return live
 
     def counts(self):
-        """(array calls replayed, buffers made per replay, their bytes, entries dropped)."""
+        """(array calls replayed, buffers preallocated, their bytes, entries dropped)."""
         live = self.live if self.live is not None else self.entries
-        calls = sum(1 for e in live if e.kind in ("call", "draw"))
-        made = [s for e in live if e.kind in ("call", "draw", "host") for s in e.output_slots()]
-        nbytes = sum(int(np.prod(self.slot_shape[s])) * self.slot_dtype[s].itemsize for s in made)
-        return calls, len(made), nbytes, len(self.entries) - len(live)
+        flat = [x for e in live for x in (e, *e.fast)]
+        calls = sum(1 for e in flat if e.kind in ("call", "draw") and
+                    not (isinstance(e.outputs, Slot) and e.outputs.index in self.alias))
+        made = [s for e in flat if e.kind in ("call", "draw", "host") for s in e.output_slots()
+                if s not in self.alias]
+        preallocated = [s for s in made if s in self.buffers]
+        nbytes = sum(int(np.prod(self.slot_shape[s])) * self.slot_dtype[s].itemsize for s in preallocated)
+        return calls, len(preallocated), nbytes, len(self.entries) - len(live)
 
     # ---- replay
-    def build(self, output_slots, output_builder):
-        """Generate the replay function: reads inputs, runs the live entries, returns outputs."""
-        self.prune(output_slots)
+    def plan_memory(self, output_slots):
+        """Two savings, each measured on the lecture step (see benchmarks/bench_compile.py):
+        a copy of a fresh array nothing else reads becomes that array (``np.array(g)`` where
+        backward stores a gradient), and a ufunc whose result does not outlive the replay
+        writes into a buffer made once (``out=``) instead of a new array each time."""
+        entries = []
+        for entry in self.live:
+            entries.append(entry)
+            entries.extend(entry.fast)
+        producer, uses = {}, {}
+        for entry in entries:
+            for slot in entry.output_slots():
+                producer[slot] = entry
+            for slot in entry.input_slots() + list(entry.mutates):
+                uses[slot] = uses.get(slot, 0) + 1
+        for slot in output_slots:
+            uses[slot] = uses.get(slot, 0) + 1
+        self.alias = {}
+        for entry in entries:
+            if (entry.kind == "call" and entry.name == "array" and len(entry.args) == 1
+                    and not entry.kwargs and isinstance(entry.args[0], Slot)
+                    and isinstance(entry.outputs, Slot)):
+                source = entry.args[0].index
+                if self.slot_kind[source] == "new" and uses.get(source) == 1 and \
+                        _fresh(producer.get(source)):
+                    self.alias[entry.outputs.index] = source
+        escapes = set(output_slots)
+        for entry in entries:
+            if entry.kind == "bind":
+                escapes.update(b[1] for b in entry.bindings if b[1] is not None)
+        for entry in reversed(entries):     # a view (or anything not a ufunc) of an escaping
+            outs = entry.output_slots()     # array may share its memory: its inputs escape too
+            if any(s in escapes for s in outs) and not _fresh(entry):
+                escapes.update(entry.input_slots())
+        for target, source in self.alias.items():
+            if target in escapes:
+                escapes.add(source)
+        self.buffers = {}
+        for entry in entries:
+            if (entry.kind == "call" and isinstance(entry.func, np.ufunc) and not entry.kwargs
+                    and isinstance(entry.outputs, Slot) and not entry.scalar_result):
+                slot = entry.outputs.index
+                if slot not in escapes and slot not in self.alias:
+                    self.buffers[slot] = np.empty(self.slot_shape[slot], self.slot_dtype[slot])
+
+    def build(self, output_slots, output_builder, fuser=None):
+        """Generate the replay function: reads inputs, runs the live entries, returns outputs.
+        With a ``fuser`` (``fused.Fuser``), runs of entries it can translate become calls of
+        Numba-compiled functions."""
+        self.output_slots, self.output_builder = output_slots, output_builder
+        if self.live is None:
+            self.prune(output_slots)
+            self.plan_memory(output_slots)
+        self.fuser = fuser
         names = {"asarray": np.asarray, "_same": _same, "_mismatch": self._mismatch,
                  "_wrap": _wrap_tensor, "_OUT": output_builder}
         lines = ["def replay(A):"]
@@ -156,8 +215,9 @@ class Tape:
             else:
                 names[f"T{index}"] = self.tensors[index]
                 lines.append(f"    s{slot} = T{index}._grad._data")
-        for number, entry in enumerate(self.live):
-            lines.extend("    " + line for line in self._code(number, entry, names))
+        if fuser is not None:
+            fuser.prepare(self, output_slots)
+        lines.extend("    " + line for line in self._block(self.live, "", names))
         outputs = ", ".join(f"s{s}" for s in output_slots)
         lines.append(f"    return _OUT(({outputs}{',' if len(output_slots) == 1 else ''}))")
         self.source = "\n".join(lines) + "\n"
@@ -165,6 +225,22 @@ class Tape:
         exec(compile(self.source, f"<autodiff.compile replay of {self.name}>", "exec"), namespace)
         self.function = namespace["replay"]
         return self.function
+
+    def _block(self, entries, prefix, names):
+        """The code of a list of entries (the tape, or a branch's fast path)."""
+        lines, run = [], []
+        for k, entry in enumerate(entries):
+            number = f"{prefix}{k}"
+            if self.fuser is not None and self.fuser.can(entry):
+                run.append((number, entry))
+                continue
+            if run:
+                lines.extend(self.fuser.segment(run, names))
+                run = []
+            lines.extend(self._code(number, entry, names))
+        if run:
+            lines.extend(self.fuser.segment(run, names))
+        return lines
 
     def _code(self, number, entry, names):
         kind = entry.kind
@@ -183,8 +259,7 @@ class Tape:
         if kind == "branch":
             names[f"GUARD{number}"] = entry.guard
             out = [f"if GUARD{number}():"]
-            for k, inner in enumerate(entry.fast):
-                out.extend("    " + line for line in self._code(f"{number}_{k}", inner, names))
+            out.extend("    " + line for line in self._block(entry.fast, f"{number}_", names))
             if not entry.fast:
                 out.append("    pass")
             out.append("else:")
@@ -200,7 +275,15 @@ class Tape:
             call = f"{func}({', '.join(parts)})"
         if kind == "check":
             names[f"E{number}"] = entry.expected
-            return [f"if not _same({call}, E{number}): _mismatch({number})"]
+            names[f"W{number}"] = entry
+            return [f"if not _same({call}, E{number}): _mismatch(W{number})"]
+        if isinstance(entry.outputs, Slot):
+            slot = entry.outputs.index
+            if slot in self.alias:
+                return [f"s{slot} = s{self.alias[slot]}"]
+            if slot in self.buffers:
+                names[f"B{slot}"] = self.buffers[slot]
+                call = call[:-1] + f", out=B{slot})"
         if entry.scalar_result:
             call = f"asarray({call})"
         target = _target(entry.outputs)
@@ -213,12 +296,19 @@ class Tape:
                 return i
         raise AssertionError("binding of an untracked tensor")
 
-    def _mismatch(self, number):
-        entry = self.live[number]
+    def _mismatch(self, entry):
         raise ReplayMismatch(
             f"autodiff.compile: a value autodiff read during capture ({entry.name} at "
             f"{entry.where}) is different now, so the captured step no longer applies. Parameters "
             "may be partly updated. Run this step eagerly (call the function uncompiled).")
+
+
+def _fresh(entry):
+    """Whether an entry's result is new memory (a ufunc or a ufunc's reduce), never a view."""
+    if entry is None or entry.kind != "call":
+        return False
+    func = entry.func
+    return isinstance(func, np.ufunc) or isinstance(getattr(func, "__self__", None), np.ufunc)
 
 
 def _host(entry):
