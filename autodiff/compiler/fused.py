@@ -18,6 +18,7 @@ versions in the last place (1 ulp); sums over many elements add in a different o
 import hashlib
 import importlib.util
 import os
+import sys
 
 import numpy as np
 
@@ -28,6 +29,7 @@ _UFUNCS = {"add", "subtract", "multiply", "divide", "true_divide", "negative", "
            "absolute", "sign", "greater", "less", "equal", "not_equal", "greater_equal",
            "less_equal", "power", "reciprocal", "fmin", "fmax", "sin", "cos", "floor",
            "logical_and", "logical_or", "logical_not"}
+_FORMAT = "autodiff.compile fused v1\n"   # (in the cache key: bump when the generated code changes meaning)
 _MATMUL_LIMIT = 200_000     # multiply-adds: above, numpy's BLAS call stays (it is multithreaded)
 
 
@@ -246,7 +248,7 @@ def _module_source(params, body, outputs):
 
 def _load(source):
     """Import the generated module from a file named by its hash (Numba caches beside it)."""
-    digest = hashlib.sha256(source.encode()).hexdigest()[:24]
+    digest = hashlib.sha256((_FORMAT + source).encode()).hexdigest()[:24]
     directory = cache_dir()
     os.makedirs(directory, exist_ok=True)
     path = os.path.join(directory, f"step_{digest}.py")
@@ -255,8 +257,12 @@ def _load(source):
         with open(temporary, "w") as f:
             f.write(source)
         os.replace(temporary, path)
-    spec = importlib.util.spec_from_file_location(f"autodiff_compiled_step_{digest}", path)
+    name = f"autodiff_compiled_step_{digest}"
+    if name in sys.modules:
+        return sys.modules[name].segment
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module      # (Numba's disk cache finds the function's module by name)
     spec.loader.exec_module(module)
     return module.segment
 

@@ -183,6 +183,7 @@ class Tape:
         self.buffers = {}
         for entry in entries:
             if (entry.kind == "call" and isinstance(entry.func, np.ufunc) and not entry.kwargs
+                    and len(entry.args) == entry.func.nin and entry.func.nout == 1
                     and isinstance(entry.outputs, Slot) and not entry.scalar_result):
                 slot = entry.outputs.index
                 if slot not in escapes and slot not in self.alias:
@@ -198,7 +199,7 @@ class Tape:
             self.plan_memory(output_slots)
         self.fuser = fuser
         names = {"asarray": np.asarray, "_same": _same, "_mismatch": self._mismatch,
-                 "_wrap": _wrap_tensor, "_OUT": output_builder}
+                 "_wrap": _wrapper(), "_OUT": output_builder}
         lines = ["def replay(A):"]
         for slot, kind in enumerate(self.slot_kind):
             if kind != "input" or slot not in self.needed:
@@ -271,7 +272,22 @@ class Tape:
         else:
             names[func] = entry.func
             parts = [_expr(a, names) for a in entry.args]
-            parts += [f"{k}={_expr(v, names)}" for k, v in entry.kwargs.items()]
+            kwargs = dict(entry.kwargs)
+            ufunc = entry.func if isinstance(entry.func, np.ufunc) else None
+            positional_out = ufunc is not None and len(entry.args) == ufunc.nin and ufunc.nout == 1 \
+                and ufunc not in _KEYWORD_OUT
+            # ufuncs and reductions parse keyword arguments slowly: out= and axis= go by
+            # position (about 0.1 us a call on the lecture step's small arrays)
+            if positional_out and set(kwargs) == {"out"} and type(kwargs["out"]) is tuple \
+                    and len(kwargs["out"]) == 1:
+                parts.append(_expr(kwargs.pop("out")[0], names))
+            reducer = getattr(entry.func, "__self__", None)
+            if isinstance(reducer, np.ufunc) and entry.name.endswith(".reduce") and \
+                    len(entry.args) == 1 and set(kwargs) <= {"axis", "keepdims"} and \
+                    not kwargs.get("keepdims", False):
+                parts.append(_expr(kwargs.pop("axis", 0), names))
+                kwargs.pop("keepdims", None)
+            parts += [f"{k}={_expr(v, names)}" for k, v in kwargs.items()]
             call = f"{func}({', '.join(parts)})"
         if kind == "check":
             names[f"E{number}"] = entry.expected
@@ -281,9 +297,10 @@ class Tape:
             slot = entry.outputs.index
             if slot in self.alias:
                 return [f"s{slot} = s{self.alias[slot]}"]
-            if slot in self.buffers:
+            if slot in self.buffers:     # (a ufunc with inputs only: its out goes by position)
                 names[f"B{slot}"] = self.buffers[slot]
-                call = call[:-1] + f", out=B{slot})"
+                out = f"out=B{slot}" if entry.func in _KEYWORD_OUT else f"B{slot}"
+                call = call[:-1] + f", {out})"
         if entry.scalar_result:
             call = f"asarray({call})"
         target = _target(entry.outputs)
@@ -301,6 +318,9 @@ class Tape:
             f"autodiff.compile: a value autodiff read during capture ({entry.name} at "
             f"{entry.where}) is different now, so the captured step no longer applies. Parameters "
             "may be partly updated. Run this step eagerly (call the function uncompiled).")
+
+
+_KEYWORD_OUT = {np.maximum, np.minimum}   # (numpy 2 deprecates their positional out)
 
 
 def _fresh(entry):
@@ -325,6 +345,11 @@ def _host(entry):
 def _wrap_tensor(array):
     from ..tensor import Tensor
     return Tensor._wrap(array)
+
+
+def _wrapper():
+    from ..tensor import Tensor
+    return Tensor._wrap
 
 
 def _same(value, expected):
