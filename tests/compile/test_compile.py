@@ -1,6 +1,7 @@
 """autodiff.compile: 50 steps eager and compiled give the same parameters, bit for bit (CPU),
 for every optimizer, schedulers, dropout, BatchNorm, accumulation and clipping; guards
 recapture; what cannot be captured raises a clear error."""
+import io
 import warnings
 
 import numpy as np
@@ -147,7 +148,7 @@ def test_guards_recapture_on_new_shape_and_mode():
             a = fn(x[:4])
         np.testing.assert_array_equal(a.numpy(), model(x[:4]).numpy())
     assert len(fn.tapes()) == 2
-    assert "new signature" in fn.explain(file=open("/dev/null", "w"))
+    assert "new signature" in fn.explain(file=io.StringIO())
 
 
 def test_forward_that_requires_grad_runs_eagerly():
@@ -157,7 +158,7 @@ def test_forward_that_requires_grad_runs_eagerly():
     for _ in range(3):
         out = fn(x)
         assert out.requires_grad and out.grad_fn is not None
-    assert fn.stats["replays"] == 0 and "requires grad" in fn.explain(file=open("/dev/null", "w"))
+    assert fn.stats["replays"] == 0 and "requires grad" in fn.explain(file=io.StringIO())
 
 
 def test_outputs_are_fresh_tensors():
