@@ -277,3 +277,33 @@ def test_explain_reports_calls_buffers_and_recaptures(capsys):
     assert "2 signature(s) captured" in text and "array calls replayed" in text and "bytes" in text
     assert "new signature: changed: arguments" in text
     assert capsys.readouterr().out.strip() == text
+
+
+@pytest.mark.parametrize("dtype, make, rtol", [(np.float64, OPTIMIZERS["sgd-momentum"], 1e-12),
+                                               (np.float32, OPTIMIZERS["adam"], 2e-5)])
+def test_fused_matches_eager_within_a_few_ulps(dtype, make, rtol, tmp_path, monkeypatch):
+    monkeypatch.setenv("AUTODIFF_CACHE_DIR", str(tmp_path))
+    eager = _train(False, dtype, make)
+    fused = _train(True, dtype, make, mode="fused")
+    np.testing.assert_allclose(fused[1], eager[1], rtol=rtol)
+    for a, b in zip(eager[0], fused[0]):
+        np.testing.assert_allclose(b, a, rtol=rtol, atol=rtol)
+    text = fused[2].explain(file=io.StringIO())
+    assert "compiled functions" in text and "fused: 0 array calls" not in text
+    assert list(tmp_path.glob("step_*.py"))          # the generated code, cached on disk
+
+
+def test_fused_reuses_its_disk_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("AUTODIFF_CACHE_DIR", str(tmp_path))
+    model = _model(np.float64).eval()
+    x, _ = _data(np.float64)
+    results = []
+    for _ in range(2):
+        fn = autodiff.compile(lambda x: model(x).tanh(), mode="fused")
+        with autodiff.no_grad():
+            results.append([fn(x).numpy() for _ in range(3)][-1])
+        files = sorted(p.name for p in tmp_path.glob("step_*.py"))
+    assert len(files) == 1
+    np.testing.assert_allclose(results[0], results[1], rtol=0)
+    with autodiff.no_grad():
+        np.testing.assert_allclose(results[0], model(x).tanh().numpy(), rtol=1e-12)
