@@ -177,6 +177,7 @@ class CompiledFunction:
         tape = recorder.tape
         tape.tensors = [record[0] for record in recorder.tracked]
         tape.extra = recorder.extra
+        tape.tensor_names = reach.tensor_names()
         self.stats["captures"] += 1
         trained = recorder.backward_ran or any(e.kind in ("bind", "host", "branch") for e in tape.entries)
         reason = _escape_reason(result, arg_tensors, trained)

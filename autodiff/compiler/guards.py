@@ -52,6 +52,14 @@ class Reach:
             add(t)
         return out
 
+    def tensor_names(self):
+        """id(tensor) -> its name in the first module that holds it ('0.weight'), for pictures."""
+        names = {}
+        for module in self.modules:
+            for name, t in list(module.named_parameters()) + list(module.named_buffers()):
+                names.setdefault(id(t), name)
+        return names
+
     def visit(self, obj, depth=0):
         if depth > _DEPTH or id(obj) in self._seen:
             return
