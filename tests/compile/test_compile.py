@@ -1,6 +1,7 @@
 """autodiff.compile: 50 steps eager and compiled give the same parameters, bit for bit (CPU),
 for every optimizer, schedulers, dropout, BatchNorm, accumulation and clipping; guards
 recapture; what cannot be captured raises a clear error."""
+import contextlib
 import io
 import warnings
 
@@ -307,3 +308,49 @@ def test_fused_reuses_its_disk_cache(tmp_path, monkeypatch):
     np.testing.assert_allclose(results[0], results[1], rtol=0)
     with autodiff.no_grad():
         np.testing.assert_allclose(results[0], model(x).tanh().numpy(), rtol=1e-12)
+
+
+def test_capture_leaves_no_hook_behind():
+    from autodiff import backends, random as autodiff_random
+    from autodiff.optim import optimizer as optimizer_module
+    _, losses, fn = _train(True, np.float32, OPTIMIZERS["adam"], extra=lambda: (nn.Dropout(0.1),))
+    assert fn.stats["replays"] > 0
+    assert optimizer_module._step_recorder is None and backends._traced_kernel is None
+    from autodiff.compiler import tracer
+    assert all(getattr(np, name) is original for name, original in tracer._ORIGINAL.items())
+    assert tracer.active() is None
+    assert "random" not in vars(autodiff_random.Generator)
+    assert autodiff.Tensor.backward.__qualname__ == "Tensor.backward"
+    assert autodiff.Tensor.numpy.__qualname__ == "Tensor.numpy"
+
+
+def test_draw_tape_shows_parameters_calls_and_the_update():
+    pytest.importorskip("graphviz")
+    from autodiff.viz import draw_tape
+    _, _, fn = _train(True, np.float32, OPTIMIZERS["sgd-momentum"])
+    picture = draw_tape(fn)
+    assert picture.find("0.weight") and picture.find("matmul") and picture.find("set .grad")
+    assert len(draw_tape(fn, max_nodes=10).nodes) < len(picture.nodes)
+
+
+def test_readme_example_runs():
+    import pathlib
+    import re
+    readme = (pathlib.Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = next(b for b in re.findall(r"```python\n(.*?)```", readme, flags=re.S)
+                 if "autodiff.compile(step)" in b)
+    model = _model(np.float32)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    x, y = _data(np.float32)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = nn.functional.binary_cross_entropy_with_logits(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    namespace = {"autodiff": autodiff, "step": step, "batches": [(x, y)] * 5}
+    with contextlib.redirect_stdout(io.StringIO()) as out:
+        exec(block, namespace)
+    assert namespace["step"].stats == {"eager": 1, "captures": 1, "replays": 3}
+    assert "array calls replayed" in out.getvalue()
