@@ -185,7 +185,8 @@ class CompiledFunction:
             signature.eager_reason = reason
             self._log.append(("eager", reason))
             return result
-        tape.build(output_slots, _output_builder(output_template, output_slots, tape))
+        tape.build(output_slots, _output_builder(output_template, output_slots, tape),
+                   examples=recorder.plain)
         if self.mode == "fused":
             from .fused import fuse
             fuse(tape, recorder.plain, self._log)

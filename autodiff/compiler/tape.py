@@ -100,6 +100,7 @@ class Tape:
         self.source = None
         self.function = None
         self.alias, self.buffers = {}, {}   # (plan_memory)
+        self.constants = {}                 # slot -> the capture's array (fold_constants)
         self.fuser = None
         self.slot_contiguous = []
 
@@ -189,17 +190,44 @@ class Tape:
                 if slot not in escapes and slot not in self.alias:
                     self.buffers[slot] = np.empty(self.slot_shape[slot], self.slot_dtype[slot])
 
-    def build(self, output_slots, output_builder, fuser=None):
+    def fold_constants(self, output_slots, values):
+        """Values that depend only on shapes (``ones_like`` of the loss, the seed of backward,
+        and what is computed from it alone) are taken from the capture instead of being
+        computed again: ``values[slot]`` is the capture's array."""
+        mutated, escapes = set(), set(output_slots)
+        for entry in self.live:
+            for inner in (entry, *entry.fast):
+                mutated.update(inner.mutates)
+                escapes.update(b[1] for b in inner.bindings if b[1] is not None)
+        constant = {}
+        kept = []
+        for entry in self.live:
+            outs = entry.output_slots()
+            inputs = entry.input_slots()
+            foldable = (entry.pure and outs and not any(s in mutated or s in escapes for s in outs)
+                        and (entry.name in _SHAPE_ONLY or (inputs and all(s in constant for s in inputs))))
+            if foldable:
+                for slot in outs:
+                    constant[slot] = values[slot]
+                continue
+            kept.append(entry)
+        self.live = kept
+        self.constants = constant
+
+    def build(self, output_slots, output_builder, fuser=None, examples=None):
         """Generate the replay function: reads inputs, runs the live entries, returns outputs.
         With a ``fuser`` (``fused.Fuser``), runs of entries it can translate become calls of
         Numba-compiled functions."""
         self.output_slots, self.output_builder = output_slots, output_builder
         if self.live is None:
             self.prune(output_slots)
+            if examples is not None:
+                self.fold_constants(output_slots, examples)
             self.plan_memory(output_slots)
         self.fuser = fuser
-        names = {"asarray": np.asarray, "_same": _same, "_mismatch": self._mismatch,
-                 "_wrap": _wrapper(), "_OUT": output_builder}
+        names = {f"s{slot}": value for slot, value in self.constants.items()}
+        names.update({"asarray": np.asarray, "_same": _same, "_mismatch": self._mismatch,
+                 "_wrap": _wrapper(), "_OUT": output_builder})
         lines = ["def replay(A):"]
         for slot, kind in enumerate(self.slot_kind):
             if kind != "input" or slot not in self.needed:
@@ -278,6 +306,8 @@ class Tape:
                 and ufunc not in _KEYWORD_OUT
             # ufuncs and reductions parse keyword arguments slowly: out= and axis= go by
             # position (about 0.1 us a call on the lecture step's small arrays)
+            if positional_out and kwargs.get("casting") == "unsafe" and self._same_dtypes(entry):
+                del kwargs["casting"]           # (the in-place ops of inplace.py: no cast happens)
             if positional_out and set(kwargs) == {"out"} and type(kwargs["out"]) is tuple \
                     and len(kwargs["out"]) == 1:
                 parts.append(_expr(kwargs.pop("out")[0], names))
@@ -306,6 +336,21 @@ class Tape:
         target = _target(entry.outputs)
         return [f"{target} = {call}" if target else call]
 
+    def _same_dtypes(self, entry):
+        """Whether a ufunc's array operands and its ``out`` all have one dtype and its other
+        operands are Python numbers (so numpy computes in that dtype: no casting at all)."""
+        out = entry.kwargs.get("out")
+        if not (type(out) is tuple and len(out) == 1 and isinstance(out[0], Slot)):
+            return False
+        dtype = self.slot_dtype[out[0].index]
+        for a in entry.args:
+            if isinstance(a, Slot):
+                if self.slot_dtype[a.index] != dtype:
+                    return False
+            elif type(a) not in (int, float, bool) or (type(a) is float and dtype.kind != "f"):
+                return False
+        return True
+
     def _tensor_index(self, tensor, names):
         for i, t in enumerate(self.tensors):
             if t is tensor:
@@ -320,7 +365,8 @@ class Tape:
             "may be partly updated. Run this step eagerly (call the function uncompiled).")
 
 
-_KEYWORD_OUT = {np.maximum, np.minimum}   # (numpy 2 deprecates their positional out)
+_KEYWORD_OUT = {np.maximum, np.minimum}
+_SHAPE_ONLY = {"ones_like", "zeros_like", "full_like"}   # results that depend on shapes only   # (numpy 2 deprecates their positional out)
 
 
 def _fresh(entry):
