@@ -13,6 +13,12 @@ tape (``tape``): one generated function of numpy calls, no Tensor objects, no gr
 
 A call whose signature (``guards``) matches no tape is captured again, up to
 ``cache_size`` signatures; beyond that the function warns once and runs eagerly.
+
+What a replay does not repeat: Python side effects of the function (appending to a list,
+counting steps, printing) happen at the eager calls only, and a replayed step returns its
+tensors detached (a training step has run its backward already). Tensors the function
+reaches other than through its arguments, closure and globals (modules, optimizers and
+tensors found there, a few levels deep) are read as constants. CUDA tensors run eagerly.
 """
 import functools
 import warnings
@@ -385,6 +391,18 @@ class _Hooks:
             recorder.backward_ran = True
             return backward(tensor, *args, **kwargs)
         self._patch(Tensor, "backward", traced_backward)
+        accumulate = Tensor._accumulate_grad
+        tracked = {id(record[0]) for record in recorder.tracked}
+
+        def checked_accumulate(tensor, grad, owned=False):
+            if id(tensor) not in tracked and tracer.active() is recorder and not recorder.in_host:
+                raise CaptureError(
+                    "autodiff.compile: backward reached a tensor that requires grad "
+                    f"(shape {tuple(tensor.shape)}) which the compiled function does not reach "
+                    "through its arguments, closure or globals, so a replay could not update its "
+                    ".grad; keep it in a module or a global, or pass it as an argument")
+            return accumulate(tensor, grad, owned)
+        self._patch(Tensor, "_accumulate_grad", checked_accumulate)
         _backends._traced_kernel = functools.partial(_traced_kernel, recorder)
         self.undo.append((_backends, "_traced_kernel", None, "module"))
 

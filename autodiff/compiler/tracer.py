@@ -227,9 +227,9 @@ class Recorder:
         return array
 
     # ---- arguments
-    def template(self, obj, plains):
-        """``obj`` as a tape template (slots for traced arrays, constants otherwise); the plain
-        value to call with is appended to ``plains``' structure in the same pass."""
+    def template(self, obj):
+        """``obj`` as a tape template (slots for traced arrays, constants otherwise), and the
+        plain value to call with (traced arrays as plain views of the same memory)."""
         if isinstance(obj, TracedArray):
             slot = self.slot_of.get(id(obj))
             if slot is None:
@@ -237,10 +237,10 @@ class Recorder:
                                    "numpy call that is not recorded made it); please report this")
             return Slot(slot), self.plain[slot]
         if type(obj) is tuple or type(obj) is list:
-            pairs = [self.template(x, plains) for x in obj]
+            pairs = [self.template(x) for x in obj]
             return type(obj)(p[0] for p in pairs), type(obj)(p[1] for p in pairs)
         if type(obj) is dict:
-            pairs = {k: self.template(v, plains) for k, v in obj.items()}
+            pairs = {k: self.template(v) for k, v in obj.items()}
             return {k: p[0] for k, p in pairs.items()}, {k: p[1] for k, p in pairs.items()}
         if isinstance(obj, np.ndarray):
             self.check_constant(obj)
@@ -263,8 +263,8 @@ class Recorder:
 
     def call(self, func, args, kwargs, name, mutated=()):
         """Run ``func`` on plain arrays and write it on the tape; return traced results."""
-        tmpl_args, plain_args = self.template(tuple(args), None)
-        tmpl_kwargs, plain_kwargs = self.template(dict(kwargs), None) if kwargs else ({}, {})
+        tmpl_args, plain_args = self.template(tuple(args))
+        tmpl_kwargs, plain_kwargs = self.template(dict(kwargs)) if kwargs else ({}, {})
         result = func(*plain_args, **plain_kwargs)
         mutated_slots = tuple(self.slot_of[id(m)] for m in mutated if isinstance(m, TracedArray)
                               and id(m) in self.slot_of)
@@ -300,8 +300,8 @@ class Recorder:
     def host_read(self, func, args, kwargs, name):
         """A value read into Python: an error from user code, a check on the tape inside autodiff."""
         self.refuse_user_read(name, 2)
-        tmpl_args, plain_args = self.template(tuple(args), None)
-        tmpl_kwargs, plain_kwargs = self.template(dict(kwargs), None) if kwargs else ({}, {})
+        tmpl_args, plain_args = self.template(tuple(args))
+        tmpl_kwargs, plain_kwargs = self.template(dict(kwargs)) if kwargs else ({}, {})
         value = func(*plain_args, **plain_kwargs)
         if name in ("__repr__", "__str__", "__format__", "array2string", "array_repr", "array_str"):
             return value                     # (text for an error message about to be raised)

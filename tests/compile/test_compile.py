@@ -354,3 +354,20 @@ def test_readme_example_runs():
         exec(block, namespace)
     assert namespace["step"].stats == {"eager": 1, "captures": 1, "replays": 3}
     assert "array calls replayed" in out.getvalue()
+
+
+def test_a_parameter_the_function_cannot_reach_is_refused(monkeypatch):
+    import types
+    hidden = types.ModuleType("hidden")          # (modules are not searched for tensors)
+    hidden.w = autodiff.ones(2, 1, requires_grad=True)
+    x, y = _data(np.float32)
+
+    def step(x, y):
+        loss = ((x @ hidden.w - y) ** 2).mean()
+        loss.backward()
+        return loss
+    fn = autodiff.compile(step)
+    fn(x, y)
+    with pytest.raises(CaptureError, match="does not reach"):
+        fn(x, y)
+    assert type(hidden.w._data) is np.ndarray and type(hidden.w.grad._data) is np.ndarray
