@@ -29,7 +29,7 @@ _UFUNCS = {"add", "subtract", "multiply", "divide", "true_divide", "negative", "
            "absolute", "sign", "greater", "less", "equal", "not_equal", "greater_equal",
            "less_equal", "power", "reciprocal", "fmin", "fmax", "sin", "cos", "floor",
            "logical_and", "logical_or", "logical_not"}
-_FORMAT = "autodiff.compile fused v2\n"   # (in the cache key: bump when the generated code changes meaning)
+_FORMAT = "autodiff.compile fused v3\n"   # (in the cache key: bump when the generated code changes meaning)
 _MATMUL_LIMIT = 200_000     # multiply-adds: above, numpy's BLAS call stays (it is multithreaded)
 # Numba's matmul of a transposed (not C-contiguous) operand does not call BLAS: on the MNIST
 # step, (128x128) @ (128x10).T took 43 ms fused against 0.05 ms in numpy. Small ones pay.
@@ -116,6 +116,8 @@ class Fuser:
             return None
         if isinstance(func, np.ufunc):
             extra = set(kwargs) - {"out"}
+            if extra == {"casting"} and kwargs["casting"] == "unsafe" and self.tape._same_dtypes(entry):
+                extra = set()                  # (in-place ops of inplace.py: nothing is cast)
             if extra:
                 return None
             out = kwargs.get("out")
@@ -148,7 +150,12 @@ class Fuser:
         if isinstance(owner, np.ufunc) and owner.__name__ == "add" and name.endswith("reduce"):
             return self._sum(target, args, kwargs)
         if name == "sum" and func is np.ndarray.sum:
+            if len(args) == 2 and "axis" not in kwargs:      # (x.sum(axis) by position)
+                args, kwargs = args[:1], dict(kwargs, axis=args[1])
             return self._sum(target, args, kwargs)
+        if name == "__setitem__" and len(args) == 3 and not kwargs and len(slots) == 2 \
+                and isinstance(args[1], Slot) and args[0].index == slots[0]:
+            return self._masked_fill(args)
         if name in ("transpose", "swapaxes") and len(slots) == 1 and not kwargs:
             shape = self.tape.slot_shape[slots[0]]
             if len(shape) != 2 or (name == "transpose" and len(args) > 1 and
@@ -171,6 +178,21 @@ class Fuser:
                 return None
             return self._assign(target, f"s{slots[0]}.reshape({shape!r})")
         return None
+
+    def _masked_fill(self, args):
+        """``x[mask] = value`` with a boolean mask of x's shape (sign's NaN fix): a loop."""
+        x, mask, value = args[0].index, args[1].index, args[2]
+        shape = self.tape.slot_shape[x]
+        if self.tape.slot_shape[mask] != shape or self._dtype(mask).kind != "b" or not shape \
+                or not self.tape.slot_contiguous[x] or not self.tape.slot_contiguous[mask]:
+            return None
+        literal = self._literal(value, self._dtype(x))
+        if literal is None:
+            return None
+        return [f"_flat, _mask = s{x}.reshape(-1), s{mask}.reshape(-1)",
+                "for _i in range(_flat.size):",
+                "    if _mask[_i]:",
+                f"        _flat[_i] = {literal}"]
 
     def _sum(self, target, args, kwargs):
         if len(args) != 1 or not isinstance(args[0], Slot) or not isinstance(target, Slot):
@@ -204,7 +226,8 @@ class Fuser:
         Numba refuses it: noted in explain())."""
         body, defined, used = [], set(), []
         for number, entry in run:
-            body.append(self.translate(entry))
+            code = self.translate(entry)
+            body.extend(code if isinstance(code, list) else [code])
             for slot in entry.input_slots() + list(entry.mutates):
                 if slot not in defined and slot not in used:
                     used.append(slot)
