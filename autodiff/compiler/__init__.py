@@ -144,11 +144,12 @@ class CompiledFunction:
 
     # ---- capture
     def _capture(self, signature, arg_tensors, args, kwargs):
-        reach = self._reach
+        reach = Reach()           # (this call's: the modules and optimizers its arguments hold too)
+        reach.visit(self.fn)
+        reach.visit_arguments(args, kwargs)
         recorder = Recorder(getattr(self, "__name__", "step"))
         tracked = reach.tracked_tensors()
-        state_before = (tracked, [t._grad for t in tracked])
-        guard, state = state_guard(tracked)
+        guard, state = state_guard(tracked, reach.modules)
         for tensor in tracked:
             recorder.track(tensor, len(recorder.tracked))
         swapped = []
@@ -179,7 +180,6 @@ class CompiledFunction:
             t._data = original if t._data is traced else recorder.untraced(t._data)
         for t in escaping:
             t._data = recorder.untraced(t._data)
-        del state_before
         tape = recorder.tape
         tape.tensors = [record[0] for record in recorder.tracked]
         tape.extra = recorder.extra
@@ -215,10 +215,12 @@ class CompiledFunction:
         for i, tape in enumerate(self.tapes(), 1):
             calls, buffers, nbytes, dropped = tape.counts()
             hosts = sum(1 for e in tape.live if e.kind == "host")
+            traced_steps = sum(1 for e in tape.live if e.kind == "branch")
             lines.append(f"  signature {i}: {calls} array calls replayed ({dropped} of "
                          f"{len(tape.entries)} captured entries dropped as unneeded), {hosts} host "
-                         f"calls, {buffers} buffers ({nbytes} bytes) preallocated, "
-                         f"{len(tape.tensors)} tensors tracked")
+                         f"calls (run eagerly), {traced_steps} optimizer steps traced (eager when "
+                         f"hyper-parameters change), {buffers} buffers ({nbytes} bytes) "
+                         f"preallocated, {len(tape.tensors)} tensors tracked")
         for what, why in self._log:
             lines.append(f"  {what}: {why}")
         text = "\n".join(lines)

@@ -98,6 +98,23 @@ class Reach:
             for x in vars(obj).values():
                 self.visit(x, depth + 1)
 
+    def visit_arguments(self, args, kwargs):
+        """What a call's arguments reach, except the argument tensors themselves (those are read
+        from the arguments at every call): modules and optimizers passed in, say."""
+        def walk(obj):
+            if isinstance(obj, Tensor):
+                return
+            if type(obj) is tuple or type(obj) is list:
+                for x in obj:
+                    walk(x)
+            elif type(obj) is dict:
+                for x in obj.values():
+                    walk(x)
+            else:
+                self.visit(obj, 1)
+        walk(args)
+        walk(kwargs)
+
     def visit_function(self, fn, depth):
         code = getattr(fn, "__code__", None)
         if code is None:
@@ -163,10 +180,14 @@ def call_key(args, kwargs, modules, globals_used):
     return tensors, (_state.enabled, signature, modes, names)
 
 
-def state_guard(tensors):
-    """Source of a check that the tracked tensors look as at capture: the same shapes and
-    dtypes, and ``.grad`` set or None as it was (replay either adds into it or makes it)."""
+def state_guard(tensors, modules=()):
+    """A check that the tracked tensors look as at capture (the same shapes and dtypes, and
+    ``.grad`` set or None as it was: replay either adds into it or makes it) and that the
+    modules are in the same train/eval mode."""
     conditions, names = [], {}
+    for i, module in enumerate(modules):
+        names[f"M{i}"] = module
+        conditions.append(f"M{i}.training is {bool(module.training)}")
     for i, t in enumerate(tensors):
         names[f"T{i}"] = t
         names[f"S{i}"] = t._data.shape

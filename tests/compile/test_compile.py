@@ -371,3 +371,33 @@ def test_a_parameter_the_function_cannot_reach_is_refused(monkeypatch):
     with pytest.raises(CaptureError, match="does not reach"):
         fn(x, y)
     assert type(hidden.w._data) is np.ndarray and type(hidden.w.grad._data) is np.ndarray
+
+
+def test_modules_passed_as_arguments_and_method_decorator():
+    class Trainer:
+        def __init__(self):
+            self.model = _model(np.float64, lambda: (nn.Dropout(0.25),))
+            self.opt = optim.SGD(self.model.parameters(), lr=0.1, momentum=0.9)
+
+        @autodiff.compile
+        def step(self, model, x, y):
+            self.opt.zero_grad()
+            loss = ((model(x) - y) ** 2).mean()
+            loss.backward()
+            self.opt.step()
+            return loss
+
+    def run(compiled):
+        trainer = Trainer()
+        x, y = _data(np.float64)
+        autodiff.manual_seed(5)
+        step = trainer.step if compiled else (lambda m, x, y: Trainer.step.fn(trainer, m, x, y))
+        losses = [step(trainer.model, x, y).item() for _ in range(6)]
+        trainer.model.eval()                    # another mode: captured again, not replayed
+        losses += [step(trainer.model, x, y).item() for _ in range(4)]
+        return losses, [p.detach().numpy().copy() for p in trainer.model.parameters()]
+    (le, pe), (lc, pc) = run(False), run(True)
+    assert le == lc
+    for a, b in zip(pe, pc):
+        np.testing.assert_array_equal(a, b)
+    assert len(Trainer.step.tapes()) == 2
