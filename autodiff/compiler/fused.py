@@ -29,7 +29,7 @@ _UFUNCS = {"add", "subtract", "multiply", "divide", "true_divide", "negative", "
            "absolute", "sign", "greater", "less", "equal", "not_equal", "greater_equal",
            "less_equal", "power", "reciprocal", "fmin", "fmax", "sin", "cos", "floor",
            "logical_and", "logical_or", "logical_not"}
-_FORMAT = "autodiff.compile fused v3\n"   # (in the cache key: bump when the generated code changes meaning)
+_FORMAT = "autodiff.compile fused v4\n"   # (in the cache key: bump when the generated code changes meaning)
 _MATMUL_LIMIT = 200_000     # multiply-adds: above, numpy's BLAS call stays (it is multithreaded)
 # Numba's matmul of a transposed (not C-contiguous) operand does not call BLAS: on the MNIST
 # step, (128x128) @ (128x10).T took 43 ms fused against 0.05 ms in numpy. Small ones pay.
@@ -221,7 +221,7 @@ class Fuser:
         return f"s{target.index} = {expr}"
 
     # ---- one compiled function per run
-    def segment(self, run, names):
+    def segment(self, run, names, extra_uses=()):
         """Lines calling the compiled function of ``run`` (or the plain replay of it, when
         Numba refuses it: noted in explain())."""
         body, defined, used = [], set(), []
@@ -234,7 +234,7 @@ class Fuser:
             defined.update(entry.output_slots())
         end = self.position[id(run[-1][1])]
         outputs = [s for number, entry in run for s in entry.output_slots()
-                   if self.last_use.get(s, -1) > end]
+                   if self.last_use.get(s, -1) > end or s in extra_uses]
         if len(run) < 2:
             return self._plain(run, names)
         params = [s for s in used if s not in defined]

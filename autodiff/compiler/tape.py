@@ -255,8 +255,33 @@ class Tape:
         self.function = namespace["replay"]
         return self.function
 
-    def _block(self, entries, prefix, names):
+    def _hoisted(self, names):
+        """Fused only: when nothing but numpy calls and gradient bindings comes before the
+        optimizer's traced step, its guard is checked first, so that forward, backward and
+        the update can be one compiled function (bindings move after it: only the eager
+        update reads ``.grad``). Lecture step: 2 compiled calls -> 1, 26 -> 21 us."""
+        live = self.live
+        first = next((i for i, e in enumerate(live) if e.kind == "branch"), None)
+        if first is None or any(e.kind not in ("call", "bind") for e in live[:first]):
+            return None
+        before, branch, after = live[:first], live[first], live[first + 1:]
+        calls = [e for e in before if e.kind == "call"]
+        binds = [e for e in before if e.kind == "bind"]
+        bound = [b[1] for e in binds for b in e.bindings if b[1] is not None]
+        names[f"GUARD{first}"] = branch.guard
+        fast = self._block(calls + list(branch.fast), "a", names, extra_uses=bound)
+        for k, entry in enumerate(binds):
+            fast.extend(self._code(f"ab{k}", entry, names))
+        slow = self._block(before, "b", names) + self._code(f"b{first}_host", branch.host, names)
+        return ([f"if GUARD{first}():"] + ["    " + line for line in fast] + ["else:"] +
+                ["    " + line for line in slow] + self._block(after, "c", names))
+
+    def _block(self, entries, prefix, names, extra_uses=()):
         """The code of a list of entries (the tape, or a branch's fast path)."""
+        if self.fuser is not None and entries is self.live:
+            hoisted = self._hoisted(names)
+            if hoisted is not None:
+                return hoisted
         lines, run = [], []
         for k, entry in enumerate(entries):
             number = f"{prefix}{k}"
@@ -264,11 +289,11 @@ class Tape:
                 run.append((number, entry))
                 continue
             if run:
-                lines.extend(self.fuser.segment(run, names))
+                lines.extend(self.fuser.segment(run, names, extra_uses))
                 run = []
             lines.extend(self._code(number, entry, names))
         if run:
-            lines.extend(self.fuser.segment(run, names))
+            lines.extend(self.fuser.segment(run, names, extra_uses))
         return lines
 
     def _code(self, number, entry, names):
