@@ -151,14 +151,19 @@ _traced_kernel = None
 
 def matmul(a, b):
     """2-D matrix product: BLAS unless the Numba kernel is forced."""
-    if _mode == "numba" and type(a) is np.ndarray and a.dtype in _FLOATS and a.dtype == b.dtype:
-        return _cpu_kernels().matmul(a, b)
+    if _mode == "numba" and a.dtype in _FLOATS and a.dtype == b.dtype:
+        if type(a) is np.ndarray:
+            return _cpu_kernels().matmul(a, b)
+        if _traced_kernel is not None:           # (autodiff.compile records the kernel)
+            return _traced_kernel("matmul", None)(a, b)
     return np.matmul(a, b)
 
 
 def linear_kernel(x, weight):
     """The fused Numba linear layer when forced (BLAS wins at every size we measured)."""
-    if (_mode == "numba" and type(x) is np.ndarray and x.ndim == 2 and x.dtype in _FLOATS
-            and x.dtype == weight.dtype):
-        return _cpu_kernels()
+    if _mode == "numba" and x.ndim == 2 and x.dtype in _FLOATS and x.dtype == weight.dtype:
+        if type(x) is np.ndarray:
+            return _cpu_kernels()
+        if _traced_kernel is not None:           # (the kernels, each call recorded)
+            return _traced_kernel(None, None)
     return None

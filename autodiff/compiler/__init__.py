@@ -469,8 +469,20 @@ def _numpy_method(recorder, original):
     return numpy
 
 
+class _RecordedKernels:
+    """backends.linear_kernel's answer during a capture: each kernel, as a recorded call."""
+
+    def __init__(self, recorder):
+        self.recorder = recorder
+
+    def __getattr__(self, name):
+        return _traced_kernel(self.recorder, name, None)
+
+
 def _traced_kernel(recorder, name, array):
     """backends' hook: the Numba kernel ``name`` as a recorded call (None: use numpy)."""
+    if name is None:
+        return _RecordedKernels(recorder)
     if array is None:
         kernel = getattr(_backends._cpu_kernels(), name)
     else:

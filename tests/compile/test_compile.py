@@ -402,3 +402,13 @@ def test_modules_passed_as_arguments_and_method_decorator():
     for a, b in zip(pe, pc):
         np.testing.assert_array_equal(a, b)
     assert len(Trainer.step.tapes()) == 2
+
+
+def test_numba_kernels_are_recorded_as_calls():
+    from autodiff import backends
+    with backends.use("numba"):               # (the activation and Adam kernels, at any size)
+        _assert_same(_train(False, np.float32, OPTIMIZERS["adam"]),
+                     _train(True, np.float32, OPTIMIZERS["adam"]))
+        _, _, fn = _train(True, np.float32, OPTIMIZERS["sgd-momentum"])
+    names = [e.name for e in fn.tapes()[0].live]
+    assert any(name.startswith("kernel ") for name in names), names
