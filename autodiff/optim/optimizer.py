@@ -17,8 +17,8 @@ from ..cuda import devices
 from ..tensor import Tensor
 
 
-# set by autodiff.compile while it captures a step: step() then becomes a host call on the tape
-# (run eagerly at every replay, so hyper-parameters, schedulers and step counts stay live)
+# set by autodiff.compile while it captures a step: step() then goes on the tape, traced when
+# the state holds tensors only (SGD), else as a call run eagerly at every replay (step counts)
 _step_recorder = None
 
 
