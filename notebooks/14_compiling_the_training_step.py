@@ -91,18 +91,18 @@ compiled.explain();
 #
 # ## How much faster
 #
-# The minimum over a few repeats of 200 steps, in this process (the benchmark
-# `benchmarks/bench_compile.py` times each variant in a process of its own, against
-# PyTorch too).
+# The minimum over a few repeats of 200 steps, in this process's CPU time (steadier than
+# the wall clock on a shared machine); `benchmarks/bench_compile.py` times each variant in a
+# process of its own, against PyTorch too.
 
 # %%
 def per_step(fn, steps=200, repeats=5):
     best = float("inf")
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = time.process_time()
         for _ in range(steps):
             fn(xb, yb)
-        best = min(best, (time.perf_counter() - start) / steps)
+        best = min(best, (time.process_time() - start) / steps)
     return best
 
 
