@@ -31,7 +31,7 @@ from ..optim import optimizer as _optimizer_module
 from ..tensor import Tensor
 from . import tracer
 from .guards import Reach, call_key, explain_difference, flatten_args, state_guard
-from .tape import ReplayMismatch, Slot, Tape  # noqa: F401
+from .tape import ReplayMismatch
 from .tracer import CaptureError, Recorder, TracedArray
 
 __all__ = ["compile", "CompiledFunction", "CaptureError", "ReplayMismatch"]

@@ -217,5 +217,6 @@ def explain_difference(before, tensors):
         if a[1] != b[1]:
             return f"tensor {i} changed dtype {a[1]} -> {b[1]}"
         if a[2] != b[2]:
-            return f"tensor {i}'s .grad is {'None' if b[2] else 'set'} now ({'None' if a[2] else 'set'} at capture)"
+            now_, then = ("None" if b[2] else "set"), ("None" if a[2] else "set")
+            return f"tensor {i}'s .grad is {now_} now ({then} at capture)"
     return "the tensors' state changed"

@@ -6,7 +6,6 @@ no Tensor, no graph node, no topological sort. Entries whose results nothing nee
 (shape checks, copies made only for the graph's bookkeeping) are dropped first.
 """
 import math
-import numbers
 
 import numpy as np
 
@@ -390,8 +389,8 @@ class Tape:
             "may be partly updated. Run this step eagerly (call the function uncompiled).")
 
 
-_KEYWORD_OUT = {np.maximum, np.minimum}
-_SHAPE_ONLY = {"ones_like", "zeros_like", "full_like"}   # results that depend on shapes only   # (numpy 2 deprecates their positional out)
+_KEYWORD_OUT = {np.maximum, np.minimum}                 # (numpy 2 deprecates their positional out)
+_SHAPE_ONLY = {"ones_like", "zeros_like", "full_like"}   # results that depend on shapes only
 
 
 def _fresh(entry):
@@ -411,11 +410,6 @@ def _host(entry):
         def host():
             func(*args, **kwargs)
     return host
-
-
-def _wrap_tensor(array):
-    from ..tensor import Tensor
-    return Tensor._wrap(array)
 
 
 def _wrapper():
@@ -464,5 +458,3 @@ def _has_slot(template):
     _collect(template, found)
     return bool(found)
 
-
-_NUMBER = numbers.Number

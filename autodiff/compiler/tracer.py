@@ -145,10 +145,6 @@ def _plain(obj):
     return obj
 
 
-def _is_plain_array(x):
-    return isinstance(x, np.ndarray) and not isinstance(x, TracedArray)
-
-
 # ------------------------------------------------------------------------------ the recorder
 class Recorder:
     """Writes a capture's tape: slots (one per array value), entries, and the tracked tensors
@@ -162,7 +158,7 @@ class Recorder:
         self.plain_slot = {}      # id(plain view) -> slot
         self.owners = set()       # ids of the memory owners (bases) of every slot
         self.input_slot = {}      # id(external array) -> slot
-        self.tracked = []         # [tensor, original data, traced data, grad tensor, original grad, traced grad]
+        self.tracked = []         # [tensor, its array, traced array, grad tensor, its array, traced]
         self.bound = {}           # id(tensor) -> (grad object, grad slot) last written into the tape
         self.in_host = False      # inside a host call: nothing is recorded
         self.backward_ran = False  # a training step: its result is returned detached
