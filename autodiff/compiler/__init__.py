@@ -135,6 +135,9 @@ class CompiledFunction:
         return signature
 
     def _unsupported(self, args, kwargs):
+        if _has_array(args) or _has_array(kwargs):
+            return ("a numpy array is an argument: its values would be frozen into the tape; "
+                    "pass a tensor (autodiff.from_numpy) instead")
         tensors, _ = flatten_args(args, kwargs)
         for t in tensors + self._reach.tracked_tensors():
             if not isinstance(t._data, np.ndarray):
@@ -235,6 +238,16 @@ class CompiledFunction:
 
     def __repr__(self):
         return f"<autodiff.compile of {getattr(self, '__name__', self.fn)!r}, mode={self.mode!r}>"
+
+
+def _has_array(obj):
+    if isinstance(obj, np.ndarray):
+        return True
+    if type(obj) is tuple or type(obj) is list:
+        return any(_has_array(x) for x in obj)
+    if type(obj) is dict:
+        return any(_has_array(x) for x in obj.values())
+    return False
 
 
 def _key_difference(before, after):

@@ -412,3 +412,12 @@ def test_numba_kernels_are_recorded_as_calls():
         _, _, fn = _train(True, np.float32, OPTIMIZERS["sgd-momentum"])
     names = [e.name for e in fn.tapes()[0].live]
     assert any(name.startswith("kernel ") for name in names), names
+
+
+def test_numpy_array_arguments_run_eagerly():
+    fn = autodiff.compile(lambda a, t: t * 2)
+    data = np.ones(3)
+    t = autodiff.ones(3)
+    for _ in range(3):
+        np.testing.assert_array_equal(fn(data, t).numpy(), [2.0, 2.0, 2.0])
+    assert fn.stats["replays"] == 0 and "numpy array" in fn.explain(file=io.StringIO())
