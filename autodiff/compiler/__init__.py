@@ -18,7 +18,9 @@ What a replay does not repeat: Python side effects of the function (appending to
 counting steps, printing) happen at the eager calls only, and a replayed step returns its
 tensors detached (a training step has run its backward already). Tensors the function
 reaches other than through its arguments, closure and globals (modules, optimizers and
-tensors found there, a few levels deep) are read as constants. CUDA tensors run eagerly.
+tensors found there, a few levels deep) are read as constants, and so are arrays the function
+makes from Python data (a batch drawn inside it: pass batches as arguments; drawing from a
+DataLoader during a capture raises). CUDA tensors run eagerly.
 """
 import functools
 import warnings
@@ -224,6 +226,11 @@ class CompiledFunction:
                          f"calls (run eagerly), {traced_steps} optimizer steps traced (eager when "
                          f"hyper-parameters change), {buffers} buffers ({nbytes} bytes) "
                          f"preallocated, {len(tape.tensors)} tensors tracked")
+            constants = tape.constant_arrays()
+            if constants:
+                lines.append(f"    {len(constants)} arrays made from Python data are frozen into "
+                             f"it ({sum(c.nbytes for c in constants)} bytes): they do not change "
+                             "between replays")
         for what, why in self._log:
             lines.append(f"  {what}: {why}")
         text = "\n".join(lines)
@@ -400,6 +407,14 @@ class _Hooks:
             self._patch_module(_nn_utils, name, host)
 
         self._patch(Tensor, "numpy", _numpy_method(recorder, Tensor.numpy))
+        from ..data import DataLoader
+
+        def refuse_iteration(loader):
+            raise CaptureError("autodiff.compile: the function draws batches from a DataLoader "
+                               "while it is captured; the batch would be frozen into the tape. "
+                               "Iterate outside and pass each batch as an argument: "
+                               "`for x, y in loader: loss = step(x, y)`")
+        self._patch(DataLoader, "__iter__", refuse_iteration)
         backward = Tensor.backward
 
         def traced_backward(tensor, *args, **kwargs):

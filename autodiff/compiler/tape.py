@@ -213,6 +213,26 @@ class Tape:
         self.live = kept
         self.constants = constant
 
+    def constant_arrays(self):
+        """The arrays frozen into the tape (made from Python data during the capture)."""
+        found = []
+
+        def walk(template):
+            if isinstance(template, np.ndarray) and template.size > 1:
+                found.append(template)
+            elif type(template) in (tuple, list):
+                for x in template:
+                    walk(x)
+            elif type(template) is dict:
+                for x in template.values():
+                    walk(x)
+        for entry in self.live or ():
+            for inner in (entry, *entry.fast):
+                if inner.kind == "call":
+                    walk(inner.args)
+                    walk(inner.kwargs)
+        return found
+
     def build(self, output_slots, output_builder, fuser=None, examples=None):
         """Generate the replay function: reads inputs, runs the live entries, returns outputs.
         With a ``fuser`` (``fused.Fuser``), runs of entries it can translate become calls of

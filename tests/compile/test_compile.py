@@ -421,3 +421,19 @@ def test_numpy_array_arguments_run_eagerly():
     for _ in range(3):
         np.testing.assert_array_equal(fn(data, t).numpy(), [2.0, 2.0, 2.0])
     assert fn.stats["replays"] == 0 and "numpy array" in fn.explain(file=io.StringIO())
+
+
+def test_drawing_batches_inside_the_function_is_refused():
+    from autodiff.data import DataLoader, TensorDataset
+    x, y = _data(np.float32)
+    loader = DataLoader(TensorDataset(x, y), batch_size=5)
+    model = _model(np.float32)
+
+    @autodiff.compile
+    def step():
+        xb, yb = next(iter(loader))
+        return ((model(xb) - yb) ** 2).mean().detach()
+    step()
+    with pytest.raises(CaptureError, match="pass each batch as an argument"):
+        step()
+    assert len(list(loader)) == 2                 # (the loader is itself again)
