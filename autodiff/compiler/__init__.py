@@ -258,9 +258,27 @@ def _has_array(obj):
 
 
 def _key_difference(before, after):
+    """What differs between two call keys, in words: 'changed: arguments ((10, 2) float32 ->
+    (5, 2) float32)'."""
     names = ("grad mode", "arguments", "train/eval modes", "objects named by globals")
-    changed = [name for name, a, b in zip(names, before, after) if a != b]
+    changed = []
+    for name, a, b in zip(names, before, after):
+        if a == b:
+            continue
+        if name == "arguments" and len(a) == len(b):
+            first = next((x, y) for x, y in zip(a, b) if x != y)
+            name += f" ({_describe(first[0])} -> {_describe(first[1])})"
+        changed.append(name)
     return "changed: " + (", ".join(changed) or "nothing visible")
+
+
+def _describe(item):
+    """One entry of an argument signature, readably."""
+    if type(item) is tuple and len(item) == 4 and isinstance(item[0], tuple):
+        return f"tensor {item[0]} {item[1]}{' requiring grad' if item[3] else ''}"
+    if type(item) is tuple and len(item) == 2:
+        return repr(item[1])
+    return repr(item)
 
 
 def _outputs(recorder, result, tracked):
