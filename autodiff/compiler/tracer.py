@@ -28,10 +28,10 @@ from .tape import Entry, Slot, Tape
 
 _recorder = None            # the Recorder of the capture under way (one at a time)
 
-_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_COMPILER_DIR = os.path.dirname(os.path.abspath(__file__))
-_NUMPY_DIR = os.path.dirname(os.path.abspath(np.__file__))
-_TENSOR_FILE = os.path.join(_PACKAGE_DIR, "tensor.py")
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+_COMPILER_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_NUMPY_DIR = os.path.dirname(os.path.abspath(np.__file__)) + os.sep
+_TENSOR_FILE = _PACKAGE_DIR + "tensor.py"
 # Tensor methods through which user code reads values into Python (what the error names)
 _CONVERSIONS = {"item": ".item()", "tolist": ".tolist()", "__float__": "float(tensor)",
                 "__int__": "int(tensor)", "__bool__": "bool(tensor) (an `if`/`while` on a tensor)",
