@@ -122,8 +122,9 @@ def openmp_contended():
 
 def kernel(name, array):
     """The Numba kernel ``name`` if it should run on ``array``, else None (use numpy)."""
-    if type(array) is not np.ndarray:      # a device array, or a tensor under create_graph
-        return None
+    if type(array) is not np.ndarray:      # a device array, a tensor under create_graph,
+        # or an array autodiff.compile is tracing (it records the kernel as a call on the tape)
+        return None if _traced_kernel is None else _traced_kernel(name, array)
     if _mode == "auto":
         if array.size < MIN_SIZE.get(name, NEVER):   # (small arrays, the common case, decided early)
             return None
@@ -140,19 +141,31 @@ def kernel(name, array):
 
 def cpu_kernel(name):
     """The Numba kernel ``name``, whatever the mode (the backward half of a kernel chosen in forward)."""
+    if _traced_kernel is not None:
+        return _traced_kernel(name, None)
     return getattr(_cpu_kernels(), name)
+
+
+# set by autodiff.compile during a capture: (name, traced array or None) -> a kernel that
+# records its call on the tape
+_traced_kernel = None
 
 
 def matmul(a, b):
     """2-D matrix product: BLAS unless the Numba kernel is forced."""
-    if _mode == "numba" and type(a) is np.ndarray and a.dtype in _FLOATS and a.dtype == b.dtype:
-        return _cpu_kernels().matmul(a, b)
+    if _mode == "numba" and a.dtype in _FLOATS and a.dtype == b.dtype:
+        if type(a) is np.ndarray:
+            return _cpu_kernels().matmul(a, b)
+        if _traced_kernel is not None:           # (autodiff.compile records the kernel)
+            return _traced_kernel("matmul", None)(a, b)
     return np.matmul(a, b)
 
 
 def linear_kernel(x, weight):
     """The fused Numba linear layer when forced (BLAS wins at every size we measured)."""
-    if (_mode == "numba" and type(x) is np.ndarray and x.ndim == 2 and x.dtype in _FLOATS
-            and x.dtype == weight.dtype):
-        return _cpu_kernels()
+    if _mode == "numba" and x.ndim == 2 and x.dtype in _FLOATS and x.dtype == weight.dtype:
+        if type(x) is np.ndarray:
+            return _cpu_kernels()
+        if _traced_kernel is not None:           # (the kernels, each call recorded)
+            return _traced_kernel(None, None)
     return None
