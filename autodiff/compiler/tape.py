@@ -350,7 +350,7 @@ class Tape:
                 and ufunc not in _KEYWORD_OUT
             # ufuncs and reductions parse keyword arguments slowly: out= and axis= go by
             # position (about 0.1 us a call on the lecture step's small arrays)
-            if positional_out and kwargs.get("casting") == "unsafe" and self._same_dtypes(entry):
+            if positional_out and "casting" in kwargs and self._same_dtypes(entry):
                 del kwargs["casting"]           # (the in-place ops of inplace.py: no cast happens)
             if positional_out and set(kwargs) == {"out"} and type(kwargs["out"]) is tuple \
                     and len(kwargs["out"]) == 1:
