@@ -51,17 +51,17 @@ def test_gradcheck_with_numba_forced(name):
 
 def test_automatic_rule_uses_the_kernel_on_large_activations_only(monkeypatch):
     calls = []
-    real = backends.kernel
+    real = backends.choice.kernel     # the one function that hands out kernels
 
     def spy(name, array):
         fast = real(name, array)
         calls.append((name, array.size, fast is not None))
         return fast
 
-    monkeypatch.setattr(backends, "kernel", spy)
+    monkeypatch.setattr(backends.choice, "kernel", spy)
     # (this process may hold PyTorch's OpenMP runtime, which switches the rule to numpy:
     # that case has its own test below, in a fresh interpreter)
-    monkeypatch.setattr(backends, "openmp_contended", lambda: False)
+    monkeypatch.setattr(backends.choice, "openmp_contended", lambda: False)
     small = ad.ones(10, requires_grad=True)
     large = ad.ones(backends.MIN_SIZE['sigmoid'], requires_grad=True)
     small.sigmoid().sum().backward()

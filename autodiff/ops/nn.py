@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from .. import backends
 from ..autograd.function import Op
 from ..cuda.devices import DeviceArray
 
@@ -408,6 +409,13 @@ class CrossEntropy(_ClassLoss):
 
     @staticmethod
     def forward(ctx, x, target, weight, ignore_index, label_smoothing, reduction):
+        ctx.plain = weight is None and not label_smoothing and x.ndim == 2 and target.dtype.kind in "iu"
+        if ctx.plain:   # the common case: one backend call (on CUDA, fused kernels, nothing read back)
+            loss, ctx.backend_saved = backends.of(x).softmax_cross_entropy(x, target, ignore_index,
+                                                                           reduction)
+            ctx.x, ctx.target, ctx.ignore_index, ctx.reduction = x, target, ignore_index, reduction
+            ctx.save_for_backward(x, target)
+            return loss
         q, denominator, loss_shape = CrossEntropy.prepare(ctx, x, target, weight, ignore_index,
                                                           label_smoothing, reduction)
         z = _rows(x)
@@ -424,6 +432,13 @@ class CrossEntropy(_ClassLoss):
 
     @staticmethod
     def backward(ctx, grad):
+        if ctx.plain:
+            backend = backends.of(grad)
+            if backend is not None:
+                grad_x = backend.softmax_cross_entropy_backward(
+                    grad, ctx.backend_saved, ctx.target, ctx.ignore_index, ctx.reduction)
+                return grad_x, None, None, None, None, None
+            CrossEntropy.general_context(ctx)    # create_graph: the general formula, on tensors
         x, target = ctx.saved_tensors
         xp = ctx.xp
         need_x, need_target = ctx.needs_input_grad[:2]
@@ -449,6 +464,16 @@ class CrossEntropy(_ClassLoss):
                 factor = factor * ctx.weight
             grad_target = _unrows((shifted - xp.log(total)) * factor * g, ctx.x_shape, xp)
         return grad_x, grad_target, None, None, None, None
+
+    @staticmethod
+    def general_context(ctx):
+        """What the general backward reads, for a forward that took the plain path."""
+        x = ctx.x
+        CrossEntropy.prepare(ctx, x, ctx.target, None, ctx.ignore_index, 0.0, ctx.reduction)
+        q_sum = ctx.q.sum(axis=1, keepdims=True)
+        ctx.q_sum = None if np.all(q_sum == 1) else q_sum
+        ctx.row_max = x.max(axis=1, keepdims=True)
+        ctx.label_smoothing, ctx.weight = 0.0, None
 
 
 class LayerNorm(Op):

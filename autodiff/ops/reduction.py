@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from .. import backends
 from ..autograd.function import Op
 from ..cuda.devices import as_array
 from .dims import keepdim_shape, reduced_shape, sum_to_shape
@@ -208,9 +209,7 @@ class Softmax(Op):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
-        shifted, _ = _shifted(x, dim, finite_max=False)
-        e = np.exp(shifted)
-        out = e / e.sum(axis=dim, keepdims=True)
+        out = backends.of(x).softmax(x, dim)
         ctx.save_for_backward(out)
         return out
 
@@ -224,8 +223,7 @@ class LogSoftmax(Op):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
-        shifted, _ = _shifted(x, dim, finite_max=False)
-        out = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+        out = backends.of(x).log_softmax(x, dim)
         ctx.save_for_backward(out)
         return out
 

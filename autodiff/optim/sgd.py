@@ -1,4 +1,5 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov and weight decay."""
+from .. import backends
 from ._options import check_switches
 from .optimizer import Optimizer
 
@@ -35,24 +36,11 @@ class SGD(Optimizer):
             grad = p.grad
             if grad is None:
                 continue
-            g = grad._data
-            if maximize:
-                g = -g
-            if weight_decay != 0:
-                g = g + weight_decay * p._data
-            if momentum != 0:
-                st = state[p]
-                buf = st.get("momentum_buffer")
-                if buf is None:
-                    b = g.copy()
-                    st["momentum_buffer"] = p._wrap(b)
-                else:
-                    b = buf._data
-                    b *= momentum
-                    if dampening == 0:
-                        b += g
-                    else:
-                        b += (1.0 - dampening) * g
-                g = g + momentum * b if nesterov else b
-            p._data -= lr * g
+            st = state[p] if momentum != 0 else None
+            buf = st.get("momentum_buffer") if st is not None else None
+            new_buf = backends.of(p._data).sgd_step(
+                p._data, grad._data, None if buf is None else buf._data, lr, momentum, dampening,
+                weight_decay, nesterov, maximize, buf is None)
+            if momentum != 0 and buf is None:
+                st["momentum_buffer"] = p._wrap(new_buf)
             p._bump_version()

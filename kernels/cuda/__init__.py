@@ -31,7 +31,8 @@ _SUBMODULE = {
     # the LSTM cell's pointwise math
     "lstm_cell_forward": "_recurrent", "lstm_cell_backward": "_recurrent",
     # optimizer steps, in place
-    "sgd_update": "_optim", "adam_update": "_optim",
+    "sgd_update": "_optim", "adam_update": "_optim", "rmsprop_update": "_optim",
+    "adagrad_update": "_optim",
     # convolution and pooling
     "im2col": "_conv", "col2im": "_conv", "max_pool2d_indices": "_conv",
 }

@@ -12,7 +12,7 @@ from numba import cuda
 
 from .. import _scalar as S
 from .._checks import same_dtype
-from ._common import THREADS, blocks_for, device_float, empty, flat
+from ._common import THREADS, blocks_for, check_out, device_float, flat, launch
 
 # ---- activations ----
 
@@ -104,29 +104,25 @@ def _softplus_backward(grad, x, beta, threshold, grad_in):
 def _forward(op, kernel, x, out, *params):
     """Launch kernel(flat x, *params in x's dtype, flat out); out has x's shape."""
     device_float(x, op, "x")
-    if out is None:
-        out = empty(x.shape, x.dtype)
-    elif out.shape != x.shape or out.dtype != x.dtype:
-        raise ValueError(f"{op}: out must be a {x.dtype} array of shape {x.shape}, "
-                         f"got {out.dtype} {out.shape}")
+    out = check_out(op, out, x.shape, x.dtype)
     if x.size:
-        kernel[blocks_for(x.size), THREADS](flat(x, op, "x"), *(x.dtype.type(p) for p in params),
+        launch(kernel, blocks_for(x.size), THREADS, flat(x, op, "x"), *(x.dtype.type(p) for p in params),
                                             flat(out, op, "out"))
     return out
 
 
-def _backward(op, kernel, grad, saved, saved_name, *params):
-    """Launch kernel(flat grad, flat saved, *params, flat result); returns the result."""
+def _backward(op, kernel, grad, saved, saved_name, *params, grad_in=None):
+    """Launch kernel(flat grad, flat saved, *params, flat result); returns the result
+    (written into ``grad_in`` when given)."""
     device_float(grad, op, "grad")
     device_float(saved, op, saved_name)
     same_dtype(op, grad=grad, **{saved_name: saved})
     if grad.shape != saved.shape:
         raise ValueError(f"{op}: grad shape {grad.shape} does not match "
                          f"{saved_name} shape {saved.shape}")
-    grad_in = empty(grad.shape, grad.dtype)
+    grad_in = check_out(op, grad_in, grad.shape, grad.dtype)
     if grad.size:
-        kernel[blocks_for(grad.size), THREADS](
-            flat(grad, op, "grad"), flat(saved, op, saved_name),
+        launch(kernel, blocks_for(grad.size), THREADS, flat(grad, op, "grad"), flat(saved, op, saved_name),
             *(grad.dtype.type(p) for p in params), flat(grad_in, op, "grad_in"))
     return grad_in
 
@@ -135,56 +131,56 @@ def relu(x, out=None):
     return _forward("relu", _relu, x, out)
 
 
-def relu_backward(grad, out):
-    return _backward("relu_backward", _relu_backward, grad, out, "out")
+def relu_backward(grad, out, grad_in=None):
+    return _backward("relu_backward", _relu_backward, grad, out, "out", grad_in=grad_in)
 
 
 def leaky_relu(x, slope=0.01, out=None):
     return _forward("leaky_relu", _leaky_relu, x, out, slope)
 
 
-def leaky_relu_backward(grad, x, slope=0.01):
-    return _backward("leaky_relu_backward", _leaky_relu_backward, grad, x, "x", slope)
+def leaky_relu_backward(grad, x, slope=0.01, grad_in=None):
+    return _backward("leaky_relu_backward", _leaky_relu_backward, grad, x, "x", slope, grad_in=grad_in)
 
 
 def sigmoid(x, out=None):
     return _forward("sigmoid", _sigmoid, x, out)
 
 
-def sigmoid_backward(grad, out):
-    return _backward("sigmoid_backward", _sigmoid_backward, grad, out, "out")
+def sigmoid_backward(grad, out, grad_in=None):
+    return _backward("sigmoid_backward", _sigmoid_backward, grad, out, "out", grad_in=grad_in)
 
 
 def tanh(x, out=None):
     return _forward("tanh", _tanh, x, out)
 
 
-def tanh_backward(grad, out):
-    return _backward("tanh_backward", _tanh_backward, grad, out, "out")
+def tanh_backward(grad, out, grad_in=None):
+    return _backward("tanh_backward", _tanh_backward, grad, out, "out", grad_in=grad_in)
 
 
 def hardtanh(x, min_val=-1.0, max_val=1.0, out=None):
     return _forward("hardtanh", _hardtanh, x, out, min_val, max_val)
 
 
-def hardtanh_backward(grad, x, min_val=-1.0, max_val=1.0):
-    return _backward("hardtanh_backward", _hardtanh_backward, grad, x, "x", min_val, max_val)
+def hardtanh_backward(grad, x, min_val=-1.0, max_val=1.0, grad_in=None):
+    return _backward("hardtanh_backward", _hardtanh_backward, grad, x, "x", min_val, max_val, grad_in=grad_in)
 
 
 def gelu(x, out=None):
     return _forward("gelu", _gelu, x, out)
 
 
-def gelu_backward(grad, x):
-    return _backward("gelu_backward", _gelu_backward, grad, x, "x")
+def gelu_backward(grad, x, grad_in=None):
+    return _backward("gelu_backward", _gelu_backward, grad, x, "x", grad_in=grad_in)
 
 
 def softplus(x, beta=1.0, threshold=20.0, out=None):
     return _forward("softplus", _softplus, x, out, beta, threshold)
 
 
-def softplus_backward(grad, x, beta=1.0, threshold=20.0):
-    return _backward("softplus_backward", _softplus_backward, grad, x, "x", beta, threshold)
+def softplus_backward(grad, x, beta=1.0, threshold=20.0, grad_in=None):
+    return _backward("softplus_backward", _softplus_backward, grad, x, "x", beta, threshold, grad_in=grad_in)
 
 
 # ---- arithmetic ----
@@ -241,7 +237,7 @@ def _broadcast_shape(op, a, b):
     return tuple(y if x == 1 else x for x, y in zip(sa, sb))
 
 
-def _arithmetic(op, a, b):
+def _arithmetic(op, a, b, out=None):
     """a op b for two device arrays (broadcast as `_binary` allows) or an array and a number."""
     for name, x in (("a", a), ("b", b)):
         if not (hasattr(x, "copy_to_host") or isinstance(x, numbers.Number)):
@@ -254,10 +250,9 @@ def _arithmetic(op, a, b):
         array, scalar = (b, a) if scalar_first else (a, b)
         name = "b" if scalar_first else "a"
         device_float(array, op, name)
-        out = empty(array.shape, array.dtype)
+        out = check_out(op, out, array.shape, array.dtype)
         if array.size:
-            _binary_scalar[blocks_for(array.size), THREADS](
-                flat(array, op, name), array.dtype.type(scalar), _OPS[op], scalar_first,
+            launch(_binary_scalar, blocks_for(array.size), THREADS, flat(array, op, name), array.dtype.type(scalar), _OPS[op], scalar_first,
                 flat(out, op, "out"))
         return out
     device_float(a, op, "a")
@@ -267,14 +262,14 @@ def _arithmetic(op, a, b):
     if len(shape) > 2 and a.shape != b.shape:
         raise ValueError(f"{op}: broadcasting needs arrays of at most 2 dimensions, "
                          f"got shapes {a.shape} and {b.shape}")
-    out = empty(shape, a.dtype)
+    out = check_out(op, out, shape, a.dtype)
     if len(shape) <= 2:
         a2, b2, out2 = _as_2d(a), _as_2d(b), _as_2d(out)
     else:  # same N-D shape: flat (1, size) views
         a2, b2, out2 = (flat(x, op, name).reshape(1, x.size)
                         for x, name in ((a, "a"), (b, "b"), (out, "out")))
     if out.size:
-        _binary[blocks_for(out.size), THREADS](a2, b2, _OPS[op], out2)
+        launch(_binary, blocks_for(out.size), THREADS, a2, b2, _OPS[op], out2)
     return out
 
 
@@ -298,11 +293,11 @@ def div(a, b):
     return _arithmetic("div", a, b)
 
 
-def bias_add(x, bias):
+def bias_add(x, bias, out=None):
     """x + bias for x of shape (batch, features) and bias of shape (features,)."""
     device_float(x, "bias_add", "x")
     device_float(bias, "bias_add", "bias")
     if x.ndim != 2 or bias.shape != (x.shape[1],):
         raise ValueError(f"bias_add: expected x (batch, n) and bias (n,), "
                          f"got {x.shape} and {bias.shape}")
-    return _arithmetic("add", x, bias)
+    return _arithmetic("add", x, bias, out)

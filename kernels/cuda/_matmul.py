@@ -10,7 +10,7 @@ again before the next load overwrites the tiles.
 from numba import cuda
 
 from .._checks import same_dtype
-from ._common import TILE, device_float, empty
+from ._common import launch, TILE, device_float, empty
 
 
 @cuda.jit
@@ -56,7 +56,7 @@ def _product(op, names, a, b, trans_a, trans_b, out):
                          f"got {out.dtype} {out.shape}")
     if m and n:
         grid = (-(-n // TILE), -(-m // TILE))
-        _matmul_tiled[grid, (TILE, TILE)](left, right, out)
+        launch(_matmul_tiled, grid, (TILE, TILE), left, right, out)
     return out
 
 

@@ -135,12 +135,44 @@ def test_softmax_and_cross_entropy(rng, dtype):
     log_p = ref.log_softmax(logits)
     np.testing.assert_allclose(host(K.log_softmax(dev(logits))), log_p, **tol(dtype))
     np.testing.assert_allclose(host(K.softmax(dev(logits))), np.exp(log_p), **tol(dtype))
-    loss, probs = K.softmax_cross_entropy_forward(dev(logits), dev(targets))
+    loss, probs, kept = K.softmax_cross_entropy_forward(dev(logits), dev(targets))
     expected_loss, expected_grad = ref.cross_entropy(logits, targets)
     np.testing.assert_allclose(host(loss), [expected_loss], **tol(dtype))
     np.testing.assert_allclose(host(probs), np.exp(log_p), **tol(dtype))
-    grad = K.softmax_cross_entropy_backward(probs, dev(targets), 2.0)
+    assert host(kept)[0] == 4
+    grad = K.softmax_cross_entropy_backward(probs, dev(targets), dev(np.array([2.0], dtype)), kept)
     np.testing.assert_allclose(host(grad), 2.0 * expected_grad, **tol(dtype))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_ignores_rows_and_reduces(rng, reduction):
+    logits = rng.standard_normal((5, 3))
+    targets = np.array([2, -100, 0, 1, -100])
+    kept = targets != -100
+    log_p = ref.log_softmax(logits)
+    losses = np.where(kept, -log_p[np.arange(5), np.where(kept, targets, 0)], 0.0)
+    loss, probs, count = K.softmax_cross_entropy_forward(dev(logits), dev(targets), -100, reduction)
+    expected = {"mean": [losses.sum() / 3], "sum": [losses.sum()], "none": losses}[reduction]
+    np.testing.assert_allclose(host(loss), expected, rtol=1e-12)
+    upstream = rng.standard_normal(5 if reduction == "none" else 1)
+    grad = host(K.softmax_cross_entropy_backward(probs, dev(targets), dev(upstream), count, -100,
+                                                 reduction))
+    onehot = np.zeros((5, 3))
+    onehot[np.arange(5)[kept], targets[kept]] = 1
+    scale = (upstream[:, None] if reduction == "none" else upstream[0]) * kept[:, None]
+    expected_grad = (np.exp(log_p) - onehot) * scale / (3 if reduction == "mean" else 1)
+    np.testing.assert_allclose(grad, expected_grad, rtol=1e-12, atol=1e-15)
+
+
+def test_cross_entropy_edge_cases():
+    # every row ignored: a NaN mean (as PyTorch) and no gradient; a target out of range: NaN
+    logits = dev(np.zeros((2, 3)))
+    loss, probs, kept = K.softmax_cross_entropy_forward(logits, dev(np.array([-100, -100])))
+    assert np.isnan(host(loss)[0]) and host(kept)[0] == 0
+    grad = K.softmax_cross_entropy_backward(probs, dev(np.array([-100, -100])), dev(np.ones(1)), kept)
+    np.testing.assert_array_equal(host(grad), np.zeros((2, 3)))
+    loss, _, _ = K.softmax_cross_entropy_forward(logits, dev(np.array([0, 3])), reduction="none")
+    assert host(loss)[0] == pytest.approx(np.log(3)) and np.isnan(host(loss)[1])
 
 
 def test_sgd_matches_torch(rng):
@@ -175,4 +207,38 @@ def test_adam_matches_torch(rng, decoupled):
         opt.step()
         K.adam_update(param, dev(g), m, v, step, lr=0.01, betas=(0.8, 0.99), eps=1e-6,
                       weight_decay=0.1, decoupled_weight_decay=decoupled)
+    np.testing.assert_allclose(host(param), p.detach().numpy(), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("centered,momentum", [(False, 0.0), (True, 0.0), (False, 0.9), (True, 0.5)])
+def test_rmsprop_matches_torch(rng, centered, momentum):
+    torch = pytest.importorskip("torch")
+    start = rng.standard_normal(6)
+    grads = rng.standard_normal((3, 6))
+    p = torch.tensor(start, requires_grad=True)
+    opt = torch.optim.RMSprop([p], lr=0.01, alpha=0.9, eps=1e-6, weight_decay=0.1,
+                              momentum=momentum, centered=centered)
+    param, square_avg = dev(start), dev(np.zeros(6))
+    grad_avg = dev(np.zeros(6)) if centered else None
+    buf = dev(np.zeros(6)) if momentum else None
+    for g in grads:
+        p.grad = torch.tensor(g)
+        opt.step()
+        K.rmsprop_update(param, dev(g), square_avg, grad_avg, buf, lr=0.01, alpha=0.9, eps=1e-6,
+                         weight_decay=0.1, momentum=momentum)
+    np.testing.assert_allclose(host(param), p.detach().numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_adagrad_matches_torch(rng):
+    torch = pytest.importorskip("torch")
+    start = rng.standard_normal(6)
+    grads = rng.standard_normal((3, 6))
+    p = torch.tensor(start, requires_grad=True)
+    opt = torch.optim.Adagrad([p], lr=0.1, lr_decay=0.01, weight_decay=0.1, eps=1e-8)
+    param, state_sum = dev(start), dev(np.zeros(6))
+    for step, g in enumerate(grads, start=1):
+        p.grad = torch.tensor(g)
+        opt.step()
+        K.adagrad_update(param, dev(g), state_sum, lr=0.1 / (1 + (step - 1) * 0.01), eps=1e-8,
+                         weight_decay=0.1)
     np.testing.assert_allclose(host(param), p.detach().numpy(), rtol=1e-12, atol=1e-14)

@@ -46,10 +46,12 @@ def signatures(f):
         "_softplus": (vec, f, f, vec), "_softplus_backward": (vec, vec, f, f, vec),
         "_binary": (any2, any2, code, any2), "_binary_scalar": (vec, f, code, flag, vec),
         "_sum_blocks": (vec, vec), "_column_sums": (mat, vec), "_row_sums": (mat, vec),
-        "_softmax_rows": (mat, flag, idx, mat, vec),
-        "_cross_entropy_backward": (mat, idx, f, mat),
+        "_softmax_rows": (mat, flag, idx, code, mat, vec),
+        "_loss_total": (vec, idx, code, flag, vec, vec),
+        "_cross_entropy_backward": (mat, idx, code, vec, flag, vec, flag, mat),
         "_sgd": (vec, vec, vec, f, f, f, flag),
         "_adam": (vec, vec, vec, vec, f, f, f, f, f, flag, f, f),
+        "_rmsprop": (vec,) * 5 + (f,) * 5 + (flag,), "_adagrad": (vec, vec, vec, f, f, f),
         "_lstm_cell_forward": (mat,) * 6, "_lstm_cell_backward": (mat,) * 7,
     }
 

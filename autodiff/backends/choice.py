@@ -1,8 +1,12 @@
-"""Which implementation runs the hot paths on the CPU: numpy (BLAS) or the Numba kernels.
+"""Which implementation runs a hot path on the CPU: numpy (BLAS) or a Numba kernel.
 
-Ops ask ``kernel(name, array)`` for a Numba kernel (``kernels.cpu.<name>``) and fall
-back to their numpy expression when it answers None. The automatic rule is
-per op and size, from ``benchmarks/bench_dispatch.py`` on these 2-core machines:
+``kernel(name, array)`` is the one place a Numba kernel is handed out: the CPU backend
+(``backends.cpu``) and the ops that keep a kernel call of their own (convolution, pooling,
+the LSTM) ask it for ``kernels.cpu.<name>`` and run their numpy formula when it answers
+None. The CUDA backend asks it too, for ``kernels.cuda.<name>``, which it always gets for a
+float CudaArray (there is nothing to choose on the GPU: one kernel launch beats several).
+The automatic CPU rule is per op and size, from ``benchmarks/bench_dispatch.py`` on these
+2-core machines:
 
 - matmul and the linear layer: numpy's BLAS at every size we measured (the Numba
   GEMM reaches part of BLAS's throughput, see bench_kernels.py), so never automatic;
@@ -12,7 +16,9 @@ per op and size, from ``benchmarks/bench_dispatch.py`` on these 2-core machines:
   (logaddexp) is slow, the kernel wins from ~1,000 elements; leaky_relu from ~4,000;
   relu from ~16,000; tanh's forward never (numpy's SIMD tanh beats Numba's scalar
   libm call at every size) but its backward, pure arithmetic, from ~64,000;
-- the LSTM layer: its fused per-step kernels at every size (``bench_seq.py --kernels``).
+- the LSTM layer: its fused per-step kernels at every size (``bench_seq.py --kernels``);
+- hardtanh, softplus, gelu, softmax, log_softmax and the fused softmax-cross-entropy: not
+  measured to win here, so never automatic (they run under ``use("numba")``).
 
 The automatic rule never picks a kernel while another OpenMP runtime shares the process
 (PyTorch's or scikit-learn's own libgomp, imported before or after autodiff): two
@@ -28,6 +34,8 @@ import os
 import sys
 
 import numpy as np
+
+from ..cuda.devices import DeviceArray
 
 NEVER = float("inf")
 MIN_SIZE = {   # elements from which the Numba kernel runs (bench_dispatch.py, section 1)
@@ -119,9 +127,14 @@ def openmp_contended():
 
 
 def kernel(name, array):
-    """The Numba kernel ``name`` if it should run on ``array``, else None (use numpy)."""
+    """The Numba kernel ``name`` if it should run on ``array``, else None (use numpy).
+
+    A numpy array gets ``kernels.cpu.<name>`` by the rule above; a float CudaArray gets
+    ``kernels.cuda.<name>`` (None if there is none: the CudaArray's numpy protocol runs the
+    formula); anything else (a tensor, under create_graph) gets None.
+    """
     if type(array) is not np.ndarray:      # a device array, or a tensor under create_graph
-        return None
+        return _cuda_kernel(name, array) if isinstance(array, DeviceArray) else None
     if _mode == "auto":
         if array.size < MIN_SIZE.get(name, NEVER):   # (small arrays, the common case, decided early)
             return None
@@ -141,16 +154,14 @@ def cpu_kernel(name):
     return getattr(_cpu_kernels(), name)
 
 
-def matmul(a, b):
-    """2-D matrix product: BLAS unless the Numba kernel is forced."""
-    if _mode == "numba" and type(a) is np.ndarray and a.dtype in _FLOATS and a.dtype == b.dtype:
-        return _cpu_kernels().matmul(a, b)
-    return np.matmul(a, b)
+_cuda_module = None
 
 
-def linear_kernel(x, weight):
-    """The fused Numba linear layer when forced (BLAS wins at every size we measured)."""
-    if (_mode == "numba" and type(x) is np.ndarray and x.ndim == 2 and x.dtype in _FLOATS
-            and x.dtype == weight.dtype):
-        return _cpu_kernels()
-    return None
+def _cuda_kernel(name, array):
+    global _cuda_module
+    if array.dtype not in _FLOATS:
+        return None
+    if _cuda_module is None:
+        import kernels.cuda
+        _cuda_module = kernels.cuda
+    return getattr(_cuda_module, name, None)

@@ -1,0 +1,38 @@
+"""One backend per device: the object that runs the ops' hot paths on that device's arrays.
+
+    backend = backends.of(x)          # the CPU backend for a numpy array, CUDA for a CudaArray
+    out = backend.relu(x)             # numpy, or a Numba kernel, or a CUDA kernel
+
+Layout (each file one idea):
+
+- ``choice``: which implementation runs on the CPU (numpy/BLAS or a ``kernels.cpu`` kernel,
+  by measured size thresholds; ``use("numpy" | "numba" | "auto")``), the OpenMP-contention
+  guard, and ``kernel(name, array)``: the one function through which every Numba kernel,
+  CPU or CUDA, is handed out;
+- ``cpu``: ``CpuBackend``, numpy formulas that take a kernel where ``choice`` says so;
+- ``cuda``: ``CudaBackend``, the fused ``kernels.cuda`` launches on CudaArrays (imported with
+  the first CUDA array: Numba is not imported by ``import autodiff``).
+
+Both backends have the same methods: ``matmul``, ``linear``/``linear_backward``,
+``bias_add``/``bias_grad``, the activations and their ``*_backward``, ``softmax``,
+``log_softmax``, ``softmax_cross_entropy`` (+ backward), ``sum``, and the in-place optimizer
+updates ``sgd_step``, ``adam_step``, ``rmsprop_step``, ``adagrad_step``.
+"""
+import numpy as np
+
+from .choice import (MAX_SIZE, MIN_SIZE, NEVER, cpu_kernel, current, kernel,  # noqa: F401
+                     openmp_contended, openmp_runtimes, use)
+from ..cuda.devices import DeviceArray
+from .cpu import CPU
+
+_BY_TYPE = {np.ndarray: CPU}
+
+
+def of(array):
+    """The backend for ``array``'s device, or None for anything that is not an array (a
+    tensor, when a backward pass records its own graph: the op's formula runs on tensors)."""
+    backend = _BY_TYPE.get(type(array))
+    if backend is None and isinstance(array, DeviceArray):
+        from .cuda import CUDA
+        backend = _BY_TYPE[type(array)] = CUDA
+    return backend

@@ -1,0 +1,311 @@
+"""The CPU backend: numpy (BLAS) formulas, or a ``kernels.cpu`` Numba kernel where
+``choice.kernel`` picks one (by the measured size thresholds, or ``use("numba")``).
+
+Every formula here is written with numpy functions and operators only, so it also runs on
+any array that speaks numpy's protocol: the CUDA backend falls back to these methods (on
+CudaArrays) for what its kernels do not cover (integer dtypes, amsgrad, strided softmax ...).
+Arrays in, arrays out; nothing here records a graph.
+"""
+import numpy as np
+
+from . import choice
+
+
+class CpuBackend:
+    """The hot paths of the ops on numpy arrays (see the module docstring)."""
+
+    name = "cpu"
+
+    # ------------------------------------------------------------------ matrix products
+    def matmul(self, a, b):
+        """2-D matrix product: BLAS unless the Numba kernel is forced (BLAS wins at every size)."""
+        if choice._mode == "numba" and type(a) is np.ndarray and a.dtype in choice._FLOATS \
+                and a.dtype == b.dtype:
+            return choice.kernel("matmul", a)(a, b)
+        return np.matmul(a, b)
+
+    def linear(self, x, weight, bias):
+        """``x @ weight.T + bias`` for 2-D x (bias may be None)."""
+        if choice._mode == "numba" and x.dtype == weight.dtype:
+            fused = choice.kernel("linear_forward", x)
+            if fused:
+                return fused(x, weight, bias)
+        out = np.matmul(x, weight.T)
+        if bias is not None:
+            out += bias
+        return out
+
+    def linear_backward(self, grad, x, weight, need_x, need_weight, need_bias):
+        """(grad_x, grad_weight, grad_bias) of ``linear`` for 2-D grad and x (None where not needed)."""
+        if choice._mode == "numba" and grad.dtype == weight.dtype == x.dtype:
+            fused = choice.kernel("linear_backward", grad)
+            if fused:
+                grad_x, grad_w, grad_b = fused(grad, x, weight)
+                return (grad_x if need_x else None, grad_w if need_weight else None,
+                        grad_b if need_bias else None)
+        return (grad @ weight if need_x else None, grad.T @ x if need_weight else None,
+                np.add.reduce(grad, 0) if need_bias else None)
+
+    def bias_add(self, x, bias):
+        """x + bias, bias (features,) added to every row of x (batch, features)."""
+        return x + bias
+
+    def bias_grad(self, grad):
+        """The gradient of a bias added to every row: grad summed over rows."""
+        return np.add.reduce(grad, 0)
+
+    # ------------------------------------------------------------------ activations
+    def relu(self, x):
+        kernel = choice.kernel("relu", x)
+        return kernel(x) if kernel else np.maximum(x, 0)
+
+    def relu_backward(self, grad, out):
+        """grad where relu's output is not 0 (NaN included, as PyTorch), else 0."""
+        kernel = choice.kernel("relu_backward", grad)
+        if kernel:
+            return kernel(grad, out)
+        # out is >= 0 or NaN: sign(fmin(out, 1)) is the 0/1 mask in grad's dtype, NaN -> 1 through
+        # fmin (cheaper than multiplying by a bool mask)
+        return grad * np.sign(np.fmin(out, 1))
+
+    def leaky_relu(self, x, negative_slope):
+        kernel = choice.kernel("leaky_relu", x)
+        return kernel(x, negative_slope) if kernel else np.where(x > 0, x, x * negative_slope)
+
+    def leaky_relu_backward(self, grad, x, negative_slope):
+        kernel = choice.kernel("leaky_relu_backward", grad)
+        if kernel:
+            return kernel(grad, x, negative_slope)
+        return np.where(x > 0, grad, grad * negative_slope)
+
+    def sigmoid(self, x):
+        kernel = choice.kernel("sigmoid", x)
+        # 1 / (1 + exp(-x)) without overflow warnings for large |x|
+        return kernel(x) if kernel else np.exp(-np.logaddexp(0, -x))
+
+    def sigmoid_backward(self, grad, out):
+        kernel = choice.kernel("sigmoid_backward", grad)
+        return kernel(grad, out) if kernel else grad * out * (1 - out)
+
+    def tanh(self, x):
+        kernel = choice.kernel("tanh", x)
+        return kernel(x) if kernel else np.tanh(x)
+
+    def tanh_backward(self, grad, out):
+        kernel = choice.kernel("tanh_backward", grad)
+        return kernel(grad, out) if kernel else grad * (1 - out * out)
+
+    def hardtanh(self, x, min_val, max_val):
+        kernel = choice.kernel("hardtanh", x)
+        return kernel(x, min_val, max_val) if kernel else np.clip(x, min_val, max_val)
+
+    def hardtanh_backward(self, grad, x, min_val, max_val):
+        """grad strictly inside (min_val, max_val), and at NaN (as PyTorch); else 0."""
+        kernel = choice.kernel("hardtanh_backward", grad)
+        if kernel:
+            return kernel(grad, x, min_val, max_val)
+        return grad * ~((x <= min_val) | (x >= max_val))
+
+    def softplus(self, x, beta, threshold):
+        kernel = choice.kernel("softplus", x)
+        if kernel:
+            return kernel(x, beta, threshold)
+        scaled = x * beta
+        return np.where(scaled > threshold, x, np.logaddexp(0, scaled) / beta).astype(x.dtype, copy=False)
+
+    def softplus_backward(self, grad, x, beta, threshold):
+        """grad * sigmoid(beta x), or grad itself where the forward returned x (linear part)."""
+        kernel = choice.kernel("softplus_backward", grad)
+        if kernel:
+            return kernel(grad, x, beta, threshold)
+        scaled = x * beta
+        return grad * np.where(scaled > threshold, 1.0, self.sigmoid(scaled)).astype(grad.dtype, copy=False)
+
+    # ------------------------------------------------------------------ softmax and cross-entropy
+    def softmax(self, x, dim):
+        if dim in (-1, x.ndim - 1) and x.ndim == 2:
+            kernel = choice.kernel("softmax", x)
+            if kernel:
+                return kernel(x)
+        e = np.exp(x - _row_max(x, dim))
+        return e / e.sum(axis=dim, keepdims=True)
+
+    def log_softmax(self, x, dim):
+        if dim in (-1, x.ndim - 1) and x.ndim == 2:
+            kernel = choice.kernel("log_softmax", x)
+            if kernel:
+                return kernel(x)
+        shifted = x - _row_max(x, dim)
+        return shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+
+    def softmax_cross_entropy(self, logits, targets, ignore_index, reduction):
+        """Cross-entropy of (N, C) logits against integer class targets, no class weights or
+        label smoothing: (loss, saved), ``saved`` what ``softmax_cross_entropy_backward``
+        needs. 'mean' divides by the rows whose target is not ignore_index (NaN if none)."""
+        kept = targets != ignore_index
+        rows = logits.shape[0]
+        if reduction == "mean" and rows and kept.all():
+            kernel = choice.kernel("softmax_cross_entropy_forward", logits)
+            if kernel:
+                loss, probs = kernel(logits, targets)
+                return np.asarray(loss), (probs, rows, None)
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        e = np.exp(shifted)
+        total = e.sum(axis=1, keepdims=True)
+        picked = np.take_along_axis(shifted, np.where(kept, targets, 0)[:, None], axis=1)[:, 0]
+        losses = np.log(total[:, 0]) - picked
+        all_kept = kept.all()
+        if not all_kept:
+            losses *= kept
+        probs = e / total
+        if reduction == "none":
+            return losses, (probs, 1, None if all_kept else kept)
+        loss = np.add.reduce(losses)
+        count = int(np.count_nonzero(kept)) if not all_kept else rows
+        if reduction == "mean":
+            with np.errstate(invalid="ignore", divide="ignore"):
+                loss = loss / logits.dtype.type(count) if count else loss * np.nan
+        return np.asarray(loss, dtype=logits.dtype), (probs, count if reduction == "mean" else 1,
+                                                       None if all_kept else kept)
+
+    def softmax_cross_entropy_backward(self, grad, saved, targets, ignore_index, reduction):
+        """d loss / d logits: (softmax - one_hot(target)) times the loss's gradient for each
+        row (divided by the mean's count), 0 on ignored rows."""
+        probs, count, kept = saved
+        if reduction == "mean" and kept is None and type(grad) is np.ndarray and grad.ndim == 0:
+            kernel = choice.kernel("softmax_cross_entropy_backward", probs)
+            if kernel:
+                return kernel(probs, targets, float(grad))
+        rows = probs.shape[0]
+        out = probs.copy()
+        out[np.arange(rows), np.where(targets != ignore_index, targets, 0)] -= 1
+        if reduction == "none":
+            scale = grad.reshape(-1, 1)
+        else:
+            scale = grad * (1.0 / count) if count else grad * 0.0
+        if kept is not None:
+            scale = scale * kept[:, None]
+        out *= scale
+        return out
+
+    # ------------------------------------------------------------------ reductions
+    def sum(self, x, axis=None, keepdims=False):
+        return np.add.reduce(x, axis=axis, keepdims=keepdims)
+
+    # ------------------------------------------------------------------ optimizer updates (in place)
+    def sgd_step(self, param, grad, momentum_buffer, lr, momentum, dampening, weight_decay,
+                 nesterov, maximize, first_step):
+        """One SGD step in place (PyTorch's formulas); returns the momentum buffer, new on the
+        first step with momentum (a copy of the gradient, as PyTorch)."""
+        g = -grad if maximize else grad
+        if weight_decay != 0:
+            g = g + weight_decay * param
+        if momentum != 0:
+            if momentum_buffer is None:
+                momentum_buffer = g.copy()
+            else:
+                momentum_buffer *= momentum
+                if dampening == 0:
+                    momentum_buffer += g
+                else:
+                    momentum_buffer += (1.0 - dampening) * g
+            g = g + momentum * momentum_buffer if nesterov else momentum_buffer
+        param -= lr * g
+        return momentum_buffer
+
+    def adam_step(self, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, beta1, beta2,
+                  eps, weight_decay, decoupled, maximize):
+        """One Adam (AdamW when ``decoupled``) step in place, PyTorch's formulas;
+        ``max_exp_avg_sq`` is the amsgrad state (None without amsgrad), ``step`` counts from 1."""
+        if not (maximize or weight_decay or max_exp_avg_sq is not None) and param.flags.c_contiguous \
+                and all(a.dtype == param.dtype and a.flags.c_contiguous
+                        for a in (grad, exp_avg, exp_avg_sq)):
+            fused = choice.kernel("adam_step", param)
+            if fused:    # one parallel pass over memory instead of ~10 numpy passes
+                fused(param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps, step)
+                return
+        g = -grad if maximize else grad
+        if weight_decay != 0:
+            if decoupled:
+                param *= 1.0 - lr * weight_decay
+            else:
+                g = g + weight_decay * param
+        lerp_(exp_avg, g, 1.0 - beta1)
+        exp_avg_sq *= beta2
+        sq = g * (1.0 - beta2)
+        sq *= g
+        exp_avg_sq += sq
+        step_size = lr / (1.0 - beta1 ** step)
+        bias_correction2_sqrt = (1.0 - beta2 ** step) ** 0.5
+        if max_exp_avg_sq is not None:
+            np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+            denom = np.sqrt(max_exp_avg_sq)
+        else:
+            denom = np.sqrt(exp_avg_sq)
+        denom /= bias_correction2_sqrt
+        denom += eps
+        update = np.multiply(exp_avg, -step_size, out=sq)
+        update /= denom
+        param += update
+
+    def rmsprop_step(self, param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha, eps,
+                     weight_decay, momentum, maximize):
+        """One RMSprop step in place; ``grad_avg`` is the centered state (None when not
+        centered), ``momentum_buffer`` None without momentum."""
+        g = -grad if maximize else grad
+        if weight_decay != 0:
+            g = g + weight_decay * param
+        square_avg *= alpha
+        sq = g * (1.0 - alpha)
+        sq *= g
+        square_avg += sq
+        if grad_avg is not None:
+            lerp_(grad_avg, g, 1.0 - alpha)
+            avg = square_avg - grad_avg * grad_avg
+            np.sqrt(avg, out=avg)
+        else:
+            avg = np.sqrt(square_avg)
+        avg += eps
+        if momentum > 0:
+            momentum_buffer *= momentum
+            momentum_buffer += g / avg
+            param -= lr * momentum_buffer
+        else:
+            update = g * -lr
+            update /= avg
+            param += update
+
+    def adagrad_step(self, param, grad, state_sum, clr, eps, weight_decay, maximize):
+        """One Adagrad step in place, ``clr`` the decayed learning rate lr / (1 + (step-1) lr_decay)."""
+        g = -grad if maximize else grad
+        if weight_decay != 0:
+            g = g + weight_decay * param
+        state_sum += g * g
+        std = np.sqrt(state_sum)
+        std += eps
+        update = g * -clr
+        update /= std
+        param += update
+
+
+def _row_max(x, dim):
+    """The max along ``dim`` (kept), 0 for an all -inf slice (so that its exp(x - max) is 0, not
+    NaN); a +inf max makes NaNs, as in PyTorch. 0 for an empty array."""
+    if x.size == 0:
+        return x.dtype.type(0)
+    top = x.max(axis=dim, keepdims=True)
+    return np.where(top != -np.inf, top, 0)
+
+
+def lerp_(start, end, weight):
+    """``start += weight * (end - start)`` in place, in the order PyTorch's lerp uses."""
+    diff = end - start
+    if abs(weight) < 0.5:
+        diff *= weight
+        start += diff
+    else:
+        diff *= 1.0 - weight
+        np.subtract(end, diff, out=start)
+
+
+CPU = CpuBackend()
