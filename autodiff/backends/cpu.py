@@ -24,6 +24,20 @@ class CpuBackend:
             return choice.kernel("matmul", a)(a, b)
         return np.matmul(a, b)
 
+    def matmul_tn(self, a, b):
+        """a.T @ b for 2-D a and b (matmul's gradient for its second operand)."""
+        if choice._mode == "numba" and type(a) is np.ndarray and a.dtype in choice._FLOATS \
+                and a.dtype == b.dtype:
+            return choice.kernel("matmul_tn", a)(a, b)
+        return np.matmul(a.T, b)
+
+    def matmul_nt(self, a, b):
+        """a @ b.T for 2-D a and b (matmul's gradient for its first operand)."""
+        if choice._mode == "numba" and type(a) is np.ndarray and a.dtype in choice._FLOATS \
+                and a.dtype == b.dtype:
+            return choice.kernel("matmul_nt", a)(a, b)
+        return np.matmul(a, b.T)
+
     def linear(self, x, weight, bias):
         """``x @ weight.T + bias`` for 2-D x (bias may be None)."""
         if choice._mode == "numba" and x.dtype == weight.dtype:
@@ -120,6 +134,17 @@ class CpuBackend:
             return kernel(grad, x, beta, threshold)
         scaled = x * beta
         return grad * np.where(scaled > threshold, 1.0, self.sigmoid(scaled)).astype(grad.dtype, copy=False)
+
+    def gelu(self, x):
+        """Exact GELU by the kernel, or None: the op then runs its formula (erf is scipy's or
+        math.erf per element, chosen with the op in ``ops.nn``)."""
+        kernel = choice.kernel("gelu", x)
+        return kernel(x) if kernel else None
+
+    def gelu_backward(self, grad, x):
+        """grad * d gelu(x) / dx by the kernel, or None (the op's formula)."""
+        kernel = choice.kernel("gelu_backward", grad)
+        return kernel(grad, x) if kernel else None
 
     # ------------------------------------------------------------------ softmax and cross-entropy
     def softmax(self, x, dim):

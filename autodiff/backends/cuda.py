@@ -53,6 +53,20 @@ class CudaBackend(CpuBackend):
         choice.kernel("matmul", a)(_numba(a), _numba(b), out=view)
         return out
 
+    def matmul_tn(self, a, b):
+        if not _floats(a, b):
+            return super().matmul_tn(a, b)
+        out, view = _like((a.shape[1], b.shape[1]), a.dtype)
+        choice.kernel("matmul_tn", a)(_numba(a), _numba(b), out=view)
+        return out
+
+    def matmul_nt(self, a, b):
+        if not _floats(a, b):
+            return super().matmul_nt(a, b)
+        out, view = _like((a.shape[0], b.shape[0]), a.dtype)
+        choice.kernel("matmul_nt", a)(_numba(a), _numba(b), out=view)
+        return out
+
     def linear(self, x, weight, bias):
         """x @ weight.T (the tiled matmul reading weight transposed in place), then the bias
         added in place: two launches."""
@@ -149,6 +163,12 @@ class CudaBackend(CpuBackend):
     def softplus_backward(self, grad, x, beta, threshold):
         return self._backward("softplus_backward", grad, x, beta, threshold) \
             if _floats(grad, x) else super().softplus_backward(grad, x, beta, threshold)
+
+    def gelu(self, x):
+        return self._forward("gelu", x) if _floats(x) else None
+
+    def gelu_backward(self, grad, x):
+        return self._backward("gelu_backward", grad, x) if _floats(grad, x) else None
 
     # ------------------------------------------------------------------ softmax and cross-entropy
     def softmax(self, x, dim):

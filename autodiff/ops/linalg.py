@@ -56,6 +56,11 @@ class MatMul(Op):
             grad_a = xp.expand_dims(grad, -1) * b if need_a else None
             grad_b = xp.squeeze(a.mT @ xp.expand_dims(grad, -1), -1) if need_b else None
             return grad_a, grad_b
+        if a.ndim == 2 and b.ndim == 2:
+            backend = backends.of(grad)
+            if backend is not None:
+                return (backend.matmul_nt(grad, b) if need_a else None), \
+                    (backend.matmul_tn(a, grad) if need_b else None)
         # batch dimensions that were broadcast are summed back by the engine
         return (grad @ b.mT if need_a else None), (a.mT @ grad if need_b else None)
 

@@ -62,13 +62,15 @@ class Gelu(Op):
         ctx.approximate = approximate
         if approximate == "tanh":
             return 0.5 * x * (1 + np.tanh(SQRT_2_OVER_PI * (x + GELU_KAPPA * x * x * x)))
-        return 0.5 * x * (1 + erf(x * (1 / math.sqrt(2))))
+        out = backends.of(x).gelu(x)           # a kernel, or None: the formula with erf below
+        return out if out is not None else 0.5 * x * (1 + erf(x * (1 / math.sqrt(2))))
 
     @staticmethod
     def backward(ctx, grad):
         x, = ctx.saved_tensors
         if isinstance(x, (np.ndarray, DeviceArray)):
-            return grad * gelu_derivative(x, ctx.approximate)
+            out = backends.of(grad).gelu_backward(grad, x) if ctx.approximate == "none" else None
+            return out if out is not None else grad * gelu_derivative(x, ctx.approximate)
         return grad * GeluDerivative.apply(x, ctx.approximate)   # create_graph: record it
 
 

@@ -23,7 +23,7 @@ class Sum(Op):
     @staticmethod
     def forward(ctx, x, dims, keepdim):
         ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
-        return x.sum(axis=dims, keepdims=keepdim)
+        return backends.of(x).sum(x, dims, keepdim)
 
     @staticmethod
     def backward(ctx, grad):

@@ -22,7 +22,6 @@ _SUBMODULE = {
     "hardtanh": "_elementwise", "hardtanh_backward": "_elementwise",
     "gelu": "_elementwise", "gelu_backward": "_elementwise",
     "softplus": "_elementwise", "softplus_backward": "_elementwise",
-    "add": "_elementwise", "sub": "_elementwise", "mul": "_elementwise", "div": "_elementwise",
     "bias_add": "_elementwise",
     # reductions and row-wise kernels
     "sum": "_reduce", "bias_grad": "_reduce",

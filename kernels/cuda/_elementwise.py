@@ -1,12 +1,9 @@
-"""Elementwise CUDA kernels: activations forward and backward, arithmetic with broadcasting.
+"""Elementwise CUDA kernels: activations forward and backward, and a bias added to every row.
 
 Activations use the scalar formulas in `kernels._scalar` (the same source the CPU kernels
-compile) in grid-stride loops over the flattened arrays. Arithmetic works on 2-D views
-whose operands may have a single row or column (a row vector, a column vector, or a 1 x 1
-array is broadcast), or on a device array and a Python scalar.
+compile) in grid-stride loops over the flattened arrays. (Other arithmetic on device arrays
+is autodiff's CudaArray's business: it generates one kernel per numpy operation.)
 """
-
-import numbers
 
 from numba import cuda
 
@@ -183,121 +180,29 @@ def softplus_backward(grad, x, beta=1.0, threshold=20.0, grad_in=None):
     return _backward("softplus_backward", _softplus_backward, grad, x, "x", beta, threshold, grad_in=grad_in)
 
 
-# ---- arithmetic ----
-
-_OPS = {"add": 0, "sub": 1, "mul": 2, "div": 3}
-
-
-@cuda.jit(device=True)
-def _apply(op, x, y):
-    if op == 0:
-        return x + y
-    if op == 1:
-        return x - y
-    if op == 2:
-        return x * y
-    return x / y
+# ---- bias ----
 
 
 @cuda.jit
-def _binary(a, b, op, out):
-    """out[i, j] = a[i, j] op b[i, j]; an operand with one row (or column) repeats it."""
+def _bias_add(x, bias, out):
+    """out[i, j] = x[i, j] + bias[j]."""
     rows, cols = out.shape
-    a_rows, a_cols = a.shape[0] - 1, a.shape[1] - 1
-    b_rows, b_cols = b.shape[0] - 1, b.shape[1] - 1
     for index in range(cuda.grid(1), rows * cols, cuda.gridsize(1)):
         i = index // cols
         j = index - i * cols
-        x = a[min(i, a_rows), min(j, a_cols)]
-        y = b[min(i, b_rows), min(j, b_cols)]
-        out[i, j] = _apply(op, x, y)
-
-
-@cuda.jit
-def _binary_scalar(a, s, op, scalar_first, out):
-    """out = a op s, or s op a when scalar_first (for 1 - x, 1 / x)."""
-    for i in range(cuda.grid(1), a.size, cuda.gridsize(1)):
-        out[i] = _apply(op, s, a[i]) if scalar_first else _apply(op, a[i], s)
-
-
-def _as_2d(x):
-    """x itself if 2-D (any strides), else a (1, n) or (1, 1) view."""
-    return x if x.ndim == 2 else x.reshape((1,) * (2 - x.ndim) + x.shape)
-
-
-def _broadcast_shape(op, a, b):
-    """numpy's broadcast shape, or PyTorch's error naming the first mismatched dimension."""
-    ndim = max(a.ndim, b.ndim)
-    sa = (1,) * (ndim - a.ndim) + tuple(a.shape)
-    sb = (1,) * (ndim - b.ndim) + tuple(b.shape)
-    for dim, (x, y) in enumerate(zip(sa, sb)):
-        if x != y and x != 1 and y != 1:
-            raise ValueError(f"{op}: The size of tensor a ({x}) must match the size of "
-                             f"tensor b ({y}) at non-singleton dimension {dim}")
-    return tuple(y if x == 1 else x for x, y in zip(sa, sb))
-
-
-def _arithmetic(op, a, b, out=None):
-    """a op b for two device arrays (broadcast as `_binary` allows) or an array and a number."""
-    for name, x in (("a", a), ("b", b)):
-        if not (hasattr(x, "copy_to_host") or isinstance(x, numbers.Number)):
-            raise TypeError(f"{op}: {name} must be a device array (move it with cuda.to_device) "
-                            f"or a number, got {type(x).__name__}")
-    if isinstance(a, numbers.Number) and isinstance(b, numbers.Number):
-        raise TypeError(f"{op}: expected at least one device array, got two numbers")
-    if isinstance(a, numbers.Number) or isinstance(b, numbers.Number):
-        scalar_first = isinstance(a, numbers.Number)
-        array, scalar = (b, a) if scalar_first else (a, b)
-        name = "b" if scalar_first else "a"
-        device_float(array, op, name)
-        out = check_out(op, out, array.shape, array.dtype)
-        if array.size:
-            launch(_binary_scalar, blocks_for(array.size), THREADS, flat(array, op, name), array.dtype.type(scalar), _OPS[op], scalar_first,
-                flat(out, op, "out"))
-        return out
-    device_float(a, op, "a")
-    device_float(b, op, "b")
-    same_dtype(op, a=a, b=b)
-    shape = _broadcast_shape(op, a, b)
-    if len(shape) > 2 and a.shape != b.shape:
-        raise ValueError(f"{op}: broadcasting needs arrays of at most 2 dimensions, "
-                         f"got shapes {a.shape} and {b.shape}")
-    out = check_out(op, out, shape, a.dtype)
-    if len(shape) <= 2:
-        a2, b2, out2 = _as_2d(a), _as_2d(b), _as_2d(out)
-    else:  # same N-D shape: flat (1, size) views
-        a2, b2, out2 = (flat(x, op, name).reshape(1, x.size)
-                        for x, name in ((a, "a"), (b, "b"), (out, "out")))
-    if out.size:
-        launch(_binary, blocks_for(out.size), THREADS, a2, b2, _OPS[op], out2)
-    return out
-
-
-def add(a, b):
-    """a + b: device arrays (a row or column vector broadcasts) or an array and a scalar."""
-    return _arithmetic("add", a, b)
-
-
-def sub(a, b):
-    """a - b, broadcasting like `add`."""
-    return _arithmetic("sub", a, b)
-
-
-def mul(a, b):
-    """a * b, broadcasting like `add`."""
-    return _arithmetic("mul", a, b)
-
-
-def div(a, b):
-    """a / b, broadcasting like `add`."""
-    return _arithmetic("div", a, b)
+        out[i, j] = x[i, j] + bias[j]
 
 
 def bias_add(x, bias, out=None):
-    """x + bias for x of shape (batch, features) and bias of shape (features,)."""
-    device_float(x, "bias_add", "x")
-    device_float(bias, "bias_add", "bias")
+    """x + bias for x of shape (batch, features) and bias of shape (features,); ``out`` may
+    be ``x`` itself (in place)."""
+    op = "bias_add"
+    device_float(x, op, "x")
+    device_float(bias, op, "bias")
+    same_dtype(op, x=x, bias=bias)
     if x.ndim != 2 or bias.shape != (x.shape[1],):
-        raise ValueError(f"bias_add: expected x (batch, n) and bias (n,), "
-                         f"got {x.shape} and {bias.shape}")
-    return _arithmetic("add", x, bias, out)
+        raise ValueError(f"{op}: expected x (batch, n) and bias (n,), got {x.shape} and {bias.shape}")
+    out = check_out(op, out, x.shape, x.dtype)
+    if out.size:
+        launch(_bias_add, blocks_for(out.size), THREADS, x, bias, out)
+    return out

@@ -44,7 +44,7 @@ def signatures(f):
         "_hardtanh": (vec, f, f, vec), "_hardtanh_backward": (vec, vec, f, f, vec),
         "_gelu": unary, "_gelu_backward": binary,
         "_softplus": (vec, f, f, vec), "_softplus_backward": (vec, vec, f, f, vec),
-        "_binary": (any2, any2, code, any2), "_binary_scalar": (vec, f, code, flag, vec),
+        "_bias_add": (any2, vec, any2),
         "_sum_blocks": (vec, vec), "_column_sums": (mat, vec), "_row_sums": (mat, vec),
         "_softmax_rows": (mat, flag, idx, code, mat, vec),
         "_loss_total": (vec, idx, code, flag, vec, vec),
