@@ -22,21 +22,21 @@ class CpuBackend:
         if choice._mode == "numba" and type(a) is np.ndarray and a.dtype in choice._FLOATS \
                 and a.dtype == b.dtype:
             return choice.kernel("matmul", a)(a, b)
-        return np.matmul(a, b)
+        return a @ b
 
     def matmul_tn(self, a, b):
         """a.T @ b for 2-D a and b (matmul's gradient for its second operand)."""
         if choice._mode == "numba" and type(a) is np.ndarray and a.dtype in choice._FLOATS \
                 and a.dtype == b.dtype:
             return choice.kernel("matmul_tn", a)(a, b)
-        return np.matmul(a.T, b)
+        return a.T @ b        # (the operator: ~0.3 us less than calling np.matmul on small arrays)
 
     def matmul_nt(self, a, b):
         """a @ b.T for 2-D a and b (matmul's gradient for its first operand)."""
         if choice._mode == "numba" and type(a) is np.ndarray and a.dtype in choice._FLOATS \
                 and a.dtype == b.dtype:
             return choice.kernel("matmul_nt", a)(a, b)
-        return np.matmul(a, b.T)
+        return a @ b.T
 
     def linear(self, x, weight, bias):
         """``x @ weight.T + bias`` for 2-D x (bias may be None)."""
@@ -44,7 +44,7 @@ class CpuBackend:
             fused = choice.kernel("linear_forward", x)
             if fused:
                 return fused(x, weight, bias)
-        out = np.matmul(x, weight.T)
+        out = x @ weight.T
         if bias is not None:
             out += bias
         return out
@@ -219,7 +219,7 @@ class CpuBackend:
 
     # ------------------------------------------------------------------ optimizer updates (in place)
     def sgd_step(self, param, grad, momentum_buffer, lr, momentum, dampening, weight_decay,
-                 nesterov, maximize, first_step):
+                 nesterov, maximize):
         """One SGD step in place (PyTorch's formulas); returns the momentum buffer, new on the
         first step with momentum (a copy of the gradient, as PyTorch)."""
         g = -grad if maximize else grad

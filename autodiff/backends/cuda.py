@@ -229,11 +229,11 @@ class CudaBackend(CpuBackend):
 
     # ------------------------------------------------------------------ optimizer updates (in place)
     def sgd_step(self, param, grad, momentum_buffer, lr, momentum, dampening, weight_decay,
-                 nesterov, maximize, first_step):
+                 nesterov, maximize):
         if maximize or dampening != 0 or not _floats(param, grad) or not param.is_c_contiguous \
                 or not grad.is_c_contiguous:
             return super().sgd_step(param, grad, momentum_buffer, lr, momentum, dampening,
-                                    weight_decay, nesterov, maximize, first_step)
+                                    weight_decay, nesterov, maximize)
         if momentum != 0 and momentum_buffer is None:
             # PyTorch starts the buffer at the first step's gradient; the kernel computes
             # momentum * buffer + g, which from zeros is that gradient

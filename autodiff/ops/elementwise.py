@@ -13,6 +13,7 @@ from numbers import Number as _Number
 import numpy as np
 
 from .. import backends
+from ..backends import CPU
 from ..autograd.function import Op
 from ..cuda.devices import DeviceArray
 from .promotion import common, common_all, to_float
@@ -242,14 +243,15 @@ class Cos(Op):
 class Tanh(Op):
     @staticmethod
     def forward(ctx, x):
-        out = backends.of(x).tanh(x)
+        backend = CPU if type(x) is np.ndarray else backends.of(x)
+        out = backend.tanh(x)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         out, = ctx.saved_tensors
-        backend = backends.of(grad)
+        backend = CPU if type(grad) is np.ndarray else backends.of(grad)
         if backend is not None:
             return backend.tanh_backward(grad, out)
         return grad * (1 - out * out)         # create_graph: recorded on tensors
@@ -258,14 +260,15 @@ class Tanh(Op):
 class Sigmoid(Op):
     @staticmethod
     def forward(ctx, x):
-        out = backends.of(x).sigmoid(x)
+        backend = CPU if type(x) is np.ndarray else backends.of(x)
+        out = backend.sigmoid(x)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         out, = ctx.saved_tensors
-        backend = backends.of(grad)
+        backend = CPU if type(grad) is np.ndarray else backends.of(grad)
         if backend is not None:
             return backend.sigmoid_backward(grad, out)
         return grad * out * (1 - out)
@@ -276,14 +279,15 @@ class Relu(Op):
 
     @staticmethod
     def forward(ctx, x):
-        out = backends.of(x).relu(x)
+        backend = CPU if type(x) is np.ndarray else backends.of(x)
+        out = backend.relu(x)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         out, = ctx.saved_tensors
-        backend = backends.of(grad)
+        backend = CPU if type(grad) is np.ndarray else backends.of(grad)
         if backend is not None:
             return backend.relu_backward(grad, out)
         # the gradient passes where out != 0, NaN included (as in PyTorch)
@@ -297,12 +301,13 @@ class LeakyRelu(Op):
     def forward(ctx, x, negative_slope):
         ctx.save_for_backward(x)
         ctx.negative_slope = negative_slope
-        return backends.of(x).leaky_relu(x, negative_slope)
+        backend = CPU if type(x) is np.ndarray else backends.of(x)
+        return backend.leaky_relu(x, negative_slope)
 
     @staticmethod
     def backward(ctx, grad):
         x, = ctx.saved_tensors
-        backend = backends.of(grad)
+        backend = CPU if type(grad) is np.ndarray else backends.of(grad)
         if backend is not None:
             return backend.leaky_relu_backward(grad, x, ctx.negative_slope)
         return ctx.xp.where(x > 0, grad, grad * ctx.negative_slope)
@@ -313,13 +318,14 @@ class Hardtanh(Op):
     def forward(ctx, x, min_val, max_val):
         ctx.save_for_backward(x)
         ctx.bounds = (min_val, max_val)
-        return backends.of(x).hardtanh(x, min_val, max_val)
+        backend = CPU if type(x) is np.ndarray else backends.of(x)
+        return backend.hardtanh(x, min_val, max_val)
 
     @staticmethod
     def backward(ctx, grad):
         x, = ctx.saved_tensors
         lo, hi = ctx.bounds
-        backend = backends.of(grad)
+        backend = CPU if type(grad) is np.ndarray else backends.of(grad)
         if backend is not None:
             return backend.hardtanh_backward(grad, x, lo, hi)
         return grad * ~((x <= lo) | (x >= hi))      # (NaN passes the gradient, as in PyTorch)
@@ -330,12 +336,13 @@ class Softplus(Op):
     def forward(ctx, x, beta, threshold):
         ctx.save_for_backward(x)
         ctx.beta, ctx.threshold = beta, threshold
-        return backends.of(x).softplus(x, beta, threshold)
+        backend = CPU if type(x) is np.ndarray else backends.of(x)
+        return backend.softplus(x, beta, threshold)
 
     @staticmethod
     def backward(ctx, grad):
         x, = ctx.saved_tensors
-        backend = backends.of(grad)
+        backend = CPU if type(grad) is np.ndarray else backends.of(grad)
         if backend is not None:
             return backend.softplus_backward(grad, x, ctx.beta, ctx.threshold)
         scaled = x * ctx.beta

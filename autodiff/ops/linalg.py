@@ -3,6 +3,7 @@ import numpy as np
 
 from ..autograd.function import Op
 from .. import backends
+from ..backends import CPU
 from .promotion import check_same_dtype
 
 
@@ -34,7 +35,7 @@ class MatMul(Op):
         ctx.save_for_backward(a, b)
         try:
             if a.ndim == 2 and b.ndim == 2:
-                return backends.of(a).matmul(a, b)
+                return (CPU if type(a) is np.ndarray else backends.of(a)).matmul(a, b)
             return np.matmul(a, b)
         except ValueError:
             check_matmul_shapes("matmul", a.shape, b.shape)   # says which shapes, and why
@@ -57,7 +58,7 @@ class MatMul(Op):
             grad_b = xp.squeeze(a.mT @ xp.expand_dims(grad, -1), -1) if need_b else None
             return grad_a, grad_b
         if a.ndim == 2 and b.ndim == 2:
-            backend = backends.of(grad)
+            backend = CPU if type(grad) is np.ndarray else backends.of(grad)
             if backend is not None:
                 return (backend.matmul_nt(grad, b) if need_a else None), \
                     (backend.matmul_tn(a, grad) if need_b else None)
@@ -82,7 +83,7 @@ class Linear(Op):
             raise ValueError(f"linear: bias of shape {tuple(bias.shape)} does not match weight "
                              f"{tuple(weight.shape)}: expected ({weight.shape[0]},)")
         ctx.save_for_backward(x, weight)
-        backend = backends.of(x)
+        backend = CPU if type(x) is np.ndarray else backends.of(x)
         if x.ndim == 2:
             return backend.linear(x, weight, bias)
         if x.ndim == 1:
@@ -95,7 +96,7 @@ class Linear(Op):
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
-        backend = backends.of(grad)
+        backend = CPU if type(grad) is np.ndarray else backends.of(grad)
         if backend is not None:
             if grad.ndim == 2:
                 return backend.linear_backward(grad, x, weight, need_x, need_w, need_b)

@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from .. import backends
+from ..backends import CPU
 from ..autograd.function import Op
 from ..cuda.devices import DeviceArray
 
@@ -62,14 +63,16 @@ class Gelu(Op):
         ctx.approximate = approximate
         if approximate == "tanh":
             return 0.5 * x * (1 + np.tanh(SQRT_2_OVER_PI * (x + GELU_KAPPA * x * x * x)))
-        out = backends.of(x).gelu(x)           # a kernel, or None: the formula with erf below
+        backend = CPU if type(x) is np.ndarray else backends.of(x)
+        out = backend.gelu(x)           # a kernel, or None: the formula with erf below
         return out if out is not None else 0.5 * x * (1 + erf(x * (1 / math.sqrt(2))))
 
     @staticmethod
     def backward(ctx, grad):
         x, = ctx.saved_tensors
         if isinstance(x, (np.ndarray, DeviceArray)):
-            out = backends.of(grad).gelu_backward(grad, x) if ctx.approximate == "none" else None
+            backend = CPU if type(grad) is np.ndarray else backends.of(grad)
+            out = backend.gelu_backward(grad, x) if ctx.approximate == "none" else None
             return out if out is not None else grad * gelu_derivative(x, ctx.approximate)
         return grad * GeluDerivative.apply(x, ctx.approximate)   # create_graph: record it
 
@@ -413,8 +416,8 @@ class CrossEntropy(_ClassLoss):
     def forward(ctx, x, target, weight, ignore_index, label_smoothing, reduction):
         ctx.plain = weight is None and not label_smoothing and x.ndim == 2 and target.dtype.kind in "iu"
         if ctx.plain:   # the common case: one backend call (on CUDA, fused kernels, nothing read back)
-            loss, ctx.backend_saved = backends.of(x).softmax_cross_entropy(x, target, ignore_index,
-                                                                           reduction)
+            backend = CPU if type(x) is np.ndarray else backends.of(x)
+            loss, ctx.backend_saved = backend.softmax_cross_entropy(x, target, ignore_index, reduction)
             ctx.x, ctx.target, ctx.ignore_index, ctx.reduction = x, target, ignore_index, reduction
             ctx.save_for_backward(x, target)
             return loss
@@ -435,7 +438,7 @@ class CrossEntropy(_ClassLoss):
     @staticmethod
     def backward(ctx, grad):
         if ctx.plain:
-            backend = backends.of(grad)
+            backend = CPU if type(grad) is np.ndarray else backends.of(grad)
             if backend is not None:
                 grad_x = backend.softmax_cross_entropy_backward(
                     grad, ctx.backend_saved, ctx.target, ctx.ignore_index, ctx.reduction)

@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from .. import backends
+from ..backends import CPU
 from ..autograd.function import Op
 from ..cuda.devices import as_array
 from .dims import keepdim_shape, reduced_shape, sum_to_shape
@@ -23,7 +24,7 @@ class Sum(Op):
     @staticmethod
     def forward(ctx, x, dims, keepdim):
         ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
-        return backends.of(x).sum(x, dims, keepdim)
+        return (CPU if type(x) is np.ndarray else backends.of(x)).sum(x, dims, keepdim)
 
     @staticmethod
     def backward(ctx, grad):
@@ -209,7 +210,7 @@ class Softmax(Op):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
-        out = backends.of(x).softmax(x, dim)
+        out = (CPU if type(x) is np.ndarray else backends.of(x)).softmax(x, dim)
         ctx.save_for_backward(out)
         return out
 
@@ -223,7 +224,7 @@ class LogSoftmax(Op):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
-        out = backends.of(x).log_softmax(x, dim)
+        out = (CPU if type(x) is np.ndarray else backends.of(x)).log_softmax(x, dim)
         ctx.save_for_backward(out)
         return out
 

@@ -1,5 +1,8 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov and weight decay."""
+import numpy as np
+
 from .. import backends
+from ..backends import CPU
 from ._options import check_switches
 from .optimizer import Optimizer
 
@@ -38,9 +41,10 @@ class SGD(Optimizer):
                 continue
             st = state[p] if momentum != 0 else None
             buf = st.get("momentum_buffer") if st is not None else None
-            new_buf = backends.of(p._data).sgd_step(
-                p._data, grad._data, None if buf is None else buf._data, lr, momentum, dampening,
-                weight_decay, nesterov, maximize, buf is None)
+            data = p._data
+            new_buf = (CPU if type(data) is np.ndarray else backends.of(data)).sgd_step(
+                data, grad._data, None if buf is None else buf._data, lr, momentum, dampening,
+                weight_decay, nesterov, maximize)
             if momentum != 0 and buf is None:
                 st["momentum_buffer"] = p._wrap(new_buf)
             p._bump_version()

@@ -183,9 +183,9 @@ def test_sgd_step(rng, dtype):
         for _ in range(3):
             g = rng.standard_normal(6).astype(dtype)
             host_buf = CPU.sgd_step(host_p, g, host_buf, 0.1, momentum, 0.0, weight_decay, nesterov,
-                                    False, host_buf is None)
+                                    False)
             device_buf = CUDA.sgd_step(device_p, dev(g), device_buf, 0.1, momentum, 0.0, weight_decay,
-                                       nesterov, False, device_buf is None)
+                                       nesterov, False)
         np.testing.assert_allclose(device_p.get(), host_p, **tol(dtype))
 
 
