@@ -13,6 +13,7 @@ import numpy as np
 from . import dtypes
 from .autograd import engine
 from .autograd import function as _function
+from .autograd.function import _inplace_changes
 from .autograd import graph as _graph
 from .autograd.grad_mode import _state, no_grad
 from .cuda import devices as _devices
@@ -30,6 +31,12 @@ _Number = numbers.Number
 _new = object.__new__
 
 MaxMin = namedtuple("MaxMin", ["values", "indices"])
+
+# How many times a tensor's array was replaced by another (``.data = ...``, ``Module.to``, a
+# lazy parameter materialised): only then can a gradient stop matching its parameter's
+# shape, dtype or device (backward and ``.grad = g`` keep them matching), so an optimizer
+# checks its gradients again only after one (see ``Optimizer.step``)
+array_swaps = [0]
 
 
 
@@ -86,7 +93,7 @@ class Tensor(MathMethods):
         if cell is None:
             cell = self._version_cell()
         cell[0] += 1
-        _function._inplace_changes[0] += 1
+        _inplace_changes[0] += 1
 
     def _share_version(self, base):
         self._vc = base._vc if base._vc is not None else base._version_cell()
@@ -193,8 +200,14 @@ class Tensor(MathMethods):
             raise RuntimeError("data: data set to a tensor that requires gradients must be floating "
                                f"point or complex dtype, got {dtypes.name(value.dtype)}")
         self._version_cell()   # (before the values it may have saved are replaced)
-        self._data = value
+        self._swap_data(value)
         self._bump_version()   # a graph that saved this tensor must not use the new values unawares
+
+    def _swap_data(self, array):
+        """Replace this tensor's array by another (which may differ in shape, dtype or device),
+        counting it in ``array_swaps``."""
+        self._data = array
+        array_swaps[0] += 1
 
     @property
     def grad(self):
@@ -1090,29 +1103,31 @@ def _check_grad_assignment(target, grad):
                            "Please ensure that the gradient and the tensor are on the same device")
 
 
-# in-place ops: the recorded (out-of-place) form and the plain numpy form
+# in-place ops: the recorded (out-of-place) form and the plain numpy form. The forms of
+# add_, mul_ and div_ let numpy refuse a cast to another kind (``casting``): see
+# ``autodiff.inplace.apply_inplace``
 def _add(old, other):
     return old + other
 
 
-def _add_raw(data, other):
-    np.add(data, other, out=data, casting="unsafe")
+def _add_raw(data, other, casting="same_kind"):
+    np.add(data, other, out=data, casting=casting)
 
 
 def _mul(old, other):
     return old * other
 
 
-def _mul_raw(data, other):
-    np.multiply(data, other, out=data, casting="unsafe")
+def _mul_raw(data, other, casting="same_kind"):
+    np.multiply(data, other, out=data, casting=casting)
 
 
 def _div(old, other):
     return old / other
 
 
-def _div_raw(data, other):
-    np.divide(data, other, out=data, casting="unsafe")
+def _div_raw(data, other, casting="same_kind"):
+    np.divide(data, other, out=data, casting=casting)
 
 
 def _clamp(old, bounds):

@@ -135,6 +135,16 @@ def test_kink_derivatives_follow_torch_convention():
     np.testing.assert_array_equal(x.grad._data, [0.0 + 0.0 + 1.0, 0.0 - 1.0 + 1.0, 1.0 + 1.0 + 1.0])
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_backward_selects_like_torch(dtype):
+    # PyTorch's threshold_backward selects: where relu's output is 0 the gradient is 0 even
+    # when the upstream gradient is inf or NaN (a product would give NaN); a NaN input passes it
+    x = ad.tensor(np.array([0.0, -1.0, np.nan, 2.0, -3.0], dtype), requires_grad=True)
+    x.relu().backward(ad.tensor(np.array([np.inf, np.nan, 1.0, np.inf, -np.inf], dtype)))
+    np.testing.assert_array_equal(x.grad._data, np.array([0.0, 0.0, 1.0, np.inf, 0.0], dtype))
+    assert x.grad.dtype == x.dtype
+
+
 # ---------------------------------------------------------------------- binary ops
 BINARY = [
     # name, fn, numpy reference, bounds of a, bounds of b

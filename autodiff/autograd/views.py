@@ -8,7 +8,7 @@ its other arguments), so that
 * a change in place through the base or through any of its views shows in all of
   them (they share the memory and one version counter);
 * after an in-place change, a view's history is made again from its base's new
-  history the first time it is used (``View._refresh``);
+  history the first time it is used (``RefreshingView._refresh``);
 * an in-place change of a view is recorded on its root base, as PyTorch's
   CopySlices does: the base's new history is "the old base with the view's region
   replaced by f(old view)" (``autodiff.inplace``).
@@ -20,7 +20,8 @@ import numpy as np
 
 from .grad_mode import _state
 
-View = None   # the Tensor subclass for views (set by autodiff.inplace)
+View = None   # the Tensor subclasses for views (set by autodiff.inplace)
+RefreshingView = None
 _new = object.__new__
 
 
@@ -36,18 +37,27 @@ def shares_memory(out, base):
 def make_view(op, node, args, out_data):
     """The output of view op ``op`` (node ``node``, None when not recorded) on ``args[0]``."""
     base = args[0]
-    view = _new(View)
-    view._data = out_data
-    view._grad = None
-    view._view_grad_fn = node
-    view._view_requires_grad = node is not None
-    view._base = base
-    # made with grad mode off, a view has no history to remake: changing it in place
-    # with grad mode on is an error, as in PyTorch
-    view._view_fn = (op, args[1:]) if _state.enabled else None
     cell = base._vc
     if cell is None:
         cell = base._version_cell()
+    recording = _state.enabled
+    # a view's history is fixed when its base's cannot change: a leaf that requires grad
+    # (changing it in place with grad mode on is an error), or a view made with grad mode
+    # off (it has no history to remake), or a view of such a view
+    if not recording or type(base) is View or (base.grad_fn is None and base._requires_grad):
+        view = _new(View)
+        view.grad_fn = node
+        view._requires_grad = node is not None
+    else:
+        view = _new(RefreshingView)
+        view._view_grad_fn = node
+        view._view_requires_grad = node is not None
+        view._view_version = cell[0]
+    view._data = out_data
+    view._grad = None
+    view._base = base
+    # made with grad mode off, a view has no history to remake: changing it in place
+    # with grad mode on is an error, as in PyTorch
+    view._view_fn = (op, args[1:]) if recording else None
     view._vc = cell
-    view._view_version = cell[0]
     return view

@@ -74,13 +74,14 @@ class CpuBackend:
         return kernel(x) if kernel else np.maximum(x, 0)
 
     def relu_backward(self, grad, out):
-        """grad where relu's output is not 0 (NaN included, as PyTorch), else 0."""
+        """grad where relu's output is not 0 (NaN included), else 0: selected, not multiplied
+        (an inf gradient where out == 0 gives 0), as in PyTorch."""
         kernel = choice.kernel("relu_backward", grad)
         if kernel:
             return kernel(grad, out)
-        # out is >= 0 or NaN: sign(fmin(out, 1)) is the 0/1 mask in grad's dtype, NaN -> 1 through
-        # fmin (cheaper than multiplying by a bool mask)
-        return grad * np.sign(np.fmin(out, 1))
+        # where() reads out's truth itself (nonzero or NaN): one call, 1.2 us against 1.6 us for
+        # a product with a 0/1 mask on the lecture's 10x40 (which would be wrong at inf)
+        return np.where(out, grad, _zero(grad.dtype))
 
     def leaky_relu(self, x, negative_slope):
         kernel = choice.kernel("leaky_relu", x)
@@ -311,6 +312,17 @@ class CpuBackend:
         update = g * -clr
         update /= std
         param += update
+
+
+_ZEROS = {}
+
+
+def _zero(dtype):
+    """A 0-d zero of ``dtype``: where() keeps the other operand's dtype with it."""
+    zero = _ZEROS.get(dtype)
+    if zero is None:
+        zero = _ZEROS[dtype] = np.zeros((), dtype)
+    return zero
 
 
 def _row_max(x, dim):

@@ -416,7 +416,7 @@ class Module:
             for value in list(module._parameters.values()) + list(module._buffers.values()):
                 if value is None or value._data.dtype.kind != "f" or value._data.dtype == dtype:
                     continue
-                value._data = value._data.astype(dtype)
+                value._swap_data(value._data.astype(dtype))
                 value._bump_version()
                 if value.grad is not None:
                     value.grad = Tensor._wrap(value.grad._data.astype(dtype))
@@ -435,7 +435,7 @@ class Module:
             for value in list(module._parameters.values()) + list(module._buffers.values()):
                 if value is None or value.device == target:
                     continue
-                value._data = devices.move(value._data, target)
+                value._swap_data(devices.move(value._data, target))
                 value._bump_version()
                 if value.grad is not None:
                     value.grad = Tensor._wrap(devices.move(value.grad._data, target))

@@ -75,7 +75,7 @@ class UninitializedParameter(Parameter):
         from ..cuda import devices
         dtype = self._data.dtype if dtype is None else dtype
         device = devices.device_of(self._data) if device is None else device
-        self._data = creation.zeros(*shape, dtype=dtype, device=device)._data
+        self._swap_data(creation.zeros(*shape, dtype=dtype, device=device)._data)
         self.__class__ = Parameter
 
     def detach(self):

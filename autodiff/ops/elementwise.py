@@ -290,8 +290,9 @@ class Relu(Op):
         backend = CPU if type(grad) is np.ndarray else backends.of(grad)
         if backend is not None:
             return backend.relu_backward(grad, out)
-        # the gradient passes where out != 0, NaN included (as in PyTorch)
-        return grad * (out != 0)
+        # create_graph: the gradient passes where out != 0, NaN included, and is selected, not
+        # multiplied (an inf gradient where out == 0 gives 0), as in PyTorch
+        return ctx.xp.where(out != 0, grad, 0.0)
 
 
 class LeakyRelu(Op):

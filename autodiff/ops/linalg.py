@@ -75,10 +75,11 @@ class Linear(Op):
             raise ValueError(f"linear: cannot multiply input {tuple(x.shape)} by weight.T of "
                              f"weight {tuple(weight.shape)}: expected input features "
                              f"{weight.shape[1] if weight.ndim == 2 else '?'}, got {x.shape[-1] if x.ndim else 'a scalar'}")
-        if x.dtype is not weight.dtype and x.dtype != weight.dtype:
+        dtype = weight.dtype                 # (one dtype is one object: `is` decides at once)
+        if x.dtype is not dtype or (bias is not None and bias.dtype is not dtype):
             check_same_dtype("linear", x, weight)
-        if bias is not None and bias.dtype is not weight.dtype and bias.dtype != weight.dtype:
-            check_same_dtype("linear", bias, weight)
+            if bias is not None:
+                check_same_dtype("linear", bias, weight)
         if bias is not None and bias.shape != (weight.shape[0],):
             raise ValueError(f"linear: bias of shape {tuple(bias.shape)} does not match weight "
                              f"{tuple(weight.shape)}: expected ({weight.shape[0]},)")

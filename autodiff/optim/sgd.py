@@ -36,7 +36,7 @@ class SGD(Optimizer):
         nesterov, maximize = group["nesterov"], group["maximize"]
         state = self.state
         for p in group["params"]:
-            grad = p.grad
+            grad = p._grad                  # (the slot: no property on this hot path)
             if grad is None:
                 continue
             st = state[p] if momentum != 0 else None

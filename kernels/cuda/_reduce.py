@@ -147,9 +147,12 @@ def _cross_entropy_backward(probs, targets, ignore_index, grad_loss, per_row, ke
 def _total(x, out=None):
     """Sum of all elements of a flat device array, as a (1,) device array."""
     blocks = blocks_for(x.size)
+    result = check_out("sum", out, (1,), x.dtype)
+    if blocks == 1:           # one block sums it all: one launch
+        launch(_sum_blocks, 1, THREADS, x, result)
+        return result
     partials = empty(blocks, x.dtype)
     launch(_sum_blocks, blocks, THREADS, x, partials)
-    result = check_out("sum", out, (1,), x.dtype)
     launch(_sum_blocks, 1, THREADS, partials, result)
     return result
 

@@ -299,6 +299,28 @@ def test_int_inplace_errors_match_torch(name, change):
         change(torch.tensor([1, 2]))
 
 
+@pytest.mark.parametrize("target, other, result, wanted", [
+    (np.array([1, 2]), np.array([1.5, 2.0], np.float32), "Float", "Long"),   # PyTorch's promotion,
+    (np.array([1, 2]), np.array(2.0), "Double", "Long"),                     # not numpy's (float64)
+    (np.array([True]), np.array([3], np.int32), "Int", "Bool"),
+])
+def test_inplace_error_names_pytorchs_result_type(target, other, result, wanted):
+    t = ad.tensor(target)
+    with pytest.raises(RuntimeError, match=f"mul_: result type {result} can't be cast to the "
+                                           f"desired output type {wanted}"):
+        t.mul_(ad.tensor(other))
+    np.testing.assert_array_equal(t._data, target)
+    assert t._version == 0
+
+
+def test_int_tensor_takes_a_wider_int_in_place_as_pytorch():
+    # numpy's same_kind casting refuses int64 into uint8; PyTorch (same category) allows it
+    t = ad.tensor(np.array([250, 1], np.uint8))
+    t.add_(ad.tensor([10, 2]))
+    np.testing.assert_array_equal(t._data, np.array([4, 3], np.uint8))
+    assert t.dtype == ad.uint8 and t._version == 1
+
+
 def test_int_tensors_still_take_int_results_and_casting_ops():
     t = ad.tensor([1, 2])
     t.add_(3).mul_(2)
@@ -393,6 +415,22 @@ def test_a_failing_step_leaves_params_grads_and_state_as_they_were(name):
     assert before.keys() == after.keys()
     for key in before:
         np.testing.assert_array_equal(before[key], after[key], err_msg=key)
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_a_step_after_a_gradient_array_is_swapped_checks_again(name):
+    # step checks every gradient again after any array swap, the gradient's own included
+    a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0, 5.0])
+    opt = OPTIMIZERS[name]([a, b])
+    a.grad, b.grad = leaf([0.1, 0.2]).detach(), leaf([0.3, 0.4, 0.5]).detach()
+    opt.step()
+    opt.step()
+    b.grad.data = ad.tensor(np.ones(2, np.float32))   # float32, and 2 values for b's 3
+    b_values = b._data.copy()
+    with pytest.raises(RuntimeError, match=f"{name}.step: the gradient of parameter 1 of a "
+                                           "group has shape"):
+        opt.step()
+    np.testing.assert_array_equal(b._data, b_values)
 
 
 def _snapshot_optimizer(opt, params):
