@@ -1,8 +1,11 @@
 """CUDA kernels written with Numba (`numba.cuda`), for numba device arrays.
 
 Callers move data themselves (`cuda.to_device`, `.copy_to_host()`): every function here
-takes device arrays and returns new device arrays (or updates them in place, for the
-optimizer steps), so a chain of operations never round-trips through the host.
+takes device arrays and returns new device arrays, or writes into the ``out=`` arrays given
+(the optimizer steps update their state in place), so a chain of operations never
+round-trips through the host. Every launch goes through ``_common.launch``, which tells a
+listener (``_common.set_launch_listener``: autodiff counts launches in ``cuda.stats()``).
+autodiff calls these kernels through its CUDA backend (``autodiff/backends/cuda.py``).
 
 Importing this package is cheap (it does not import Numba); a name's submodule is imported
 on first access, and each kernel is compiled on its first launch. Set

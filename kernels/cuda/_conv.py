@@ -8,7 +8,7 @@ needs no atomics. The same index arithmetic as the CPU kernels in kernels/cpu/_c
 import numpy as np
 from numba import cuda
 
-from ._common import launch, THREADS, blocks_for, device_float, empty
+from ._common import THREADS, blocks_for, device_float, empty, launch
 
 
 @cuda.jit
@@ -39,8 +39,9 @@ def im2col(x, kernel_size, stride, padding, dilation, out_size):
     oh, ow = out_size
     cols = empty((n, c, kh, kw, oh, ow), x.dtype)
     if cols.size:
-        launch(_im2col, blocks_for(cols.size), THREADS, x.reshape(x.size), cols.reshape(cols.size), c, height, width, kh, kw, oh, ow, stride[0], stride[1],
-            padding[0], padding[1], dilation[0], dilation[1], x.dtype.type(0))
+        launch(_im2col, blocks_for(cols.size), THREADS, x.reshape(x.size), cols.reshape(cols.size),
+               c, height, width, kh, kw, oh, ow, stride[0], stride[1],
+               padding[0], padding[1], dilation[0], dilation[1], x.dtype.type(0))
     return cols
 
 
@@ -71,8 +72,9 @@ def col2im(cols, x_shape, stride, padding, dilation):
     n, c, kh, kw, oh, ow = cols.shape
     out = empty(tuple(x_shape), cols.dtype)
     if out.size:
-        launch(_col2im, blocks_for(out.size), THREADS, cols.reshape(cols.size), out.reshape(out.size), x_shape[2], x_shape[3], kh, kw, oh, ow,
-            stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1], cols.dtype.type(0))
+        launch(_col2im, blocks_for(out.size), THREADS, cols.reshape(cols.size), out.reshape(out.size),
+               x_shape[2], x_shape[3], kh, kw, oh, ow, stride[0], stride[1],
+               padding[0], padding[1], dilation[0], dilation[1], cols.dtype.type(0))
     return out
 
 
@@ -107,6 +109,7 @@ def max_pool2d_indices(x, kernel_size, stride, padding, dilation, out_size):
     oh, ow = out_size
     out = empty((n, c, oh, ow), np.int64)
     if out.size:
-        launch(_max_pool2d_indices, blocks_for(out.size), THREADS, x.reshape(x.size), out.reshape(out.size), height, width, oh, ow, kernel_size[0], kernel_size[1],
-            stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1])
+        launch(_max_pool2d_indices, blocks_for(out.size), THREADS, x.reshape(x.size),
+               out.reshape(out.size), height, width, oh, ow, kernel_size[0], kernel_size[1],
+               stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1])
     return out

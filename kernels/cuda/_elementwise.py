@@ -103,8 +103,8 @@ def _forward(op, kernel, x, out, *params):
     device_float(x, op, "x")
     out = check_out(op, out, x.shape, x.dtype)
     if x.size:
-        launch(kernel, blocks_for(x.size), THREADS, flat(x, op, "x"), *(x.dtype.type(p) for p in params),
-                                            flat(out, op, "out"))
+        launch(kernel, blocks_for(x.size), THREADS, flat(x, op, "x"),
+               *(x.dtype.type(p) for p in params), flat(out, op, "out"))
     return out
 
 
@@ -119,8 +119,9 @@ def _backward(op, kernel, grad, saved, saved_name, *params, grad_in=None):
                          f"{saved_name} shape {saved.shape}")
     grad_in = check_out(op, grad_in, grad.shape, grad.dtype)
     if grad.size:
-        launch(kernel, blocks_for(grad.size), THREADS, flat(grad, op, "grad"), flat(saved, op, saved_name),
-            *(grad.dtype.type(p) for p in params), flat(grad_in, op, "grad_in"))
+        launch(kernel, blocks_for(grad.size), THREADS, flat(grad, op, "grad"),
+               flat(saved, op, saved_name), *(grad.dtype.type(p) for p in params),
+               flat(grad_in, op, "grad_in"))
     return grad_in
 
 

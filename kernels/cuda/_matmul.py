@@ -10,7 +10,7 @@ again before the next load overwrites the tiles.
 from numba import cuda
 
 from .._checks import same_dtype
-from ._common import launch, TILE, device_float, empty
+from ._common import TILE, check_out, device_float, launch
 
 
 @cuda.jit
@@ -49,11 +49,7 @@ def _product(op, names, a, b, trans_a, trans_b, out):
         raise ValueError(f"{op}: mat1 and mat2 shapes cannot be multiplied "
                          f"({a.shape[0]}x{a.shape[1]} and {b.shape[0]}x{b.shape[1]})")
     m, n = left.shape[0], right.shape[1]
-    if out is None:
-        out = empty((m, n), a.dtype)
-    elif out.shape != (m, n) or out.dtype != a.dtype:
-        raise ValueError(f"{op}: out must be a {a.dtype} array of shape {(m, n)}, "
-                         f"got {out.dtype} {out.shape}")
+    out = check_out(op, out, (m, n), a.dtype)
     if m and n:
         grid = (-(-n // TILE), -(-m // TILE))
         launch(_matmul_tiled, grid, (TILE, TILE), left, right, out)

@@ -9,7 +9,7 @@ import math
 from numba import cuda
 
 from .._checks import same_dtype
-from ._common import launch, THREADS, blocks_for, device_float, flat
+from ._common import THREADS, blocks_for, device_float, flat, launch
 
 
 @cuda.jit
@@ -96,8 +96,8 @@ def sgd_update(param, grad, velocity=None, lr=0.01, momentum=0.0, weight_decay=0
     if param.size:
         t = param.dtype.type
         launch(_sgd, blocks_for(param.size), THREADS, flat(param, op, "param"), flat(grad, op, "grad"),
-            flat(grad if velocity is None else velocity, op, "velocity"),  # unused without momentum
-            t(lr), t(momentum), t(weight_decay), bool(nesterov))
+               flat(grad if velocity is None else velocity, op, "velocity"),  # unused without momentum
+               t(lr), t(momentum), t(weight_decay), bool(nesterov))
     return param
 
 
@@ -112,9 +112,10 @@ def adam_update(param, grad, m, v, step, lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
     beta1, beta2 = betas
     if param.size:
         t = param.dtype.type
-        launch(_adam, blocks_for(param.size), THREADS, flat(param, op, "param"), flat(grad, op, "grad"), flat(m, op, "m"), flat(v, op, "v"),
-            t(lr), t(beta1), t(beta2), t(eps), t(weight_decay), bool(decoupled_weight_decay),
-            t(lr / (1 - beta1 ** step)), t(math.sqrt(1 - beta2 ** step)))
+        launch(_adam, blocks_for(param.size), THREADS, flat(param, op, "param"), flat(grad, op, "grad"),
+               flat(m, op, "m"), flat(v, op, "v"),
+               t(lr), t(beta1), t(beta2), t(eps), t(weight_decay), bool(decoupled_weight_decay),
+               t(lr / (1 - beta1 ** step)), t(math.sqrt(1 - beta2 ** step)))
     return param
 
 

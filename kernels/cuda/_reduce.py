@@ -10,7 +10,8 @@ import math
 import numpy as np
 from numba import cuda
 
-from ._common import MAX_BLOCKS, THREADS, blocks_for, check_out, device_float, empty, flat, launch
+from ._common import (MAX_BLOCKS, THREADS, blocks_for, check_out, device_float, empty, flat,
+                      launch)
 
 _SUM, _MAX = 0, 1
 
