@@ -7,6 +7,7 @@ CudaArrays) for what its kernels do not cover (integer dtypes, amsgrad, strided 
 Arrays in, arrays out; nothing here records a graph.
 """
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from . import choice
 
@@ -214,6 +215,66 @@ class CpuBackend:
         out *= scale
         return out
 
+    # ------------------------------------------------------------------ convolution and pooling
+    def im2col(self, x, kernel, stride, padding, dilation, out_size):
+        """(N, C, H, W) -> (N, C, KH, KW, OH, OW): for each kernel tap, the input values it meets
+        at every output position (zero in the padding, (top, bottom, left, right)): one copy of
+        a strided window view. (A copy per tap instead measured the same: 0.58 vs 0.54 ms for
+        LeNet's first layer, 1.06 vs 0.92 ms for its second, one thread.)"""
+        fast = choice.kernel("im2col", x)
+        if fast is not None:
+            return fast(x, kernel, stride, padding[::2], dilation, out_size)
+        kh, kw = kernel
+        (sh, sw), (dh, dw) = stride, dilation
+        oh, ow = out_size
+        padded = _pad_zeros(x, padding)
+        view = sliding_window_view(padded, ((kh - 1) * dh + 1, (kw - 1) * dw + 1), axis=(2, 3))
+        view = view[:, :, :(oh - 1) * sh + 1:sh, :(ow - 1) * sw + 1:sw, ::dh, ::dw]
+        return np.ascontiguousarray(view.transpose(0, 1, 4, 5, 2, 3))
+
+    def col2im(self, cols, x_shape, stride, padding, dilation):
+        """The adjoint of im2col: each tap's values added back where it read them (the Numba
+        kernel from ``MIN_SIZE['col2im']`` elements, else one strided add per tap)."""
+        fast = choice.kernel("col2im", cols)
+        if fast is not None:
+            return fast(cols, x_shape, stride, padding[::2], dilation)
+        n, c, h, w = x_shape
+        _, _, kh, kw, oh, ow = cols.shape
+        (sh, sw), (dh, dw) = stride, dilation
+        pt, pb, pl, pr = padding
+        out = np.zeros((n, c, h + pt + pb, w + pl + pr), dtype=cols.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                out[:, :, i * dh:i * dh + (oh - 1) * sh + 1:sh, j * dw:j * dw + (ow - 1) * sw + 1:sw] \
+                    += cols[:, :, i, j]
+        return out[:, :, pt:pt + h, pl:pl + w]
+
+    def max_pool2d_indices(self, x, kernel, stride, padding, dilation, out_size):
+        """For (N, C, H, W) ``x``: the flat index (h * W + w) of each window's maximum,
+        (N, C, OH, OW) int64; the first maximum wins, a NaN counts as the maximum (as PyTorch)."""
+        fast = choice.kernel("max_pool2d_indices", x)
+        if fast is not None:
+            return fast(x, kernel, stride, padding, dilation, out_size)
+        n, c, h, w = x.shape
+        (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
+        oh, ow = out_size
+        need_h = (oh - 1) * sh + dh * (kh - 1) + 1
+        need_w = (ow - 1) * sw + dw * (kw - 1) + 1
+        if ph or pw or need_h > h or need_w > w:       # padding counts as -inf
+            fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+            padded = np.full((n, c, max(need_h, h + ph), max(need_w, w + pw)), fill, dtype=x.dtype)
+            padded[:, :, ph:ph + h, pw:pw + w] = x
+        else:
+            padded = x
+        view = sliding_window_view(padded, ((kh - 1) * dh + 1, (kw - 1) * dw + 1), axis=(2, 3))
+        view = view[:, :, :(oh - 1) * sh + 1:sh, :(ow - 1) * sw + 1:sw, ::dh, ::dw]
+        flat = view.reshape(n, c, oh, ow, kh * kw)     # (argmax takes the first NaN, as max does)
+        where = flat.argmax(axis=-1)
+        ki, kj = np.divmod(where, kw)
+        rows = np.arange(oh)[:, None] * sh - ph + ki * dh
+        cols = np.arange(ow)[None, :] * sw - pw + kj * dw
+        return (np.clip(rows, 0, h - 1) * w + np.clip(cols, 0, w - 1)).astype(np.int64)
+
     # ------------------------------------------------------------------ reductions
     def sum(self, x, axis=None, keepdims=False):
         return np.add.reduce(x, axis=axis, keepdims=keepdims)
@@ -312,6 +373,17 @@ class CpuBackend:
         update = g * -clr
         update /= std
         param += update
+
+
+def _pad_zeros(x, padding):
+    """``x`` (N, C, H, W) with (top, bottom, left, right) zeros around each plane."""
+    pt, pb, pl, pr = padding
+    if not (pt or pb or pl or pr):
+        return x
+    n, c, h, w = x.shape
+    out = np.zeros((n, c, h + pt + pb, w + pl + pr), dtype=x.dtype)
+    out[:, :, pt:pt + h, pl:pl + w] = x
+    return out
 
 
 _ZEROS = {}

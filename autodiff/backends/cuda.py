@@ -40,6 +40,12 @@ def _floats(*arrays):
     return dtype in _FLOATS and all(type(a) is CudaArray and a.dtype == dtype for a in arrays)
 
 
+def _require_floats(op, x):
+    """Only float kernels exist for convolution and pooling on CUDA (no numpy fallback there)."""
+    if not _floats(x):
+        raise TypeError(f"{op}: on a CUDA device the input must be float32 or float64, got {x.dtype}")
+
+
 class CudaBackend(CpuBackend):
     """The hot paths of the ops on CudaArrays (see the module docstring)."""
 
@@ -208,6 +214,27 @@ class CudaBackend(CpuBackend):
         choice.kernel("softmax_cross_entropy_backward", probs)(
             _numba(probs), _numba(targets), _numba(grad).reshape(grad.size), _numba(kept), ignore_index,
             reduction, out=view)
+        return out
+
+    # ------------------------------------------------------------------ convolution and pooling
+    def im2col(self, x, kernel, stride, padding, dilation, out_size):
+        _require_floats("im2col", x)
+        out, view = _like(x.shape[:2] + tuple(kernel) + tuple(out_size), x.dtype)
+        choice.kernel("im2col", x)(_numba(x), kernel, stride, padding[::2], dilation, out_size,
+                                   out=view)
+        return out
+
+    def col2im(self, cols, x_shape, stride, padding, dilation):
+        _require_floats("col2im", cols)
+        out, view = _like(tuple(x_shape), cols.dtype)
+        choice.kernel("col2im", cols)(_numba(cols), x_shape, stride, padding[::2], dilation, out=view)
+        return out
+
+    def max_pool2d_indices(self, x, kernel, stride, padding, dilation, out_size):
+        _require_floats("max_pool2d", x)
+        out, view = _like(x.shape[:2] + tuple(out_size), np.int64)
+        choice.kernel("max_pool2d_indices", x)(_numba(x), kernel, stride, padding, dilation,
+                                               out_size, out=view)
         return out
 
     # ------------------------------------------------------------------ reductions
