@@ -43,7 +43,7 @@ def max_pool_indices(x, kernel, stride, padding, dilation, ceil_mode):
 
     The first maximum in the window wins; a NaN counts as the maximum (as PyTorch).
     """
-    n, c, h, w = x.shape
+    h, w = x.shape[2:]
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
     oh = pool_output_size(h, kh, sh, ph, dh, ceil_mode)
     ow = pool_output_size(w, kw, sw, pw, dw, ceil_mode)
