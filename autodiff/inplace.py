@@ -35,7 +35,12 @@ class View(Tensor):
     for views made with grad mode off and for views of a leaf that requires grad, whose
     base's history no in-place change can replace. Other views are ``RefreshingView``."""
 
-    __slots__ = ("_base", "_view_fn")
+    # the view op (None when made with grad mode off) and its arguments, the base first
+    __slots__ = ("_view_op", "_view_args")
+
+    @property
+    def _base(self):
+        return self._view_args[0]
 
     def detach_(self):
         raise RuntimeError("detach_: can't detach views in-place (its history would come back "
@@ -46,13 +51,13 @@ class View(Tensor):
         chain = []
         tensor = self
         while isinstance(tensor, View):
-            if tensor._view_fn is None:
+            if tensor._view_op is None:
                 raise RuntimeError(
                     f"{name}: a view was created in no_grad mode and is being modified inplace "
                     "with grad mode enabled; this is ambiguous, as in PyTorch. Make the view "
                     "with grad mode on, or .clone() it before changing it")
-            chain.append(tensor._view_fn)
-            tensor = tensor._base
+            chain.append((tensor._view_op, tensor._view_args[1:]))
+            tensor = tensor._view_args[0]
         chain.reverse()
         return tensor, chain
 
@@ -90,11 +95,10 @@ class RefreshingView(View):
     def _refresh(self):
         """Make this view's history again from its base's (after an in-place change)."""
         self._view_version = self._vc[0]
-        if self._view_fn is None or not self._base._requires_grad:
+        if self._view_op is None or not self._view_args[0]._requires_grad:
             return
-        op, args = self._view_fn
         with enable_grad():
-            fresh = op.apply(self._base, *args)
+            fresh = self._view_op.apply(*self._view_args)
         self._view_grad_fn = fresh.grad_fn
         self._view_requires_grad = True
 

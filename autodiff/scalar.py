@@ -107,7 +107,8 @@ class Scalar:
         for vertex in engine.topological_order([self]):
             vertex.grad = 0.0
 
-    _stores_grad = True   # every Scalar keeps its gradient (micrograd-style)
+    _stores_grad = True   # every Scalar keeps its gradient (micrograd-style), a float:
+    _grad = None          # nothing for the engine to check it against (see ``_check_grad``)
 
     def _propagate(self, grad, retain_graph=False):
         return [grad * d for d in self._local_grads]

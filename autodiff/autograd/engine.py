@@ -7,9 +7,9 @@ A vertex is anything with
                           the gradients for each parent (None where there is none);
                           a node frees what it saved unless ``retain_graph``,
   ``_stores_grad``        True for vertices that keep a ``.grad`` (leaves, retained
-                          tensors): their ``_check_grad(grad)`` runs once the whole
-                          pass has succeeded, then their ``_finish(grad, accumulate,
-                          owned)``.
+                          tensors): once the whole pass has succeeded, for those that
+                          already hold one (``_grad`` is not None), ``_check_grad(grad)``
+                          runs, then for all ``_finish(grad, accumulate, owned)``.
 
 The order is Kahn's topological sort: a vertex runs once every gradient
 contribution to it has arrived, so the chain rule sums over all paths
@@ -126,7 +126,8 @@ def backpropagate(roots, root_grads, retain_graph=False, create_graph=False, cap
         with _accumulate_lock:
             if accumulate:
                 for vertex, grad in finished:
-                    vertex._check_grad(grad)
+                    if vertex._grad is not None:   # (the call only where a .grad is held)
+                        vertex._check_grad(grad)
             grad = None
             while finished:
                 vertex, grad = finished.pop()

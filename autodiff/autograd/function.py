@@ -172,8 +172,10 @@ class Function:
         self._out_dtype = out_data.dtype
         if _anomaly_mode.threads_on:     # (a module attribute: free while anomaly mode is off)
             _anomaly_mode.note_forward_trace(self)
-        if self.is_view and _views.shares_memory(out_data, raw[0]):
-            return _views.make_view(type(self), self, args, out_data)
+        if self.is_view:
+            view = _views.view_of(type(self), self, args, raw[0], out_data)
+            if view is not None:
+                return view
         result = _new(Tensor)
         result._data = out_data
         result._requires_grad = True
@@ -306,6 +308,12 @@ class Function:
             self._output = None
         return result
 
+    @property
+    def _grad(self):
+        """The ``.grad`` held by the tensor that retain_grad() made this node keep, if any."""
+        tensor = self._retained() if self._retained is not None else None
+        return None if tensor is None else tensor._grad
+
     def _check_grad(self, grad):
         tensor = self._retained()
         if tensor is not None:
@@ -400,8 +408,10 @@ class Op(Function):
             raise _op_error(cls, args, exc) from None
         if type(out) is not np.ndarray:
             out = _as_array(out)
-        if cls.is_view and _views.shares_memory(out, raw[0]):
-            return _views.make_view(cls, None, args, out)
+        if cls.is_view:
+            view = _views.view_of(cls, None, args, raw[0], out)
+            if view is not None:
+                return view
         return Tensor._wrap(out)
 
 

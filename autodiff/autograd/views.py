@@ -34,30 +34,34 @@ def shares_memory(out, base):
     return buffer is not None and buffer is getattr(base, "_buf", None)
 
 
-def make_view(op, node, args, out_data):
-    """The output of view op ``op`` (node ``node``, None when not recorded) on ``args[0]``."""
+def view_of(op, node, args, base_data, out_data):
+    """The output of view op ``op`` (node ``node``, None when not recorded) on ``args[0]``,
+    whose array is ``base_data``: a view when ``out_data`` shares its memory, else None
+    (the op copied). The check for numpy arrays is inlined: a ``.T`` per layer and step."""
+    if type(out_data) is np.ndarray:
+        owner = out_data.base
+        if owner is None or (owner is not base_data and owner is not getattr(base_data, "base", None)):
+            return None
+    elif not shares_memory(out_data, base_data):
+        return None
     base = args[0]
-    cell = base._vc
-    if cell is None:
-        cell = base._version_cell()
-    recording = _state.enabled
-    # a view's history is fixed when its base's cannot change: a leaf that requires grad
-    # (changing it in place with grad mode on is an error), or a view made with grad mode
-    # off (it has no history to remake), or a view of such a view
-    if not recording or type(base) is View or (base.grad_fn is None and base._requires_grad):
-        view = _new(View)
-        view.grad_fn = node
-        view._requires_grad = node is not None
-    else:
-        view = _new(RefreshingView)
-        view._view_grad_fn = node
-        view._view_requires_grad = node is not None
-        view._view_version = cell[0]
+    cell = base._vc or base._version_cell()
+    if _state.enabled:
+        # a fixed history where its base's cannot change: a leaf that requires grad (in place
+        # with grad mode on is an error) or such a view; else remade after in-place changes
+        if type(base) is View or (base.grad_fn is None and base._requires_grad):
+            view = _new(View)
+        else:
+            view = _new(RefreshingView)
+            view._view_version = cell[0]
+        view._view_op = op
+    else:                           # made with grad mode off: no history to remake, and
+        view = _new(View)           # changing it in place with grad mode on is an error
+        view._view_op = None
+    view.grad_fn = node
+    view._requires_grad = node is not None
     view._data = out_data
     view._grad = None
-    view._base = base
-    # made with grad mode off, a view has no history to remake: changing it in place
-    # with grad mode on is an error, as in PyTorch
-    view._view_fn = (op, args[1:]) if recording else None
+    view._view_args = args
     view._vc = cell
     return view

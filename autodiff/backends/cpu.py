@@ -80,9 +80,10 @@ class CpuBackend:
         kernel = choice.kernel("relu_backward", grad)
         if kernel:
             return kernel(grad, out)
-        # where() reads out's truth itself (nonzero or NaN): one call, 1.2 us against 1.6 us for
-        # a product with a 0/1 mask on the lecture's 10x40 (which would be wrong at inf)
-        return np.where(out, grad, _zero(grad.dtype))
+        # where() reads out's truth itself (nonzero or NaN) and takes the zeros from out itself:
+        # one call, 1.1 us against 1.6 us for a product with a 0/1 mask on the lecture's 10x40
+        # (which is wrong at inf)
+        return np.where(out, grad, out)
 
     def leaky_relu(self, x, negative_slope):
         kernel = choice.kernel("leaky_relu", x)
@@ -384,17 +385,6 @@ def _pad_zeros(x, padding):
     out = np.zeros((n, c, h + pt + pb, w + pl + pr), dtype=x.dtype)
     out[:, :, pt:pt + h, pl:pl + w] = x
     return out
-
-
-_ZEROS = {}
-
-
-def _zero(dtype):
-    """A 0-d zero of ``dtype``: where() keeps the other operand's dtype with it."""
-    zero = _ZEROS.get(dtype)
-    if zero is None:
-        zero = _ZEROS[dtype] = np.zeros((), dtype)
-    return zero
 
 
 def _row_max(x, dim):

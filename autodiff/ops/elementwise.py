@@ -24,7 +24,8 @@ _ARRAYS = (np.ndarray, DeviceArray)
 
 def _same_float_kind(a, b):
     """True in the common cases where numpy already computes in PyTorch's dtype (arrays of one
-    dtype, or a float array and a Python float): ``common`` need not look."""
+    dtype, or a float array and a Python float): ``common`` need not look. (Add, Sub and Mul
+    test the first case inline before calling this: -15 bytecodes a call, seven a lecture step.)"""
     tb = type(b)
     return type(a) is np.ndarray and ((tb is np.ndarray and a.dtype is b.dtype)
                                       or (tb is float and a.dtype.kind == "f"))
@@ -33,7 +34,8 @@ def _same_float_kind(a, b):
 class Add(Op):
     @staticmethod
     def forward(ctx, a, b):
-        if not _same_float_kind(a, b):
+        if (type(a) is not np.ndarray or type(b) is not np.ndarray or a.dtype is not b.dtype) \
+                and not _same_float_kind(a, b):
             a, b = common(a, b, "add")
         return a + b
 
@@ -45,7 +47,8 @@ class Add(Op):
 class Sub(Op):
     @staticmethod
     def forward(ctx, a, b):
-        if not _same_float_kind(a, b):
+        if (type(a) is not np.ndarray or type(b) is not np.ndarray or a.dtype is not b.dtype) \
+                and not _same_float_kind(a, b):
             a, b = common(a, b, "sub")
         return a - b
 
@@ -58,7 +61,8 @@ class Mul(Op):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        if not _same_float_kind(a, b):
+        if (type(a) is not np.ndarray or type(b) is not np.ndarray or a.dtype is not b.dtype) \
+                and not _same_float_kind(a, b):
             a, b = common(a, b, "mul")
         return a * b
 
