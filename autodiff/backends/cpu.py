@@ -184,7 +184,7 @@ class CpuBackend:
         losses = np.log(total[:, 0]) - picked
         all_kept = kept.all()
         if not all_kept:
-            losses *= kept
+            losses = np.where(kept, losses, 0).astype(losses.dtype, copy=False)
         probs = e / total
         if reduction == "none":
             return losses, (probs, 1, None if all_kept else kept)
@@ -214,6 +214,41 @@ class CpuBackend:
         if kept is not None:
             scale = scale * kept[:, None]
         out *= scale
+        return out
+
+    def nll_loss(self, log_probs, targets, ignore_index, reduction):
+        """Negative log-likelihood of (N, C) log-probabilities at integer class targets, no class
+        weights: (loss, saved) as ``softmax_cross_entropy``."""
+        kept = targets != ignore_index
+        all_kept = kept.all()
+        picked = np.take_along_axis(log_probs, np.where(kept, targets, 0)[:, None], axis=1)[:, 0]
+        losses = -picked if all_kept else np.where(kept, -picked, 0).astype(picked.dtype, copy=False)
+        count = 1
+        if reduction == "none":
+            loss = losses
+        else:
+            loss = np.add.reduce(losses)
+            if reduction == "mean":
+                count = int(np.count_nonzero(kept)) if not all_kept else log_probs.shape[0]
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    loss = loss / log_probs.dtype.type(count) if count else loss * np.nan
+            loss = np.asarray(loss, dtype=log_probs.dtype)
+        return loss, (count, None if all_kept else kept, log_probs.shape[1], log_probs.dtype)
+
+    def nll_loss_backward(self, grad, saved, targets, ignore_index, reduction):
+        """d loss / d log_probs: minus the loss's gradient for each row (divided by the mean's
+        count) at the row's target, 0 elsewhere and on ignored rows."""
+        count, kept, classes, dtype = saved
+        rows = targets.shape[0]
+        if reduction == "none":
+            scale = -grad.reshape(-1)
+        else:
+            scale = -(grad * (1.0 / count)) if count else grad * 0.0
+            scale = np.broadcast_to(scale, (rows,))
+        if kept is not None:
+            scale = np.where(kept, scale, 0)
+        out = np.zeros((rows, classes), dtype)
+        out[np.arange(rows), np.where(targets != ignore_index, targets, 0)] = scale
         return out
 
     # ------------------------------------------------------------------ convolution and pooling

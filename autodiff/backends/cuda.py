@@ -40,6 +40,11 @@ def _floats(*arrays):
     return dtype in _FLOATS and all(type(a) is CudaArray and a.dtype == dtype for a in arrays)
 
 
+class _OnDevice(tuple):
+    """What a loss kernel's backward needs, as a type of its own: a backward told it from the
+    CPU formula's tuple (a forward that fell back) by ``type(saved) is _OnDevice``."""
+
+
 def _require_floats(op, x):
     """Only float kernels exist for convolution and pooling on CUDA (no numpy fallback there)."""
     if not _floats(x):
@@ -202,10 +207,10 @@ class CudaBackend(CpuBackend):
         choice.kernel("softmax_cross_entropy_forward", logits)(
             _numba(logits), _numba(targets), ignore_index, reduction, probs=probs_view,
             loss=loss_view, kept=kept_view)
-        return (loss if reduction == "none" else loss.reshape(())), (probs, kept, targets)
+        return (loss if reduction == "none" else loss.reshape(())), _OnDevice((probs, kept, targets))
 
     def softmax_cross_entropy_backward(self, grad, saved, targets, ignore_index, reduction):
-        if len(saved) != 3 or type(grad) is not CudaArray:
+        if type(saved) is not _OnDevice or type(grad) is not CudaArray:
             return super().softmax_cross_entropy_backward(grad, saved, targets, ignore_index, reduction)
         probs, kept, targets = saved
         if grad.dtype != probs.dtype:
@@ -213,6 +218,33 @@ class CudaBackend(CpuBackend):
         out, view = _like(probs.shape, probs.dtype)
         choice.kernel("softmax_cross_entropy_backward", probs)(
             _numba(probs), _numba(targets), _numba(grad).reshape(grad.size), _numba(kept), ignore_index,
+            reduction, out=view)
+        return out
+
+    def nll_loss(self, log_probs, targets, ignore_index, reduction):
+        """Two launches ('none': one), nothing copied to the host (as ``softmax_cross_entropy``)."""
+        if not (_floats(log_probs) and log_probs.ndim == 2 and log_probs.shape[1]
+                and type(targets) is CudaArray and targets.dtype.kind in "iu"):
+            return super().nll_loss(log_probs, targets, ignore_index, reduction)
+        if targets.dtype != np.int64:
+            targets = targets.astype(np.int64)
+        rows = log_probs.shape[0]
+        loss, loss_view = _like((rows,) if reduction == "none" else (1,), log_probs.dtype)
+        kept, kept_view = _like((1,), log_probs.dtype)
+        choice.kernel("nll_loss_forward", log_probs)(
+            _numba(log_probs), _numba(targets), ignore_index, reduction, loss=loss_view, kept=kept_view)
+        saved = _OnDevice((kept, targets, log_probs.shape[1], log_probs.dtype))
+        return (loss if reduction == "none" else loss.reshape(())), saved
+
+    def nll_loss_backward(self, grad, saved, targets, ignore_index, reduction):
+        if type(saved) is not _OnDevice or type(grad) is not CudaArray:
+            return super().nll_loss_backward(grad, saved, targets, ignore_index, reduction)
+        kept, targets, classes, dtype = saved
+        if grad.dtype != dtype:
+            grad = grad.astype(dtype)
+        out, view = _like((targets.shape[0], classes), dtype)
+        choice.kernel("nll_loss_backward", grad)(
+            _numba(targets), classes, _numba(grad).reshape(grad.size), _numba(kept), ignore_index,
             reduction, out=view)
         return out
 

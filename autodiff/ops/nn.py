@@ -393,12 +393,26 @@ class NllLoss(_ClassLoss):
 
     @staticmethod
     def forward(ctx, x, target, weight, ignore_index, reduction):
+        ctx.plain = weight is None and x.ndim == 2 and target.dtype.kind in "iu"
+        if ctx.plain:   # the common case: one backend call (on CUDA, kernels, nothing read back)
+            backend = CPU if type(x) is np.ndarray else backends.of(x)
+            loss, ctx.backend_saved = backend.nll_loss(x, target, ignore_index, reduction)
+            ctx.x, ctx.target, ctx.ignore_index, ctx.reduction = x, target, ignore_index, reduction
+            return loss
         q, denominator, loss_shape = NllLoss.prepare(ctx, x, target, weight, ignore_index, 0.0, reduction)
         loss = -_weighted_sum(q, _rows(x))
         return _reduce(loss.reshape(loss_shape), reduction, denominator)
 
     @staticmethod
     def backward(ctx, grad):
+        if ctx.plain:
+            backend = CPU if type(grad) is np.ndarray else backends.of(grad)
+            if backend is not None:
+                grad_x = backend.nll_loss_backward(grad, ctx.backend_saved, ctx.target,
+                                                   ctx.ignore_index, ctx.reduction)
+                return grad_x, None, None, None, None
+            # create_graph: the general formula, on tensors
+            NllLoss.prepare(ctx, ctx.x, ctx.target, None, ctx.ignore_index, 0.0, ctx.reduction)
         rows = NllLoss.row_grad(ctx, grad) * -ctx.q
         return _unrows(rows, ctx.x_shape, ctx.xp), None, None, None, None
 

@@ -30,6 +30,7 @@ _SUBMODULE = {
     "sum": "_reduce", "bias_grad": "_reduce",
     "softmax": "_reduce", "log_softmax": "_reduce",
     "softmax_cross_entropy_forward": "_reduce", "softmax_cross_entropy_backward": "_reduce",
+    "nll_loss_forward": "_reduce", "nll_loss_backward": "_reduce",
     # the LSTM cell's pointwise math
     "lstm_cell_forward": "_recurrent", "lstm_cell_backward": "_recurrent",
     # optimizer steps, in place

@@ -145,6 +145,37 @@ def _cross_entropy_backward(probs, targets, ignore_index, grad_loss, per_row, ke
             grad[i, j] = scale * (probs[i, j] - hit)
 
 
+@cuda.jit
+def _nll_rows(x, targets, ignore_index, losses):
+    """losses[row] = -x[row, target]: 0 where the target is ignore_index, NaN where it is
+    outside [0, classes)."""
+    cols = x.shape[1]
+    for row in range(cuda.grid(1), x.shape[0], cuda.gridsize(1)):
+        t = targets[row]
+        if t == ignore_index:
+            losses[row] = 0
+        elif t < 0 or t >= cols:
+            losses[row] = math.nan
+        else:
+            losses[row] = -x[row, t]
+
+
+@cuda.jit
+def _nll_backward(targets, ignore_index, grad_loss, per_row, kept, mean, grad):
+    """grad[row, target] = -g_row (g_row as in _cross_entropy_backward), 0 elsewhere and on
+    ignored rows."""
+    rows, cols = grad.shape
+    zero = grad.dtype.type(0)
+    for index in range(cuda.grid(1), rows * cols, cuda.gridsize(1)):
+        i = index // cols
+        j = index - i * cols
+        t = targets[i]
+        scale = grad_loss[i] if per_row else grad_loss[0]
+        if mean:
+            scale = scale / kept[0] if kept[0] > zero else zero
+        grad[i, j] = -scale if (j == t and t != ignore_index) else zero
+
+
 def _total(x, out=None):
     """Sum of all elements of a flat device array, as a (1,) device array."""
     blocks = blocks_for(x.size)
@@ -274,4 +305,51 @@ def softmax_cross_entropy_backward(probs, targets, grad_loss, kept=None, ignore_
         launch(_cross_entropy_backward, blocks_for(probs.size), THREADS,
                probs, targets, ignore_index, grad_loss.reshape(grad_loss.size), per_row,
                grad_loss if kept is None else kept, reduction == "mean", grad)
+    return grad
+
+
+def nll_loss_forward(log_probs, targets, ignore_index=-100, reduction="mean", loss=None, kept=None):
+    """Negative log-likelihood of int64 class targets given (batch, classes) log-probabilities,
+    on the device: (loss, kept) as in ``softmax_cross_entropy_forward`` (mean over the rows not
+    ignored, their sum, or one loss per row; NaN for a target out of range). Two launches
+    ('none': one), no copy to the host."""
+    op = "nll_loss_forward"
+    _rows(op, log_probs, "log_probs")
+    _check_targets(op, targets, log_probs.shape[0])
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    rows = log_probs.shape[0]
+    losses = check_out(op, loss, (rows,), log_probs.dtype) if reduction == "none" else \
+        empty(rows, log_probs.dtype)
+    kept = check_out(op, kept, (1,), log_probs.dtype)
+    if rows:
+        launch(_nll_rows, blocks_for(rows), THREADS, log_probs, targets, ignore_index, losses)
+    if reduction == "none":
+        return losses, kept
+    loss = check_out(op, loss, (1,), log_probs.dtype)
+    launch(_loss_total, 1, THREADS, losses, targets, ignore_index, reduction == "mean", loss, kept)
+    return loss, kept
+
+
+def nll_loss_backward(targets, classes, grad_loss, kept=None, ignore_index=-100, reduction="mean",
+                      out=None):
+    """Gradient of ``nll_loss_forward``'s loss with respect to the log-probabilities (batch,
+    classes): -grad_loss [/ kept for 'mean'] at each row's target, 0 elsewhere. One launch."""
+    op = "nll_loss_backward"
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    rows = targets.shape[0]
+    _check_targets(op, targets, rows)
+    device_float(grad_loss, op, "grad_loss")
+    per_row = reduction == "none"
+    if grad_loss.size != (rows if per_row else 1):
+        raise ValueError(f"{op}: grad_loss must have {rows if per_row else 1} element(s) for "
+                         f"reduction {reduction!r}, got shape {grad_loss.shape}")
+    if reduction == "mean" and kept is None:
+        raise ValueError(f"{op}: reduction 'mean' needs the forward's kept count")
+    grad = check_out(op, out, (rows, classes), grad_loss.dtype)
+    if grad.size:
+        launch(_nll_backward, blocks_for(grad.size), THREADS, targets, ignore_index,
+               grad_loss.reshape(grad_loss.size), per_row, grad_loss if kept is None else kept,
+               reduction == "mean", grad)
     return grad

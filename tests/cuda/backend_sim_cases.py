@@ -134,6 +134,23 @@ def test_softmax_cross_entropy(rng, dtype, reduction, targets):
          CPU.softmax_cross_entropy_backward(upstream, cpu_saved, t, -100, reduction), dtype)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("targets", [[2, 0, 1, 2], [2, -100, 1, -100], [-100] * 4])
+def test_nll_loss(rng, dtype, reduction, targets):
+    log_probs = np.log(rng.uniform(0.1, 1, (4, 3))).astype(dtype)
+    t = np.array(targets)
+    cpu_loss, cpu_saved = CPU.nll_loss(log_probs, t, -100, reduction)
+    cuda_loss, cuda_saved = CUDA.nll_loss(dev(log_probs), dev(t), -100, reduction)
+    if np.isnan(cpu_loss).any():
+        assert np.isnan(cuda_loss.get()).all() and reduction == "mean"
+    else:
+        same(cuda_loss, cpu_loss, dtype)
+    upstream = rng.standard_normal(4 if reduction == "none" else ()).astype(dtype)
+    same(CUDA.nll_loss_backward(dev(upstream), cuda_saved, dev(t), -100, reduction),
+         CPU.nll_loss_backward(upstream, cpu_saved, t, -100, reduction), dtype)
+
+
 def _optimizer_states(rng, dtype, count):
     return [rng.standard_normal(6).astype(dtype) for _ in range(count)]
 
@@ -212,6 +229,29 @@ def test_one_training_step_launch_budget_and_no_copies_to_the_host():
     assert counts["device_to_host"] == 0 and counts["host_to_device"] == 0, counts
     assert counts["allocations"] == 0 and counts["cache_hits"] > 0, counts
     assert losses[2] < losses[0]
+
+
+@pytest.mark.parametrize("make_loss", [
+    lambda: (nn.Sequential(nn.Linear(6, 5), nn.Tanh(), nn.Linear(5, 3)), nn.MSELoss(), optim.SGD, "mse"),
+    lambda: (nn.Sequential(nn.Linear(6, 5), nn.Sigmoid(), nn.Linear(5, 3), nn.LogSoftmax(1)),
+             nn.NLLLoss(), optim.RMSprop, "nll"),
+    lambda: (nn.Sequential(nn.Linear(6, 5), nn.GELU(), nn.Linear(5, 3)), nn.CrossEntropyLoss(),
+             optim.Adagrad, "ce")])
+def test_other_training_steps_copy_nothing_to_the_host(make_loss):
+    rng = np.random.default_rng(2)
+    model, loss_fn, make_optimizer, kind = make_loss()
+    model.to("cuda")
+    optimizer = make_optimizer(model.parameters(), lr=0.01)
+    x = autodiff.tensor(rng.standard_normal((4, 6)).astype(np.float32), device="cuda")
+    y = autodiff.tensor(rng.standard_normal((4, 3)).astype(np.float32) if kind == "mse"
+                        else rng.integers(0, 3, 4), device="cuda")
+    for _ in range(3):
+        autodiff.cuda.stats(reset=True)
+        optimizer.zero_grad()
+        loss_fn(model(x), y).backward()
+        optimizer.step()
+    counts = autodiff.cuda.stats()
+    assert counts["device_to_host"] == 0 and counts["allocations"] == 0, counts
 
 
 def test_the_cpu_and_cuda_steps_agree():

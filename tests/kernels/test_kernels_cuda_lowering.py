@@ -48,6 +48,7 @@ def signatures(f):
         "_sum_blocks": (vec, vec), "_column_sums": (mat, vec), "_row_sums": (mat, vec),
         "_softmax_rows": (mat, flag, idx, code, mat, vec),
         "_loss_total": (vec, idx, code, flag, vec, vec),
+        "_nll_rows": (mat, idx, code, vec), "_nll_backward": (idx, code, vec, flag, vec, flag, mat),
         "_cross_entropy_backward": (mat, idx, code, vec, flag, vec, flag, mat),
         "_sgd": (vec, vec, vec, f, f, f, flag),
         "_adam": (vec, vec, vec, vec, f, f, f, f, f, flag, f, f),
