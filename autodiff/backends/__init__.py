@@ -13,10 +13,14 @@ Layout (each file one idea):
 - ``cuda``: ``CudaBackend``, the fused ``kernels.cuda`` launches on CudaArrays (imported with
   the first CUDA array: Numba is not imported by ``import autodiff``).
 
-Both backends have the same methods: ``matmul``, ``linear``/``linear_backward``,
-``bias_add``/``bias_grad``, the activations and their ``*_backward``, ``softmax``,
-``log_softmax``, ``softmax_cross_entropy`` (+ backward), ``sum``, and the in-place optimizer
-updates ``sgd_step``, ``adam_step``, ``rmsprop_step``, ``adagrad_step``.
+Both backends have the same methods: ``matmul`` (and ``matmul_tn``/``matmul_nt``, its
+gradients), ``linear``/``linear_backward``, ``bias_add``/``bias_grad``, the activations and
+their ``*_backward``, ``softmax``, ``log_softmax``, ``softmax_cross_entropy`` and
+``nll_loss`` (+ backward), ``sum``, ``im2col``/``col2im``/``max_pool2d_indices``, and the
+in-place optimizer updates ``sgd_step``, ``adam_step``, ``rmsprop_step``, ``adagrad_step``.
+An op resolves the backend once per call: ``CPU if type(x) is np.ndarray else backends.of(x)``
+(no lookup on the common path); ``of`` answers None for a tensor, when a backward pass records
+its own graph (create_graph) and the op's formula runs on tensors instead.
 """
 import numpy as np
 

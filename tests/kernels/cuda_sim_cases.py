@@ -150,6 +150,26 @@ def test_cross_entropy_ignores_rows_and_reduces(rng, reduction):
     np.testing.assert_allclose(grad, expected_grad, rtol=1e-12, atol=1e-15)
 
 
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_nll_loss(rng, reduction):
+    log_p = np.log(rng.uniform(0.1, 1.0, (5, 3)))
+    targets = np.array([2, -100, 0, 1, 7])        # an ignored row, a target out of range
+    loss, kept = K.nll_loss_forward(dev(log_p[:4]), dev(targets[:4]), -100, reduction)
+    losses = np.array([-log_p[0, 2], 0.0, -log_p[2, 0], -log_p[3, 1]])
+    expected = {"mean": [losses.sum() / 3], "sum": [losses.sum()], "none": losses}[reduction]
+    np.testing.assert_allclose(host(loss), expected, rtol=1e-12)
+    upstream = rng.standard_normal(4 if reduction == "none" else 1)
+    grad = host(K.nll_loss_backward(dev(targets[:4]), 3, dev(upstream), kept, -100, reduction))
+    expected_grad = np.zeros((4, 3))
+    for row, t in enumerate(targets[:4]):
+        if t != -100:
+            expected_grad[row, t] = -(upstream[row] if reduction == "none" else upstream[0]) / \
+                (3 if reduction == "mean" else 1)
+    np.testing.assert_allclose(grad, expected_grad, rtol=1e-12)
+    bad, _ = K.nll_loss_forward(dev(log_p), dev(targets), reduction="none")
+    assert np.isnan(host(bad)[4]) and host(bad)[1] == 0
+
+
 def test_cross_entropy_edge_cases():
     # every row ignored: a NaN mean (as PyTorch) and no gradient; a target out of range: NaN
     logits = dev(np.zeros((2, 3)))
