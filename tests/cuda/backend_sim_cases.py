@@ -69,7 +69,8 @@ def test_matrix_products_and_the_linear_layer(rng, dtype):
     for bias in (b, None):
         same(CUDA.linear(dev(x), dev(w), None if bias is None else dev(bias)), CPU.linear(x, w, bias), dtype)
     for needs in [(True, True, True), (False, True, False)]:
-        same(CUDA.linear_backward(dev(g), dev(x), dev(w), *needs), CPU.linear_backward(g, x, w, *needs), dtype)
+        same(CUDA.linear_backward(dev(g), dev(x), dev(w), *needs),
+             CPU.linear_backward(g, x, w, *needs), dtype)
     same(CUDA.bias_add(dev(g), dev(b)), CPU.bias_add(g, b), dtype)
     same(CUDA.bias_grad(dev(g)), CPU.bias_grad(g), dtype)
     same(CUDA.matmul(dev(x).T, dev(g)), CPU.matmul(x.T, g), dtype)        # a strided operand
