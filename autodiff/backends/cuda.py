@@ -28,6 +28,15 @@ def _numba(a):
     return a._buf[a._offset:a._offset + a.size].reshape(a.shape)
 
 
+def _numba_matrix(a):
+    """A 2-D CudaArray as a Numba device array for the matmul kernels, which read any strides:
+    the transpose of a C-contiguous matrix (``w.T``) is a view, not a copy."""
+    rows, cols = a.shape
+    if not a.is_c_contiguous and a._strides == (1, rows):
+        return a._buf[a._offset:a._offset + a.size].reshape((cols, rows)).T
+    return _numba(a)
+
+
 def _like(shape, dtype):
     """A new CudaArray (from the caching allocator) and its Numba view, for a kernel's ``out``."""
     out = CudaArray.empty(shape, dtype)
@@ -61,21 +70,21 @@ class CudaBackend(CpuBackend):
         if not _floats(a, b):
             return np.matmul(a, b)
         out, view = _like((a.shape[0], b.shape[1]), a.dtype)
-        choice.kernel("matmul", a)(_numba(a), _numba(b), out=view)
+        choice.kernel("matmul", a)(_numba_matrix(a), _numba_matrix(b), out=view)
         return out
 
     def matmul_tn(self, a, b):
         if not _floats(a, b):
             return super().matmul_tn(a, b)
         out, view = _like((a.shape[1], b.shape[1]), a.dtype)
-        choice.kernel("matmul_tn", a)(_numba(a), _numba(b), out=view)
+        choice.kernel("matmul_tn", a)(_numba_matrix(a), _numba_matrix(b), out=view)
         return out
 
     def matmul_nt(self, a, b):
         if not _floats(a, b):
             return super().matmul_nt(a, b)
         out, view = _like((a.shape[0], b.shape[0]), a.dtype)
-        choice.kernel("matmul_nt", a)(_numba(a), _numba(b), out=view)
+        choice.kernel("matmul_nt", a)(_numba_matrix(a), _numba_matrix(b), out=view)
         return out
 
     def linear(self, x, weight, bias):
