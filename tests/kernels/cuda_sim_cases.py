@@ -61,6 +61,11 @@ def test_matmul_transposed_operands(rng):
     h = rng.standard_normal((3, 6))
     b = rng.standard_normal((4, 6))   # used as b.T: 6 x 4
     np.testing.assert_allclose(host(K.matmul_nt(dev(h), dev(b))), h @ b.T, rtol=1e-12)
+    bias = rng.standard_normal(4)
+    np.testing.assert_allclose(host(K.matmul_nt(dev(h), dev(b), bias=dev(bias))), h @ b.T + bias,
+                               rtol=1e-12)
+    with pytest.raises(ValueError, match=r"matmul_nt: bias must have shape \(4,\), got \(3,\)"):
+        K.matmul_nt(dev(h), dev(b), bias=dev(np.ones(3)))
     with pytest.raises(ValueError, match=r"matmul: mat1 and mat2 shapes cannot be multiplied \(3x6 and 4x6\)"):
         K.matmul(dev(h), dev(b))
 

@@ -36,7 +36,7 @@ def signatures(f):
     idx, flag, code = types.int64[::1], types.boolean, types.int64
     unary, binary = (vec, vec), (vec, vec, vec)
     return {
-        "_matmul_tiled": (any2, any2, mat),
+        "_matmul_tiled": (any2, any2, types.Array(f, 1, "A"), flag, mat),
         "_relu": unary, "_relu_backward": binary,
         "_leaky_relu": (vec, f, vec), "_leaky_relu_backward": (vec, vec, f, vec),
         "_sigmoid": unary, "_sigmoid_backward": binary,
