@@ -12,6 +12,7 @@ from .cuda.devices import device  # noqa: F401
 from .dtypes import (bool, double, float, float16, float32, float64, get_default_dtype, half,  # noqa: F401
                      int, int8, int16, int32, int64, long, set_default_dtype, short, uint8)
 from .tensor import Size, Tensor, cat, chunk, concat, split, stack, tensor, where  # noqa: F401
+from . import tensor_views  # noqa: F401,E402  (the view classes: before any op makes a view)
 from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,  # noqa: F401
                        linspace, ones, ones_like, zeros, zeros_like)
 from .random import (Generator, bernoulli, default_generator, get_rng_state, initial_seed,  # noqa: F401

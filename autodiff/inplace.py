@@ -10,7 +10,8 @@ Every in-place op goes through ``apply_inplace``, one mechanism for all of them:
   the tensor's own memory, so that every view of it sees them, and the tensor takes
   the new history. A view changed this way records the change on its root base
   (``ViewScatter``, PyTorch's CopySlices); the other views remake their history
-  from the base's the next time they are used (``View._refresh``).
+  from the base's the next time they are used (``RefreshingView._refresh`` in
+  ``autodiff.tensor_views``).
 
 Either way the shared version counter goes up, so that backward refuses values a
 node saved and that were changed since.
@@ -18,92 +19,16 @@ node saved and that were changed since.
 import numpy as np
 
 from . import dtypes
-from .autograd import views as _views
-from .autograd.grad_mode import _state, enable_grad
+from .autograd.grad_mode import _state
 from .cuda.devices import DeviceMismatchError
 from .ops import elementwise as E
+from .ops import inplace as _inplace_ops
 from .ops.inplace import ViewScatter, replay
 from .ops.promotion import _CATEGORY, result_type
-from .tensor import Tensor, _add_raw, _div_raw, _mul_raw
+from .autograd.tensor_base import TensorBase
 
 
 
-class View(Tensor):
-    """A tensor that shares memory with ``_base`` (see ``autodiff.autograd.views``).
-
-    Its history (``grad_fn``, ``requires_grad``) is fixed when it is made: that holds
-    for views made with grad mode off and for views of a leaf that requires grad, whose
-    base's history no in-place change can replace. Other views are ``RefreshingView``."""
-
-    # the view op (None when made with grad mode off) and its arguments, the base first
-    __slots__ = ("_view_op", "_view_args")
-
-    @property
-    def _base(self):
-        return self._view_args[0]
-
-    def detach_(self):
-        raise RuntimeError("detach_: can't detach views in-place (its history would come back "
-                           "from its base); use detach() instead")
-
-    def _root_and_chain(self, name):
-        """The tensor that owns the memory, and the view ops from it to this view."""
-        chain = []
-        tensor = self
-        while isinstance(tensor, View):
-            if tensor._view_op is None:
-                raise RuntimeError(
-                    f"{name}: a view was created in no_grad mode and is being modified inplace "
-                    "with grad mode enabled; this is ambiguous, as in PyTorch. Make the view "
-                    "with grad mode on, or .clone() it before changing it")
-            chain.append((tensor._view_op, tensor._view_args[1:]))
-            tensor = tensor._view_args[0]
-        chain.reverse()
-        return tensor, chain
-
-
-class RefreshingView(View):
-    """A view whose base an in-place change may give a new history (a non-leaf, or a leaf
-    that does not require grad). ``grad_fn`` and ``requires_grad`` are properties here:
-    when the shared version counter moved since this view's history was made, the history
-    is made again from the base's. They are kept in slots of their own (``_view_grad_fn``,
-    ``_view_requires_grad``). (Only these views pay for the check: a view of a parameter,
-    such as the ``w.T`` of every linear layer, reads plain slots, 0.45 us less per use.)"""
-
-    __slots__ = ("_view_version", "_view_grad_fn", "_view_requires_grad")
-
-    @property
-    def grad_fn(self):
-        if self._vc[0] != self._view_version:
-            self._refresh()
-        return self._view_grad_fn
-
-    @grad_fn.setter
-    def grad_fn(self, node):
-        self._view_grad_fn = node
-
-    @property
-    def _requires_grad(self):
-        if self._vc[0] != self._view_version:
-            self._refresh()
-        return self._view_requires_grad
-
-    @_requires_grad.setter
-    def _requires_grad(self, flag):
-        self._view_requires_grad = flag
-
-    def _refresh(self):
-        """Make this view's history again from its base's (after an in-place change)."""
-        self._view_version = self._vc[0]
-        if self._view_op is None or not self._view_args[0]._requires_grad:
-            return
-        with enable_grad():
-            fresh = self._view_op.apply(*self._view_args)
-        self._view_grad_fn = fresh.grad_fn
-        self._view_requires_grad = True
-
-
-_views.View, _views.RefreshingView = View, RefreshingView
 
 _SCALAR_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short",
                  "int32": "Int", "int64": "Long", "float16": "Half", "float32": "Float",
@@ -123,7 +48,7 @@ def check_result_type(name, target, other):
     else:
         operands = other if type(other) is tuple else (other,)
         try:
-            result = result_type(data, *[o._data if isinstance(o, Tensor) else o
+            result = result_type(data, *[o._data if isinstance(o, TensorBase) else o
                                          for o in operands], op=name)
         except TypeError:
             return                            # (not a number: the op itself says what is wrong)
@@ -135,7 +60,6 @@ def check_result_type(name, target, other):
 
 
 _FLOAT_SAFE = frozenset({float, int, bool, type(None)})   # never widen a float target
-_NUMPY_CHECKED = frozenset({_add_raw, _mul_raw, _div_raw})
 
 
 def _scalar_name(dtype):
@@ -153,14 +77,14 @@ def apply_inplace(target, name, other, recorded, raw, casts=False):
     then the check runs, to raise PyTorch's error or retry with any cast. That takes the
     check (0.17 us) off each in-place update of the optimizers' hot path."""
     if _state.enabled and (target._requires_grad or
-                           (isinstance(other, Tensor) and other._requires_grad)):
+                           (isinstance(other, TensorBase) and other._requires_grad)):
         if not casts:
             _check_result_type_at_once(name, target, other)
         _record_inplace(target, name, other, recorded)
     else:
         if not casts and raw not in _NUMPY_CHECKED:
             _check_result_type_at_once(name, target, other)
-        value = other._data if isinstance(other, Tensor) else other
+        value = other._data if isinstance(other, TensorBase) else other
         try:
             raw(target._data, value)
         except ValueError:
@@ -191,7 +115,7 @@ def _check_result_type_at_once(name, target, other):
     if target._data.dtype.kind != "f":
         check_result_type(name, target, other)
     elif type(other) not in _FLOAT_SAFE:     # (a float target takes any real operand)
-        data = other._data if type(other) is Tensor else other
+        data = other._data if type(other) is TensorBase._plain_class else other
         if type(data) is not np.ndarray or data.dtype.kind == "c":
             check_result_type(name, target, other)
 
@@ -206,7 +130,7 @@ def _record_inplace(target, name, other, recorded):
                            f"{dtypes.name(target._data.dtype)} tensor with a gradient")
     if not _writeable(target._data):
         raise _overlap_error(name, target)
-    if isinstance(target, View):
+    if isinstance(target, TensorBase._view_class):
         root, chain = target._root_and_chain(name)
         if root.grad_fn is None and root._requires_grad:
             raise RuntimeError(f"{name}: a view of a leaf tensor that requires grad is being "
@@ -233,7 +157,7 @@ def _record_inplace(target, name, other, recorded):
 
 def _snapshot(tensor):
     """The old values with the old history: what the recorded op reads (and may save)."""
-    old = Tensor._wrap(tensor._data.copy())
+    old = TensorBase._plain_class._wrap(tensor._data.copy())
     old._requires_grad = tensor._requires_grad
     old.grad_fn = tensor.grad_fn
     return old
@@ -252,6 +176,65 @@ def _overlap_error(name, target):
 
 
 def _shape_error(name, target, other):
-    shape = getattr(other._data if isinstance(other, Tensor) else other, "shape", ())
+    shape = getattr(other._data if isinstance(other, TensorBase) else other, "shape", ())
     return ValueError(f"{name}: cannot broadcast {tuple(shape)} into the in-place target of "
                       f"shape {tuple(target._data.shape)}")
+
+
+# ---------------------------------------------------------------------- the in-place forms
+# Tensor's in-place methods: the recorded (out-of-place) form and the plain numpy form. The
+# forms of add_, mul_ and div_ let numpy refuse a cast to another kind (``casting``): see
+# ``apply_inplace``
+def _add(old, other):
+    return old + other
+
+
+def _add_raw(data, other, casting="same_kind"):
+    np.add(data, other, out=data, casting=casting)
+
+
+def _mul(old, other):
+    return old * other
+
+
+def _mul_raw(data, other, casting="same_kind"):
+    np.multiply(data, other, out=data, casting=casting)
+
+
+def _div(old, other):
+    return old / other
+
+
+def _div_raw(data, other, casting="same_kind"):
+    np.divide(data, other, out=data, casting=casting)
+
+
+def _clamp(old, bounds):
+    return old.clamp(*bounds)
+
+
+def _clamp_raw(data, bounds):
+    np.clip(data, _data_of(bounds[0]), _data_of(bounds[1]), out=data)
+
+
+def _fill(old, value):
+    return _inplace_ops.Fill.apply(old, value)
+
+
+def _fill_raw(data, value):
+    data[...] = value
+
+
+def _copy(old, src):
+    return _inplace_ops.Copy.apply(old, src)
+
+
+def _copy_raw(data, src):
+    np.copyto(data, src, casting="unsafe")
+
+
+def _data_of(value):
+    return value._data if isinstance(value, TensorBase) else value
+
+
+_NUMPY_CHECKED = frozenset({_add_raw, _mul_raw, _div_raw})   # see apply_inplace

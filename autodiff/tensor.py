@@ -14,17 +14,18 @@ from . import dtypes
 from .autograd import engine
 from .autograd import function as _function
 from .autograd.function import _inplace_changes
-from .autograd import graph as _graph
+from .autograd.tensor_base import TensorBase
 from .autograd.grad_mode import _state, no_grad
 from .cuda import devices as _devices
 from .cuda.devices import DeviceArray as _DeviceArray, DeviceMismatchError, as_array as _as_array
 from .ops import elementwise as E
-from .ops import inplace as _inplace_ops
 from .ops import linalg as L
 from .ops import reduction as R
 from .ops import shape as S
 from .ops.dims import check_sum_to, normalize_dim, normalize_dims
 from .ops.promotion import common as _common
+from .inplace import (apply_inplace, _add, _add_raw, _clamp, _clamp_raw, _copy, _copy_raw, _div,
+                      _div_raw, _fill, _fill_raw, _mul, _mul_raw)
 from .tensor_math import MathMethods
 
 _Number = numbers.Number
@@ -59,11 +60,12 @@ class RemovableHandle:
         self.remove()
 
 
-class Tensor(MathMethods):
+class Tensor(TensorBase, MathMethods, role="plain_class"):
     """An N-d array (numpy-backed) that can record operations for backward."""
 
-    # hot attributes in slots; rarely set ones (hooks, a name) in a dict made on first use
-    __slots__ = ("_data", "_requires_grad", "_grad", "grad_fn", "_vc", "__dict__", "__weakref__")
+    # hot attributes in TensorBase's slots; rarely set ones (hooks, a name) in a dict made on
+    # first use. The graph code makes tensors of this class as TensorBase._plain_class
+    __slots__ = ()
     _hooks = None
     _post_accumulate_hooks = None   # hook(tensor) after backward wrote this leaf's .grad
     _name = None
@@ -970,7 +972,8 @@ class Tensor(MathMethods):
     # _inplace(name, other, recorded, raw, casts=False): change this tensor in place, with
     # ``raw(array, other)`` on the numpy array when no gradient flows, else ``recorded(old,
     # other)`` recorded in the graph and written back into this tensor's memory. It is
-    # autodiff.inplace.apply_inplace, set below (one call less on the optimizers' hot path).
+    # autodiff.inplace.apply_inplace itself (one call less on the optimizers' hot path).
+    _inplace = apply_inplace
 
     def add_(self, other, alpha=1):
         if alpha != 1:
@@ -1103,57 +1106,6 @@ def _check_grad_assignment(target, grad):
                            "Please ensure that the gradient and the tensor are on the same device")
 
 
-# in-place ops: the recorded (out-of-place) form and the plain numpy form. The forms of
-# add_, mul_ and div_ let numpy refuse a cast to another kind (``casting``): see
-# ``autodiff.inplace.apply_inplace``
-def _add(old, other):
-    return old + other
-
-
-def _add_raw(data, other, casting="same_kind"):
-    np.add(data, other, out=data, casting=casting)
-
-
-def _mul(old, other):
-    return old * other
-
-
-def _mul_raw(data, other, casting="same_kind"):
-    np.multiply(data, other, out=data, casting=casting)
-
-
-def _div(old, other):
-    return old / other
-
-
-def _div_raw(data, other, casting="same_kind"):
-    np.divide(data, other, out=data, casting=casting)
-
-
-def _clamp(old, bounds):
-    return old.clamp(*bounds)
-
-
-def _clamp_raw(data, bounds):
-    np.clip(data, _data_of(bounds[0]), _data_of(bounds[1]), out=data)
-
-
-def _fill(old, value):
-    return _inplace_ops.Fill.apply(old, value)
-
-
-def _fill_raw(data, value):
-    data[...] = value
-
-
-def _copy(old, src):
-    return _inplace_ops.Copy.apply(old, src)
-
-
-def _copy_raw(data, src):
-    np.copyto(data, src, casting="unsafe")
-
-
 def _arg_extremum(x, dim, keepdim, fn, name):
     if dim is None:
         return Tensor._wrap(_as_array(fn(x._data)))
@@ -1193,10 +1145,6 @@ def _variance(x, op, name, dim, unbiased, keepdim, correction):
     return op.apply(x, normalize_dims(dim, x._data.ndim, name), correction, keepdim)
 
 
-_function.Tensor = Tensor
-_graph.Tensor = Tensor
-from .inplace import apply_inplace as _apply_inplace  # noqa: E402  (it subclasses Tensor)
-Tensor._inplace = _apply_inplace
 _OPERANDS = (Tensor, float, int, np.ndarray, _Number, _DeviceArray)   # what arithmetic accepts
 # on the other side (concrete types first: an ABC check costs ~7x more)
 

@@ -10,7 +10,7 @@ Both libraries start from the same weights (autodiff's initialisation, loaded in
 through the state_dict) and train on the same batch. Figures are the minimum over several
 repeats; each library is timed in a process of its own (see bench_nn.py for why).
 
-    python benchmarks/bench_seq.py [--repeats 5] [--rounds 3] [--threads 1] [--kernels]
+    python benchmarks/bench_seq.py [--repeats 5] [--rounds 3] [--threads 1] [--kernels] [--cpu-time]
 
 --kernels also times the LSTM op with its fused kernels against its numpy path, the
 figures behind ``backends.MIN_SIZE['lstm_sequence_forward']`` (the kernels win at every size).
@@ -24,7 +24,9 @@ import time
 
 import numpy as np
 
-import autodiff
+# this checkout's autodiff and kernels, not an installed copy (the script's folder comes first on sys.path)
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import autodiff  # noqa: E402
 
 VOCAB, STEPS, BATCH = 65, 32, 16
 
@@ -107,17 +109,17 @@ def make_step(lib, case):
     return step
 
 
-def time_it(fn, number, repeats):
+def time_it(fn, number, repeats, clock=time.perf_counter):
     best = float("inf")
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = clock()
         for _ in range(number):
             fn()
-        best = min(best, (time.perf_counter() - start) / number)
+        best = min(best, (clock() - start) / number)
     return best
 
 
-def measure(lib_name, title, repeats):
+def measure(lib_name, title, repeats, clock=time.perf_counter):
     if lib_name == "autodiff":
         lib = autodiff
     else:
@@ -127,7 +129,7 @@ def measure(lib_name, title, repeats):
     first = float(step().item())
     for _ in range(4):
         step()
-    seconds = time_it(step, case["steps"], repeats)
+    seconds = time_it(step, case["steps"], repeats, clock)
     return seconds, first
 
 
@@ -167,6 +169,8 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of both libraries")
     parser.add_argument("--only", type=int, default=None, help="run only case N (0 or 1)")
     parser.add_argument("--kernels", action="store_true", help="also time the fused LSTM kernels against numpy")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time in process CPU time, not wall-clock time (for loaded, shared machines)")
     parser.add_argument("--measure", nargs=2, metavar=("LIB", "CASE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.measure and args.measure[0] == "kernels":
@@ -177,7 +181,8 @@ def main(argv=None):
         if lib_name == "torch" and args.threads:
             import torch
             torch.set_num_threads(args.threads)
-        print(json.dumps(measure(lib_name, list(CASES)[int(index)], args.repeats)))
+        clock = time.process_time if args.cpu_time else time.perf_counter
+        print(json.dumps(measure(lib_name, list(CASES)[int(index)], args.repeats, clock)))
         return
     has_torch = subprocess.run([sys.executable, "-c", "import torch"], capture_output=True).returncode == 0
     libs = ["autodiff"] + (["torch"] if has_torch else [])
@@ -192,6 +197,8 @@ def main(argv=None):
                 command = [sys.executable, __file__, "--repeats", str(args.repeats), "--measure", name, str(index)]
                 if args.threads:
                     command += ["--threads", str(args.threads)]
+                if args.cpu_time:
+                    command += ["--cpu-time"]
                 env = dict(os.environ)
                 if args.threads:      # (numpy's BLAS and Numba read these at import: set before the process starts)
                     env["OPENBLAS_NUM_THREADS"] = env["OMP_NUM_THREADS"] = env["NUMBA_NUM_THREADS"] = str(args.threads)

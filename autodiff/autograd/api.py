@@ -2,7 +2,8 @@
 import numpy as np
 
 from . import engine
-from . import function as _function
+from ..cuda.devices import DeviceArray as _DeviceArray
+from .tensor_base import TensorBase
 
 
 def _as_list(value):
@@ -10,7 +11,7 @@ def _as_list(value):
 
 
 def _root_grads(outputs, grad_outputs, fname):
-    Tensor = _function.Tensor
+    Tensor = TensorBase._plain_class
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
     grad_outputs = _as_list(grad_outputs)
@@ -46,7 +47,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
     ``only_inputs`` is accepted and ignored (deprecated in PyTorch too); ``materialize_grads``
     gives zeros instead of None for unused inputs (and implies ``allow_unused``)."""
-    Tensor = _function.Tensor
+    Tensor = TensorBase._plain_class
     outputs, inputs = _as_list(outputs), _as_list(inputs)
     for i, x in enumerate(inputs):
         if not isinstance(x, Tensor):
@@ -76,11 +77,11 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         if g is None and not allow_unused:
             raise RuntimeError(f"grad: input {i} (shape {tuple(x.shape)}) was not used in the graph "
                                "of the outputs; set allow_unused=True if this is intended")
-        if g is not None and not isinstance(g, _function.Tensor):
-            g = _function.Tensor._wrap(   # a copy: never alias another result
-                g.copy() if isinstance(g, _function._DeviceArray) else np.array(g))
+        if g is not None and not isinstance(g, TensorBase):
+            g = TensorBase._plain_class._wrap(   # a copy: never alias another result
+                g.copy() if isinstance(g, _DeviceArray) else np.array(g))
         if g is None and materialize_grads:
-            g = _function.Tensor._wrap(np.zeros_like(x._data))
+            g = TensorBase._plain_class._wrap(np.zeros_like(x._data))
         result.append(g)
     return tuple(result)
 

@@ -12,13 +12,13 @@ vector (the "double backward" trick), so no forward-mode engine is needed.
 depend on an input (instead of giving zeros). ``vectorize`` and ``strategy`` are accepted for
 compatibility; only reverse mode, one row at a time, is implemented.
 """
-from . import function as _function
 from .api import grad as _grad
 from .grad_mode import enable_grad
+from .tensor_base import TensorBase
 
 
 def _tensor_type():
-    return _function.Tensor
+    return TensorBase._plain_class
 
 
 def _as_tuple(name, argument, value):

@@ -1,8 +1,8 @@
 """Check analytical gradients against central finite differences (float64), as torch.autograd.gradcheck."""
 import numpy as np
 
-from . import function as _function
 from .api import grad as _grad
+from .tensor_base import TensorBase
 
 
 class GradcheckError(RuntimeError):
@@ -19,7 +19,7 @@ def _numerical_jacobians(fn, inputs, eps):
 
     The user's tensors are never modified: each probe runs on fresh copies.
     """
-    Tensor = _function.Tensor
+    Tensor = TensorBase._plain_class
     base = [x._data.copy() for x in inputs]
 
     def probe(arrays):
@@ -45,7 +45,7 @@ def _numerical_jacobians(fn, inputs, eps):
 
 
 def _analytical_jacobians(fn, inputs):
-    Tensor = _function.Tensor
+    Tensor = TensorBase._plain_class
     outputs = _outputs(fn, inputs)
     diff = [x for x in inputs if x._requires_grad]
     jacobians = [[np.zeros((o.numel(), x.numel())) for o in outputs] for x in inputs]
@@ -73,7 +73,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
     On a mismatch, raises GradcheckError naming the input, output and element with
     both values (or returns False when ``raise_exception=False``).
     """
-    Tensor = _function.Tensor
+    Tensor = TensorBase._plain_class
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
     for i, x in enumerate(inputs):
         if not isinstance(x, Tensor):
@@ -110,7 +110,7 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
     ``grad_outputs`` (random float64 when omitted) are treated as inputs too, so
     both d(vjp)/d(inputs) and d(vjp)/d(grad_outputs) are checked.
     """
-    Tensor = _function.Tensor
+    Tensor = TensorBase._plain_class
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
     outputs = _outputs(fn, inputs)
     if grad_outputs is None:

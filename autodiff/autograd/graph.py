@@ -13,10 +13,10 @@ Hooks are per thread. While no thread uses any, saving costs one attribute read.
 import threading
 
 from .grad_mode import _state as _grad_state
+from .tensor_base import TensorBase
 
 threads_with_hooks = 0     # how many threads have hooks on (saving checks only this)
 _count_lock = threading.Lock()
-Tensor = None              # set by autodiff.tensor (circular import)
 
 
 class _Stack(threading.local):
@@ -55,7 +55,7 @@ class save_on_cpu(saved_tensors_hooks):
 
     def __init__(self, pin_memory=False, device_type="cuda"):
         def pack(tensor):
-            return tensor.device, Tensor._wrap(_host_copy(tensor._data))
+            return tensor.device, TensorBase._plain_class._wrap(_host_copy(tensor._data))
 
         def unpack(packed):
             device, host = packed
@@ -91,13 +91,13 @@ def pack(node):
     output = getattr(node, "_output", None)
     entries = []
     for k, value in enumerate(node._saved):
-        if isinstance(value, Tensor):
+        if isinstance(value, TensorBase):
             cell = value._version_cell()     # (the counter must outlive the tensor)
             version, is_output = expected and expected[k], False
         elif output is not None and value is output:
             cell, version, is_output = [0], 0, True
             node._output_version = cell      # (handed to the output tensor by _record)
-            value = Tensor._wrap(value)
+            value = TensorBase._plain_class._wrap(value)
             value._vc = cell
         else:
             entries.append(value)            # a constant (a number, an integer index array)
@@ -121,7 +121,7 @@ def unpack(node, on_arrays, inplace_error):
             raise inplace_error(node, _Shape(entry.shape), entry.cell[0], entry.version,
                                 "output 0 of " + node.name() if entry.is_output else "a tensor")
         value = entry.unpack_hook(entry.packed)
-        if not isinstance(value, Tensor):
+        if not isinstance(value, TensorBase):
             raise TypeError(f"{node.name()}: unpack_hook must return a Tensor, got "
                             f"{type(value).__name__}")
         if tuple(value._data.shape) != entry.shape:

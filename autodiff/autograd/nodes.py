@@ -7,6 +7,8 @@ leaf gives the same node); it refers to its leaf weakly, so the pair makes no re
 """
 import weakref
 
+from .tensor_base import TensorBase
+
 
 class AccumulateGrad:
     """The graph node of a leaf: its gradient is accumulated into ``variable.grad``."""
@@ -43,11 +45,6 @@ def accumulate_grad_node(leaf):
 
 def next_function(parent):
     """One entry of ``next_functions``: (node, 0); a leaf becomes its AccumulateGrad node."""
-    if parent is None or not isinstance(parent, _tensor_type()):
+    if parent is None or not isinstance(parent, TensorBase):
         return (parent, 0)
     return (accumulate_grad_node(parent), 0)
-
-
-def _tensor_type():
-    from . import function
-    return function.Tensor

@@ -13,15 +13,14 @@ its other arguments), so that
   CopySlices does: the base's new history is "the old base with the view's region
   replaced by f(old view)" (``autodiff.inplace``).
 
-The ``View`` class itself lives in ``autodiff.inplace`` (it is a Tensor); this module
-is what the graph nodes need of it.
+The ``View`` classes themselves live in ``autodiff.tensor_views`` (they are Tensors,
+above this layer; see ``tensor_base``); this module is what the graph nodes need of them.
 """
 import numpy as np
 
 from .grad_mode import _state
+from .tensor_base import TensorBase
 
-View = None   # the Tensor subclasses for views (set by autodiff.inplace)
-RefreshingView = None
 _new = object.__new__
 
 
@@ -49,14 +48,14 @@ def view_of(op, node, args, base_data, out_data):
     if _state.enabled:
         # a fixed history where its base's cannot change: a leaf that requires grad (in place
         # with grad mode on is an error) or such a view; else remade after in-place changes
-        if type(base) is View or (base.grad_fn is None and base._requires_grad):
-            view = _new(View)
+        if type(base) is TensorBase._view_class or (base.grad_fn is None and base._requires_grad):
+            view = _new(TensorBase._view_class)
         else:
-            view = _new(RefreshingView)
+            view = _new(TensorBase._refreshing_view_class)
             view._view_version = cell[0]
         view._view_op = op
     else:                           # made with grad mode off: no history to remake, and
-        view = _new(View)           # changing it in place with grad mode on is an error
+        view = _new(TensorBase._view_class)   # changing it in place with grad mode on is an error
         view._view_op = None
     view.grad_fn = node
     view._requires_grad = node is not None

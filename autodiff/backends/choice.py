@@ -50,6 +50,8 @@ MIN_SIZE = {   # elements from which the Numba kernel runs (bench_dispatch.py, s
     # the LSTM over a sequence, cell math fused per step: 2.2x the numpy path at T=8 B=1 H=8,
     # 1.4x at T=32 B=16 H=128, 1.05-1.2x at T=16 B=64 H=256 (bench_seq.py --kernels): always
     "lstm_sequence_forward": 0,
+    "layer_norm_forward": 0,   # one pass per row: 1.4-2.6x numpy's, forward + backward (kernels/cpu/_normalization.py)
+    "embedding_backward": 0,   # a serial scatter-add: 2.4-20x the sort-and-reduceat path (kernels/cpu/_embedding.py)
 }
 # ... and up to how many elements (where numpy's copies catch up): im2col won 1.7-3.4x on
 # inputs of up to 16,384 elements and lost (0.78x) on LeNet's 64x1x28x28 (bench_kernels_cnn.py)

@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import creation, dtypes
 from ..cuda import devices
-from ..ops.attention import ScaledDotProductAttention
+from ..ops.attention import PackedSelfAttention, ScaledDotProductAttention
 from ..ops.linalg import MatMul
 from ..ops.recurrent import Embedding
 from ..tensor import Tensor, cat, where
@@ -210,14 +210,30 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     if on_device and isinstance(mask, np.ndarray):
         mask = devices.like(mask, query._data)
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(scale)
-    keep = None
-    if dropout_p > 0.0:
-        shape = np.broadcast_shapes(tuple(query.shape[:-2]), tuple(key.shape[:-2])) + (target, source)
-        if dropout_p == 1.0:
-            keep = np.zeros(shape, dtype=dtype)
-        else:
-            keep = (creation.default_generator().random(shape) >= dropout_p) * np.asarray(
-                1.0 / (1.0 - dropout_p), dtype=dtype)
-        if on_device:       # drawn on the host: the same masks on every device
-            keep = devices.like(keep, query._data)
+    shape = np.broadcast_shapes(tuple(query.shape[:-2]), tuple(key.shape[:-2])) + (target, source)
+    keep = _dropout_keep(dropout_p, shape, dtype, query._data)
     return ScaledDotProductAttention.apply(query, key, value, mask, scale, keep)
+
+
+def _dropout_keep(dropout_p, shape, dtype, like):
+    """Dropout's keep-mask for attention probabilities of ``shape``, scaled by 1 / (1 - p), or None."""
+    if dropout_p <= 0.0:
+        return None
+    if dropout_p == 1.0:
+        keep = np.zeros(shape, dtype=dtype)
+    else:
+        keep = (creation.default_generator().random(shape) >= dropout_p) * np.asarray(
+            1.0 / (1.0 - dropout_p), dtype=dtype)
+    if type(like) is not np.ndarray:       # drawn on the host: the same masks on every device
+        keep = devices.like(keep, like)
+    return keep
+
+
+def packed_self_attention(qkv, heads, mask, dropout_p):
+    """MultiheadAttention's self-attention on its packed projection: qkv (N, L, 3E) -> (N, L, E),
+    each of q, k, v split into ``heads`` heads; ``mask``: an additive float tensor broadcast to
+    (N, heads, L, L), or None. Arguments are checked by the module."""
+    batch, length, features = qkv.shape
+    scale = 1.0 / math.sqrt(features // 3 // heads)
+    keep = _dropout_keep(dropout_p, (batch, heads, length, length), qkv._data.dtype, qkv._data)
+    return PackedSelfAttention.apply(qkv, heads, mask, scale, keep)

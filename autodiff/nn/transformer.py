@@ -150,37 +150,50 @@ class MultiheadAttention(Module):
         key = query if same else batch_major(key)
         value = key if same_kv else batch_major(value)
         batch, target, source = query.shape[0], query.shape[1], key.shape[1]
-        heads, head_dim = self.num_heads, self.head_dim
         if key.shape[0] != batch or value.shape[:2] != key.shape[:2]:
             raise ValueError(f"{name}: key and value must have the batch size and source length of the "
                              f"batch, got shapes {tuple(key.shape)} and {tuple(value.shape)}")
         dtype = query._data.dtype
         mask = self._merged_mask(name, attn_mask, key_padding_mask, batch, target, source, batched, dtype)
+        dropout_p = self.dropout if self.training else 0.0
+        weights = None
+        if same and self._qkv_same_embed_dim and not need_weights and type(query._data) is np.ndarray:
+            # self-attention: heads split and merged inside one op (ops.attention.PackedSelfAttention)
+            qkv = F.linear(query, self.in_proj_weight, self.in_proj_bias)
+            out = functional_seq.packed_self_attention(qkv, self.num_heads, mask, dropout_p)
+        else:
+            out, weights = self._attend(query, key, value, mask, dropout_p, need_weights)
+            if weights is not None:
+                if average_attn_weights:
+                    weights = weights.mean(1)
+                if not batched:
+                    weights = weights.squeeze(0)
+        out = self.out_proj(out)
+        if not batched:
+            out = out.squeeze(0)
+        elif not self.batch_first:
+            out = out.transpose(0, 1)
+        return out, weights
+
+    def _attend(self, query, key, value, mask, dropout_p, need_weights):
+        """(the heads' attention merged back to (N, L, E), the per-head probabilities (N, heads,
+        L, S) with ``need_weights``, else None): projections and heads as recorded ops."""
+        batch, target, source = query.shape[0], query.shape[1], key.shape[1]
+        heads, head_dim = self.num_heads, self.head_dim
         q, k, v = self._project(query, key, value)
         q = q.reshape(batch, target, heads, head_dim).transpose(1, 2)
         k = k.reshape(batch, source, heads, head_dim).transpose(1, 2)
         v = v.reshape(batch, source, heads, head_dim).transpose(1, 2)
-        dropout_p = self.dropout if self.training else 0.0
-        weights = None
         if need_weights:
             scores = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(head_dim))
             if mask is not None:
                 scores = scores + mask
             weights = scores.softmax(-1)
             attended = F.dropout(weights, dropout_p, True) if dropout_p else weights
-            out = attended @ v
-            if average_attn_weights:
-                weights = weights.mean(1)
-            if not batched:
-                weights = weights.squeeze(0)
-        else:
-            out = functional_seq.scaled_dot_product_attention(q, k, v, mask, dropout_p)
-        out = self.out_proj(out.transpose(1, 2).reshape(batch, target, self.embed_dim))
-        if not batched:
-            out = out.squeeze(0)
-        elif not self.batch_first:
-            out = out.transpose(0, 1)
-        return out, weights
+            out = (attended @ v).transpose(1, 2).reshape(batch, target, self.embed_dim)
+            return out, weights
+        out = functional_seq.scaled_dot_product_attention(q, k, v, mask, dropout_p)
+        return out.transpose(1, 2).reshape(batch, target, self.embed_dim), None
 
     def _merged_mask(self, name, attn_mask, key_padding_mask, batch, target, source, batched, dtype):
         """attn_mask (L, S) or (N*H, L, S) and key_padding_mask (N, S) as one additive mask."""

@@ -428,7 +428,8 @@ class CrossEntropy(_ClassLoss):
 
     @staticmethod
     def forward(ctx, x, target, weight, ignore_index, label_smoothing, reduction):
-        ctx.plain = weight is None and not label_smoothing and x.ndim == 2 and target.dtype.kind in "iu"
+        ctx.plain = (weight is None and not label_smoothing and x.ndim == 2 and x.shape[1] > 0
+                     and target.dtype.kind in "iu")
         if ctx.plain:   # the common case: one backend call (on CUDA, fused kernels, nothing read back)
             backend = CPU if type(x) is np.ndarray else backends.of(x)
             loss, ctx.backend_saved = backend.softmax_cross_entropy(x, target, ignore_index, reduction)
@@ -504,24 +505,45 @@ class LayerNorm(Op):
     @staticmethod
     def forward(ctx, x, weight, bias, ndim, eps):
         dims = tuple(range(x.ndim - ndim, x.ndim))
+        ctx.dims, ctx.eps = dims, eps
+        ctx.fused = LayerNorm.kernel(x, weight, bias)
+        if ctx.fused:      # one pass over the rows (kernels.cpu.layer_norm_forward)
+            normalized_shape = x.shape[x.ndim - ndim:]
+            out, xhat, rstd = ctx.fused(x.reshape(-1, math.prod(normalized_shape)), _flat(weight), _flat(bias), eps)
+            ctx.save_for_backward(x, weight, xhat.reshape(x.shape), rstd.reshape(x.shape[:x.ndim - ndim] + (1,) * ndim))
+            return out.reshape(x.shape)
         mean = x.mean(dims, keepdims=True)
         centered = x - mean
         rstd = 1.0 / np.sqrt((centered * centered).mean(dims, keepdims=True) + eps)
         xhat = centered * rstd
         ctx.save_for_backward(x, weight, xhat, rstd)
-        ctx.dims, ctx.eps = dims, eps
         out = xhat if weight is None else xhat * weight
         return out if bias is None else out + bias
+
+    @staticmethod
+    def kernel(x, weight, bias):
+        """The fused forward kernel when it should run: numpy arrays, weight and bias of x's dtype."""
+        if x.size == 0 or any(p is not None and (type(p) is not np.ndarray or p.dtype != x.dtype)
+                              for p in (weight, bias)):
+            return None
+        return backends.kernel("layer_norm_forward", x)
 
     @staticmethod
     def backward(ctx, grad):
         x, weight, xhat, rstd = ctx.saved_tensors
         xp, dims = ctx.xp, ctx.dims
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        if ctx.fused and type(grad) is np.ndarray:    # the kernel's backward pass, weight and bias sums included
+            normalized_shape = x.shape[x.ndim - len(dims):]
+            rows_shape = (-1, math.prod(normalized_shape))
+            grad_x, grad_w, grad_b = backends.cpu_kernel("layer_norm_backward")(
+                grad.reshape(rows_shape), xhat.reshape(rows_shape), rstd.reshape(-1), _flat(weight))
+            return (grad_x.reshape(x.shape) if need_x else None, grad_w.reshape(normalized_shape) if need_w else None,
+                    grad_b.reshape(normalized_shape) if need_b else None, None, None)
         if not isinstance(grad, (np.ndarray, DeviceArray)):     # create_graph: xhat, rstd as functions of x
             centered = x - x.mean(dims, keepdim=True)
             rstd = ((centered * centered).mean(dims, keepdim=True) + ctx.eps).rsqrt()
             xhat = centered * rstd
-        need_x, need_w, need_b = ctx.needs_input_grad[:3]
         count = 1
         for d in dims:
             count *= x.shape[d]
@@ -532,3 +554,7 @@ class LayerNorm(Op):
                       - xhat * (xp.sum(g * xhat, dims, keepdims=True) * (1.0 / count))) * rstd
         # (summed over the leading dimensions by the engine)
         return grad_x, (grad * xhat if need_w else None), (grad if need_b else None), None, None
+
+
+def _flat(parameter):
+    return None if parameter is None else parameter.reshape(-1)

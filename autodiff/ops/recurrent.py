@@ -189,15 +189,20 @@ def _gate_inputs(x, w_ih, b_ih, b_hh, cell):
     """W_ih x_t (+ biases) for every step at once: (T, B, G)."""
     steps, batch, features = x.shape
     gx = (x.reshape(steps * batch, features) @ w_ih.T).reshape(steps, batch, w_ih.shape[0])
-    bias = b_ih
-    if b_hh is not None and not cell.split_hidden_bias:
-        bias = b_hh if bias is None else bias + b_hh     # (one pass over gx instead of two)
+    bias = b_ih if cell.split_hidden_bias else _summed_bias(b_ih, b_hh)   # (one pass over gx instead of two)
     if bias is None:
         return gx
     if type(gx) is np.ndarray:
         gx += bias           # (a new array: added in place)
         return gx
     return gx + bias
+
+
+def _summed_bias(b_ih, b_hh):
+    """b_ih + b_hh (either may be None)."""
+    if b_ih is None or b_hh is None:
+        return b_hh if b_ih is None else b_ih
+    return b_ih + b_hh
 
 
 def run_forward(m, cell, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse, masks):
@@ -363,8 +368,10 @@ class Recurrent(Op):
         fused = plain_lstm and backends.kernel("lstm_sequence_forward", x)
         if plain_lstm and isinstance(x, DeviceArray) and x.dtype.kind == "f":
             fused = cuda_lstm_forward
-        if fused:
+        if fused is cuda_lstm_forward:
             out, cache = fused(_gate_inputs(x, w_ih, b_ih, b_hh, cell), h0, c0, w_hh, reverse)
+        elif fused:
+            out, cache = fused(x, w_ih, _summed_bias(b_ih, b_hh), h0, c0, w_hh, reverse)
         else:
             out, cache = run_forward(ArrayCells, cell, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse, masks)
         ctx.save_for_backward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, out if fused else None)
@@ -382,8 +389,14 @@ class Recurrent(Op):
                 return input_and_weight_gradients(dgates, None, h_prev, x, w_ih, needs, dh0, dc0) + (None,) * 3
             if ctx.fused:
                 backward = backends.cpu_kernel("lstm_sequence_backward")
-                dgates, h_prev, dh0, dc0 = backward(grad, out, ctx.cache, w_hh, ctx.reverse)
-                return input_and_weight_gradients(dgates, None, h_prev, x, w_ih, needs, dh0, dc0) + (None,) * 3
+                need_bias = needs[5] or needs[6]
+                grad_x, dh0, dc0, grad_w_ih, grad_w_hh, grad_bias = backward(
+                    grad, out, ctx.cache, x, w_ih, w_hh, ctx.reverse, needs[:5] + (need_bias,))
+                grad_b_hh = None
+                if needs[6]:      # (b_ih and b_hh get the same sum: two arrays, each a gradient of its own)
+                    grad_b_hh = grad_bias.copy() if needs[5] else grad_bias
+                return (grad_x, dh0, dc0, grad_w_ih, grad_w_hh, grad_bias if needs[5] else None, grad_b_hh,
+                        None) + (None,) * 3
             caches, h_prev = ctx.cache
             return run_backward(ArrayCells, cell, grad, x, w_ih, w_hh, w_hr, ctx.reverse, ctx.masks,
                                 caches, h_prev, needs) + (None,) * 3
@@ -414,7 +427,8 @@ class Embedding(Op):
         indices, rows = ctx.indices, ctx.rows
         features = grad.shape[-1]
         if type(grad) is np.ndarray:
-            grad_weight = _rows_sum(grad.reshape(-1, features), indices.reshape(-1), rows)
+            add_rows = backends.kernel("embedding_backward", grad) or _rows_sum
+            grad_weight = add_rows(grad.reshape(-1, features), indices.reshape(-1), rows)
             if ctx.row_scale is not None:
                 grad_weight *= ctx.row_scale
             if ctx.padding_idx is not None:

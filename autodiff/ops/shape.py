@@ -2,8 +2,8 @@
 derivatives move gradients back (reshape back, transpose back, scatter back)."""
 import numpy as np
 
-from ..autograd import function as _function
 from ..autograd.function import Op
+from ..autograd.tensor_base import TensorBase
 from .dims import is_basic_index  # noqa: F401  (re-exported for Tensor.__getitem__)
 from .xp import ArrayMath
 
@@ -130,7 +130,7 @@ class Index(Op):
 def _take(grad, key):
     """``grad[key]`` with numpy's indexing rule, on an array or (recorded) on a tensor:
     the keys ops build are numpy keys, which Tensor.__getitem__ would read by PyTorch's rule."""
-    return Index.apply(grad, key) if isinstance(grad, _function.Tensor) else grad[key]
+    return Index.apply(grad, key) if isinstance(grad, TensorBase) else grad[key]
 
 
 class IndexView(Index):
@@ -313,7 +313,7 @@ class Diagonal(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        if isinstance(grad, _function.Tensor):
+        if isinstance(grad, TensorBase):
             return DiagonalBackward.apply(grad, ctx.shape, *ctx.args)
         return DiagonalBackward.forward(None, grad, ctx.shape, *ctx.args)
 
@@ -331,6 +331,6 @@ class DiagonalBackward(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        if isinstance(grad, _function.Tensor):
+        if isinstance(grad, TensorBase):
             return Diagonal.apply(grad, *ctx.args)
         return diagonal_view(grad, *ctx.args).copy()

@@ -8,7 +8,7 @@ recorded and can be differentiated again.
 """
 import numpy as np
 
-from ..autograd import function as _function
+from ..autograd.tensor_base import TensorBase
 from ..cuda.devices import DeviceArray
 from .dims import is_basic_index, sum_to_shape
 
@@ -93,7 +93,7 @@ class TensorMath:
 
     @staticmethod
     def log(x):
-        return x.log() if isinstance(x, _function.Tensor) else float(np.log(np.float64(x)))
+        return x.log() if isinstance(x, TensorBase) else float(np.log(np.float64(x)))
 
     @staticmethod
     def sin(x):

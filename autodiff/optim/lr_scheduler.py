@@ -431,6 +431,18 @@ class ReduceLROnPlateau(LRScheduler):
         self._init_is_better(self.mode, self.threshold, self.threshold_mode)
 
 
-from .schedulers_more import (  # noqa: E402,F401  (PyTorch's other schedulers)
-    ChainedScheduler, ConstantLR, CosineAnnealingWarmRestarts, LinearLR, MultiplicativeLR, OneCycleLR,
-    SequentialLR)
+# PyTorch's other schedulers live in ``schedulers_more`` (which builds on the classes above)
+# and are found here on first use, so that the two modules import one way only
+_MORE = frozenset({"ChainedScheduler", "ConstantLR", "CosineAnnealingWarmRestarts", "LinearLR",
+                   "MultiplicativeLR", "OneCycleLR", "SequentialLR"})
+
+
+def __getattr__(name):
+    if name in _MORE:
+        from . import schedulers_more
+        return getattr(schedulers_more, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | _MORE)

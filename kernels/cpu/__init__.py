@@ -31,6 +31,10 @@ _SUBMODULE = {
     "softmax_cross_entropy_backward": "_softmax",
     # recurrent layers: the LSTM over a sequence, pointwise math fused per step
     "lstm_sequence_forward": "_recurrent", "lstm_sequence_backward": "_recurrent",
+    # an embedding's backward pass: rows added into the weight rows they came from
+    "embedding_backward": "_embedding",
+    # layer normalisation over rows, forward and backward
+    "layer_norm_forward": "_normalization", "layer_norm_backward": "_normalization",
     # optimizer updates
     "adam_step": "_optim",
     # convolution and pooling

@@ -1,19 +1,52 @@
-"""The LSTM over a whole sequence: BLAS for the hidden-to-hidden products, numpy's
-vectorised tanh for the transcendental functions, and one fused serial Numba loop per
-time step for the rest of the cell's pointwise math (forward and backward).
+"""The LSTM over a whole sequence: BLAS for the matrix products, numpy's vectorised tanh for
+the transcendental functions, and one fused serial Numba loop per time step for the rest of
+the cell's pointwise math (forward and backward).
 
 numpy spends ~10 calls (and as many temporary arrays) on an LSTM cell's gates, cell and
 hidden state each step, and ~15 on their gradients; here a forward step is six calls
 into preallocated buffers and a backward step two (a serial loop: batches are small, a
 parallel launch would cost more than the loop). Layout and results are those of
 ``autodiff.ops.recurrent`` (gates i, f, g, o; output rows h_t | c_t, then the final states).
-"""
 
+Memory: what leaves a call is allocated fresh; the temporaries (scaled weights, the gate
+gradients, the states each step started from) live in a per-thread workspace reused from
+call to call. A fresh array costs a page fault per 4 KiB each time the allocator has given
+the memory back to the system, ~2 us each on these VMs: the language-model step of
+benchmarks/bench_seq.py took ~970 faults (3.8 MB), 1.7 ms of its 6.7 ms, before the workspace,
+~580 with it. Forward + backward against the numpy path (bench_seq.py --kernels): 2.3x at
+T=8 B=1 H=8, 1.5x at T=32 B=16 H=128, 1.2x at T=16 B=64 H=256.
+"""
+import math
+import threading
 
 import numba
 import numpy as np
 
 from ._jit import float_array
+
+
+class _Workspace(threading.local):
+    """Arrays for one call's temporaries, reused by the next call on the same thread (they
+    never leave the call that asked for them). Each grows to the largest size asked for, up
+    to KEEP_BYTES: larger ones are allocated per call (their pass costs more than their
+    page faults), so that one big LSTM does not leave hundreds of MB behind."""
+
+    KEEP_BYTES = 16 << 20
+
+    def __init__(self):
+        self.arrays = {}
+
+    def array(self, name, shape, dtype):
+        size = math.prod(shape)
+        have = self.arrays.get(name)
+        if have is None or have.dtype != dtype or have.size < size:
+            have = np.empty(size, dtype)
+            if have.nbytes <= self.KEEP_BYTES:
+                self.arrays[name] = have
+        return have[:size].reshape(shape)
+
+
+_workspace = _Workspace()
 
 _step = numba.njit(cache=True, fastmath=False)
 
@@ -36,84 +69,112 @@ def _lstm_gates_and_cell(acts, c_prev, out_c):
 
 
 @_step
-def _lstm_cell_backward(dh, dc, grad_h, grad_c, acts, c_prev, tanh_c, dgates):
-    """From the carried dh, dc plus this step's output gradients: the gates' pre-activation
-    gradients into dgates, and dc (in place) becomes the gradient of the previous cell state."""
+def _lstm_step_backward(t, before, dh, dc, grad, acts, out, c0, tanh_c, dgates):
+    """Step t of backpropagation through time: from the carried dh, dc plus the step's output
+    gradients grad[t], the gates' pre-activation gradients into dgates[t]; dc (in place)
+    becomes the gradient of the cell state the step started from (out[before], or c0 when
+    before is out of range). Indexing by t here, not in Python, saves ~8 slices a step.
+    (Constants in the arrays' dtype: a float64 ``1`` made every float32 product a conversion,
+    and the step took 12 us instead of 5 at B=16 H=128.)"""
     batch, size = dh.shape
+    first = before < 0 or before >= acts.shape[0]
+    one = dh.dtype.type(1)
     for b in range(batch):
         for j in range(size):
-            i = acts[b, j]
-            f = acts[b, size + j]
-            g = acts[b, 2 * size + j]
-            o = acts[b, 3 * size + j]
-            t = tanh_c[b, j]
-            d_out = dh[b, j] + grad_h[b, j]
-            d_c = dc[b, j] + grad_c[b, j] + d_out * o * (1 - t * t)
-            dgates[b, j] = d_c * g * i * (1 - i)
-            dgates[b, size + j] = d_c * c_prev[b, j] * f * (1 - f)
-            dgates[b, 2 * size + j] = d_c * i * (1 - g * g)
-            dgates[b, 3 * size + j] = d_out * t * o * (1 - o)
+            i = acts[t, b, j]
+            f = acts[t, b, size + j]
+            g = acts[t, b, 2 * size + j]
+            o = acts[t, b, 3 * size + j]
+            c_prev = c0[b, j] if first else out[before, b, size + j]
+            tanh = tanh_c[t, b, j]
+            d_out = dh[b, j] + grad[t, b, j]
+            d_c = dc[b, j] + grad[t, b, size + j] + d_out * o * (one - tanh * tanh)
+            dgates[t, b, j] = d_c * g * i * (one - i)
+            dgates[t, b, size + j] = d_c * c_prev * f * (one - f)
+            dgates[t, b, 2 * size + j] = d_c * i * (one - g * g)
+            dgates[t, b, 3 * size + j] = d_out * tanh * o * (one - o)
             dc[b, j] = d_c * f
 
 
-def lstm_sequence_forward(gx, h0, c0, w_hh, reverse=False):
-    """Run the LSTM over gx (T, B, 4H) = W_ih x_t + biases, from states h0, c0 (B, H).
+def lstm_sequence_forward(x, w_ih, bias, h0, c0, w_hh, reverse=False):
+    """Run the LSTM over x (T, B, I) with weights w_ih (4H, I), w_hh (4H, H), bias (4H,)
+    (b_ih + b_hh, or None), from states h0, c0 (B, H).
 
     Returns (out, cache): out (T + 1, B, 2H) holds h_t | c_t per step and the final states
     in row T; cache is what ``lstm_sequence_backward`` needs. The transcendental functions
     run as numpy's vectorised tanh (Numba's scalar tanh is ~80x slower per element): the
-    sigmoid gates' columns are pre-scaled by 1/2 so that one tanh call covers all four gates.
+    sigmoid gates' weight and bias columns are pre-scaled by 1/2 (exactly), so that one tanh
+    call covers all four gates. Every step's input product goes straight into the cache of
+    activations, which the loop then completes in place: no (T, B, 4H) temporaries (each one
+    a fresh 1 MB allocation at T=32 B=16 H=128, whose page faults cost more than its pass).
     """
-    gx = float_array(gx, "lstm_sequence_forward", "gx")
-    steps, batch, gates = gx.shape
+    x = float_array(x, "lstm_sequence_forward", "x")
+    steps, batch, features = x.shape
+    gates = w_ih.shape[0]
     size = gates // 4
-    dtype = gx.dtype
+    dtype = x.dtype
     scale = np.full(gates, 0.5, dtype=dtype)
     scale[2 * size:3 * size] = 1
-    w_scaled = np.ascontiguousarray(w_hh.T * scale)
-    gx_scaled = gx * scale
-    out = np.empty((steps + 1, batch, 2 * size), dtype=dtype)
     acts = np.empty((steps, batch, gates), dtype=dtype)
-    tanh_c = np.empty((steps, batch, size), dtype=dtype)
-    hw = np.empty((batch, gates), dtype=dtype)
+    w_ih_scaled = np.multiply(w_ih.T, scale, out=_workspace.array("w_ih", (features, gates), dtype))
+    np.matmul(x.reshape(steps * batch, features), w_ih_scaled, out=acts.reshape(steps * batch, gates))
+    if bias is not None:
+        acts += bias * scale
+    w_scaled = np.multiply(w_hh.T, scale, out=_workspace.array("w_hh", (size, gates), dtype))
+    out = np.empty((steps + 1, batch, 2 * size), dtype=dtype)
+    tanh_c = _workspace.array("tanh_c", (batch, size), dtype)    # (recomputed by backward, not kept)
+    hw = _workspace.array("hw", (batch, gates), dtype)
     h, c = np.asarray(h0, dtype=dtype), np.asarray(c0, dtype=dtype)
     order = range(steps - 1, -1, -1) if reverse else range(steps)
     for t in order:
-        np.matmul(h, w_scaled, out=hw)
-        hw += gx_scaled[t]
         step_acts, row = acts[t], out[t]
-        np.tanh(hw, out=step_acts)
+        np.matmul(h, w_scaled, out=hw)
+        step_acts += hw
+        np.tanh(step_acts, out=step_acts)
         _lstm_gates_and_cell(step_acts, c, row[:, size:])
-        np.tanh(row[:, size:], out=tanh_c[t])
-        np.multiply(step_acts[:, 3 * size:], tanh_c[t], out=row[:, :size])
+        np.tanh(row[:, size:], out=tanh_c)
+        np.multiply(step_acts[:, 3 * size:], tanh_c, out=row[:, :size])
         h, c = row[:, :size], row[:, size:]
     out[steps] = out[order[-1]] if steps else np.concatenate([h, c], axis=1)
-    return out, (acts, tanh_c, h0, c0)
+    return out, (acts, h0, c0)
 
 
-def lstm_sequence_backward(grad, out, cache, w_hh, reverse=False):
-    """Backpropagation through time for ``lstm_sequence_forward``.
+def lstm_sequence_backward(grad, out, cache, x, w_ih, w_hh, reverse=False, needs=(True,) * 6):
+    """Backpropagation through time for ``lstm_sequence_forward``, then the products that turn
+    every step's gate gradients into the gradients of the inputs and weights (one each over
+    all the steps at once).
 
-    grad (T + 1, B, 2H): the gradient of its output. Returns (dgates (T, B, 4H): the
-    gradient of gx at each step, h_prev (T, B, H): the hidden state each step started from,
-    dh0, dc0).
+    grad (T + 1, B, 2H): the gradient of its output; ``needs``: which of the six results to
+    compute. Returns (grad_x, dh0, dc0, grad_w_ih, grad_w_hh, grad_bias), None where not needed
+    (grad_bias: the gradient of b_ih, which is also b_hh's).
     """
-    acts, tanh_c, h0, c0 = cache
+    acts, h0, c0 = cache
     steps, batch, gates = acts.shape
     size = gates // 4
     dtype = acts.dtype
-    dgates = np.empty((steps, batch, gates), dtype=dtype)
-    h_prev = np.empty((steps, batch, size), dtype=dtype)
-    dh = np.array(grad[steps, :, :size], dtype=dtype)
-    dc = np.array(grad[steps, :, size:], dtype=dtype)
-    order = range(steps) if reverse else range(steps - 1, -1, -1)
+    tanh_c = np.tanh(out[:steps, :, size:], out=_workspace.array("tanh_c_all", (steps, batch, size), dtype))
+    grad = np.ascontiguousarray(grad, dtype=dtype)
+    c0 = np.ascontiguousarray(c0, dtype=dtype)
+    dgates = _workspace.array("dgates", (steps, batch, gates), dtype)
+    dh = np.array(grad[steps, :, :size])
+    dc = np.array(grad[steps, :, size:])
     before = 1 if reverse else -1          # the step each state came from
-    for t in order:
-        s = t + before
-        first = s < 0 or s >= steps
-        c_prev = c0 if first else out[s, :, size:]
-        h_prev[t] = h0 if first else out[s, :, :size]
-        g_t = grad[t]
-        _lstm_cell_backward(dh, dc, g_t[:, :size], g_t[:, size:], acts[t], c_prev, tanh_c[t], dgates[t])
+    for t in (range(steps) if reverse else range(steps - 1, -1, -1)):
+        _lstm_step_backward(t, t + before, dh, dc, grad, acts, out, c0, tanh_c, dgates)
         np.matmul(dgates[t], w_hh, out=dh)
-    return dgates, h_prev, dh, dc
+    need_x, need_h0, need_c0, need_w_ih, need_w_hh, need_bias = needs
+    rows = steps * batch
+    dgates = dgates.reshape(rows, gates)
+    grad_x = np.matmul(dgates, w_ih).reshape(x.shape) if need_x else None
+    grad_w_ih = dgates.T @ x.reshape(rows, -1) if need_w_ih else None
+    grad_w_hh = None
+    if need_w_hh:
+        h_prev = _workspace.array("h_prev", (steps, batch, size), dtype)   # the state each step started from
+        if steps:
+            first, rest, previous = (steps - 1, slice(0, steps - 1), slice(1, steps)) if reverse else \
+                (0, slice(1, steps), slice(0, steps - 1))
+            h_prev[first] = h0
+            h_prev[rest] = out[previous, :, :size]
+        grad_w_hh = dgates.T @ h_prev.reshape(rows, size)
+    grad_bias = dgates.sum(0) if need_bias else None
+    return grad_x, dh if need_h0 else None, dc if need_c0 else None, grad_w_ih, grad_w_hh, grad_bias

@@ -9,10 +9,10 @@ from autodiff.ops.recurrent import Recurrent
 
 def _run(mode, arrays, reverse, dtype, upstream):
     with backends.use(mode):
-        leaves = [ad.tensor(a.astype(dtype), requires_grad=True) for a in arrays]
+        leaves = [None if a is None else ad.tensor(a.astype(dtype), requires_grad=True) for a in arrays]
         out = Recurrent.apply(*leaves[:7], None, "LSTM", reverse, None)
         out.backward(ad.tensor(upstream.astype(dtype)))
-        return [out.detach().numpy()] + [t.grad.numpy() for t in leaves]
+        return [out.detach().numpy()] + [t.grad.numpy() for t in leaves if t is not None]
 
 
 @pytest.mark.parametrize("reverse", [False, True])
@@ -48,3 +48,83 @@ def test_fused_lstm_layer_matches_pytorch():
     np.testing.assert_allclose(xa.grad.numpy(), xt.grad.numpy(), rtol=1e-10, atol=1e-12)
     for p, q in zip(ours.parameters(), theirs.parameters()):
         np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def _lstm_case(rng, steps, batch, features, hidden, bias=True):
+    shapes = [(steps, batch, features), (batch, hidden), (batch, hidden), (4 * hidden, features),
+              (4 * hidden, hidden)] + ([(4 * hidden,), (4 * hidden,)] if bias else [])
+    return [rng.standard_normal(s) for s in shapes] + ([] if bias else [None, None])
+
+
+@pytest.mark.parametrize("wanted", [(0,), (3, 4), (1, 2), (5,), (6,), (0, 1, 2, 3, 4, 5, 6)])
+def test_fused_lstm_computes_only_the_gradients_asked_for(wanted):
+    """Leaves that do not require grad get none, the others the numpy path's (b_ih and b_hh:
+    equal values in arrays of their own)."""
+    arrays = _lstm_case(np.random.default_rng(2), 4, 3, 5, 6)
+    upstream = np.random.default_rng(3).standard_normal((5, 3, 12))
+    results = {}
+    for mode in ("numba", "numpy"):
+        with backends.use(mode):
+            leaves = [ad.tensor(a, requires_grad=i in wanted) for i, a in enumerate(arrays)]
+            Recurrent.apply(*leaves, None, "LSTM", False, None).backward(ad.tensor(upstream))
+            results[mode] = [t.grad for t in leaves]
+    for i, (fused, plain) in enumerate(zip(results["numba"], results["numpy"])):
+        assert (fused is None) == (i not in wanted) == (plain is None)
+        if fused is not None:
+            np.testing.assert_allclose(fused.numpy(), plain.numpy(), rtol=1e-12, atol=1e-12)
+    if 5 in wanted and 6 in wanted:
+        assert not np.shares_memory(results["numba"][5].numpy(), results["numba"][6].numpy())
+
+
+def test_fused_lstm_without_bias_and_with_initial_states():
+    arrays = _lstm_case(np.random.default_rng(4), 3, 2, 4, 5, bias=False)
+    upstream = np.random.default_rng(5).standard_normal((4, 2, 10))
+    fused = _run("numba", arrays, False, np.float64, upstream)
+    plain = _run("numpy", arrays, False, np.float64, upstream)
+    for a, b in zip(fused, plain):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_fused_lstm_workspace_is_never_shared_between_live_graphs():
+    """Two sizes and two dtypes, forward, forward, then both backward passes (the workspace
+    holds only what one call uses and drops): each result equals that of the numpy path."""
+    rng = np.random.default_rng(6)
+    cases = [(_lstm_case(rng, 5, 3, 4, 6), np.float32), (_lstm_case(rng, 2, 4, 3, 8), np.float64),
+             (_lstm_case(rng, 5, 3, 4, 6), np.float64)]
+    expected = []
+    for arrays, dtype in cases:
+        upstream = np.ones((arrays[0].shape[0] + 1, arrays[0].shape[1], 2 * arrays[1].shape[1]))
+        expected.append(_run("numpy", arrays, True, dtype, upstream))
+    with backends.use("numba"):
+        runs = []
+        for arrays, dtype in cases:
+            leaves = [ad.tensor(a.astype(dtype), requires_grad=True) for a in arrays]
+            runs.append((leaves, Recurrent.apply(*leaves, None, "LSTM", True, None)))
+        for leaves, out in reversed(runs):
+            out.backward(ad.ones(*out.shape, dtype=out.dtype))
+    for (leaves, out), want, (_, dtype) in zip(runs, expected, cases):
+        tol = 1e-5 if dtype == np.float32 else 1e-12
+        for a, b in zip([out.detach().numpy()] + [t.grad.numpy() for t in leaves], want):
+            np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+
+
+def test_fused_lstm_nan_input_spreads_as_in_the_numpy_path():
+    arrays = _lstm_case(np.random.default_rng(7), 4, 2, 3, 4)
+    arrays[0][1, 0, 2] = np.nan
+    upstream = np.ones((5, 2, 8))
+    with np.errstate(invalid="ignore"):
+        fused = _run("numba", arrays, False, np.float64, upstream)
+        plain = _run("numpy", arrays, False, np.float64, upstream)
+    assert np.isnan(fused[0][1:, 0]).all() and not np.isnan(fused[0][:, 1]).any()
+    for a, b in zip(fused, plain):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)     # (NaNs in the same places)
+
+
+def test_lstm_workspace_keeps_small_arrays_only():
+    from kernels.cpu import _recurrent
+    workspace = _recurrent._Workspace()
+    small = workspace.array("small", (4, 8), np.float32)
+    assert workspace.array("small", (2, 8), np.float32).base is small.base     # reused, as a smaller view
+    assert workspace.array("small", (4, 8), np.float64).dtype == np.float64     # another dtype: a new array
+    big = (workspace.KEEP_BYTES // 8 + 1,)
+    assert workspace.array("big", big, np.float64).shape == big and "big" not in workspace.arrays

@@ -4,14 +4,20 @@ import numpy as np
 import pytest
 
 import autodiff as ad
-from autodiff import nn
+from autodiff import backends, nn
 import autodiff.nn.functional as F
 from autodiff.testing import assert_gradgrad_match, assert_gradients_match
 
 RNG = np.random.default_rng(3)
 
 
-def test_embedding_matches_pytorch(torch):
+@pytest.mark.parametrize("mode", ["numpy", "numba"])     # backward: sorted sums, or kernels.cpu.embedding_backward
+def test_embedding_matches_pytorch(torch, mode):
+    with backends.use(mode):
+        _check_embedding_against(torch)
+
+
+def _check_embedding_against(torch):
     for kwargs in [dict(), dict(padding_idx=2), dict(padding_idx=-1, scale_grad_by_freq=True)]:
         ours = nn.Embedding(6, 3, **kwargs).double()
         theirs = torch.nn.Embedding(6, 3, **kwargs).double()
@@ -44,12 +50,30 @@ def test_from_pretrained_freezes_by_default():
     assert nn.Embedding.from_pretrained(table, freeze=False).weight.requires_grad
 
 
-def test_embedding_gradients_match_finite_differences():
+@pytest.mark.parametrize("mode", ["numpy", "numba"])
+def test_embedding_gradients_match_finite_differences(mode):
     idx = ad.tensor(np.array([[0, 2], [2, 1]]))
     w = ad.tensor(RNG.standard_normal((4, 3)), requires_grad=True)
-    assert_gradients_match(lambda w: F.embedding(idx, w), w)   # (padding_idx and scale_grad_by_freq
-    # change the gradient on purpose: checked against PyTorch above)
-    assert_gradgrad_match(lambda w: F.embedding(idx, w) ** 2, w)
+    with backends.use(mode):
+        assert_gradients_match(lambda w: F.embedding(idx, w), w)   # (padding_idx and scale_grad_by_freq
+        # change the gradient on purpose: checked against PyTorch above)
+        assert_gradgrad_match(lambda w: F.embedding(idx, w) ** 2, w)
+
+
+def test_embedding_backward_kernel_adds_as_np_add_at():
+    from kernels import cpu
+    values = RNG.standard_normal((50, 7)).astype(np.float32)
+    index = RNG.integers(0, 6, 50)
+    expected = np.zeros((6, 7), np.float32)
+    np.add.at(expected, index, values)
+    np.testing.assert_array_equal(cpu.embedding_backward(values, index, 6), expected)   # (the same order)
+    values[3, 2] = np.nan
+    assert np.isnan(cpu.embedding_backward(values, index, 6)[index[3], 2])
+    assert cpu.embedding_backward(np.ones((0, 2)), np.zeros(0, np.int64), 3).tolist() == [[0.0, 0.0]] * 3
+    with pytest.raises(IndexError, match="embedding_backward: index out of range for 6 rows"):
+        cpu.embedding_backward(values, index + 1, 6)
+    with pytest.raises(ValueError, match=r"embedding_backward: expected values \(N, F\) and integer index"):
+        cpu.embedding_backward(values, index[:3], 6)
 
 
 @pytest.mark.parametrize("mode", ["sum", "mean", "max"])

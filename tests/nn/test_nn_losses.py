@@ -107,13 +107,34 @@ def test_loss_gradcheck(case):
     assert ad.gradcheck(lambda a, b: getattr(F, name)(a, b, **kwargs), (inp, tgt))
 
 
-@pytest.mark.parametrize("case", ["bce-logits-pos-weight", "ce-weight-smoothing-ignore", "ce-probs", "mse"])
+@pytest.mark.parametrize("case", ["bce-logits-pos-weight", "ce", "ce-weight-smoothing-ignore", "ce-probs", "mse"])
 def test_loss_second_derivatives(case):
     name, options, x, target = CASES[case]
     kwargs = {k: ad.tensor(v) if isinstance(v, np.ndarray) else v for k, v in options.items()}
     inp = ad.tensor(x[:2], requires_grad=True)
     tgt = ad.tensor(target[:2], requires_grad=target.dtype.kind == "f")
     assert ad.gradgradcheck(lambda a, b: getattr(F, name)(a, b, reduction="sum", **kwargs), (inp, tgt))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_plain_cross_entropy_equals_the_general_path_with_nan_and_inf(reduction):
+    """Class indices without weights take a shortcut (no one-hot q); unit class weights take the
+    general path: both agree, -inf, inf and NaN logits included."""
+    x = np.array([[1.0, -np.inf, 0.5], [np.inf, 0.0, 1.0], [np.nan, 1.0, 2.0], [2.0, 1.0, -np.inf],
+                  [0.3, 0.2, 0.1]])
+    for rows in ([0, 3, 4], [0, 1, 2, 3, 4]):
+        results = []
+        for weight in (None, ad.ones(3, dtype=ad.float64)):
+            inp = ad.tensor(x[rows], requires_grad=True)
+            with np.errstate(invalid="ignore"):
+                loss = F.cross_entropy(inp, ad.tensor(np.array([0, 2, 1, 1, 0])[rows]), weight, reduction=reduction)
+                loss.backward()
+            results.append((loss.item(), inp.grad.numpy()))
+        (plain, plain_grad), (general, general_grad) = results
+        np.testing.assert_allclose(plain, general, rtol=1e-12)
+        np.testing.assert_allclose(plain_grad, general_grad, rtol=1e-12, atol=1e-15)
+    assert np.isnan(plain) and np.isnan(plain_grad[1:3]).all()
+    assert np.isfinite(results[0][1][[0, 3, 4]]).all()     # rows without inf/nan keep finite gradients
 
 
 def test_loss_modules_equal_functional():

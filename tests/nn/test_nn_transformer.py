@@ -121,6 +121,57 @@ def test_multihead_attention_matches_pytorch(torch, batch_first):
         ours.zero_grad(), theirs.zero_grad()
 
 
+def _self_attention_both_ways(mha, x, seed, **kwargs):
+    """mha's self-attention through the packed op (query, key and value one tensor) and through
+    scaled_dot_product_attention (key and value copies): outputs and gradients."""
+    results = []
+    for packed in (True, False):
+        ad.manual_seed(seed)
+        mha.zero_grad()
+        q = ad.tensor(x, requires_grad=True)
+        kv = q if packed else q * 1.0
+        with np.errstate(invalid="ignore"):
+            out = mha(q, kv, kv, need_weights=False, **kwargs)[0]
+            out.backward(ad.tensor(np.cos(np.arange(out.numel())).reshape(tuple(out.shape))))
+        results.append([out.detach().numpy(), q.grad.numpy()] + [p.grad.numpy() for p in mha.parameters()])
+    return results
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_packed_self_attention_equals_the_general_route(batch_first):
+    """Dropout (the same draws), a key padding mask, no bias, unbatched input, and a query that
+    may attend to nothing (NaN, as PyTorch)."""
+    mha = nn.MultiheadAttention(8, 2, dropout=0.3, batch_first=batch_first).double()
+    x = RNG.standard_normal((3, 4, 8))          # 3 sequences of 4
+    if not batch_first:
+        x = x.transpose(1, 0, 2).copy()
+    padding = np.zeros((3, 4), dtype=bool)
+    padding[1, 2:] = True
+    for kwargs in [dict(), dict(key_padding_mask=ad.tensor(padding)),
+                   dict(attn_mask=generate_square_subsequent_mask(4, dtype=ad.float64))]:
+        packed, general = _self_attention_both_ways(mha, x, 5, **kwargs)
+        for a, b in zip(packed, general):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+    no_bias = nn.MultiheadAttention(6, 3, bias=False).double().eval()
+    for a, b in zip(*_self_attention_both_ways(no_bias, RNG.standard_normal((5, 6)), 0)):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+    blocked = np.zeros((4, 4))
+    blocked[2] = -np.inf                       # query 2 may attend to nothing
+    packed, general = _self_attention_both_ways(mha.eval(), x, 0, attn_mask=ad.tensor(blocked))
+    assert np.isnan(packed[0][(slice(None), 2) if batch_first else 2]).all()
+    for a, b in zip(packed, general):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+def test_packed_self_attention_gradients_match_finite_differences():
+    qkv = ad.tensor(RNG.standard_normal((2, 3, 12)), requires_grad=True)
+    mask = ad.tensor(RNG.standard_normal((3, 3)), requires_grad=True)
+    from autodiff.nn.functional_seq import packed_self_attention
+    attention = lambda qkv, mask: packed_self_attention(qkv, 2, mask, 0.0)   # noqa: E731
+    assert_gradients_match(attention, qkv, mask)
+    assert_gradgrad_match(attention, qkv, mask)
+
+
 def test_multihead_attention_kdim_vdim_unbatched_and_no_bias(torch):
     ours = nn.MultiheadAttention(6, 3, kdim=4, vdim=5, bias=False).double()
     theirs = torch.nn.MultiheadAttention(6, 3, kdim=4, vdim=5, bias=False).double()
