@@ -175,7 +175,7 @@ class CpuBackend:
         against 257 us through the one-hot matrix at (512, 65) float32)."""
         rows = logits.shape[0]
         kept = targets != ignore_index
-        all_kept = bool(kept.all())
+        all_kept = kept.all()
         if reduction == "mean" and rows and all_kept:
             kernel = choice.kernel("softmax_cross_entropy_forward", logits)
             if kernel:
@@ -197,9 +197,9 @@ class CpuBackend:
         count = 1
         if reduction == "mean":
             count = rows if all_kept else int(np.count_nonzero(kept))
-            with np.errstate(invalid="ignore", divide="ignore"):
-                loss = loss / logits.dtype.type(count) if count else loss * np.nan
-        return np.asarray(loss, dtype=logits.dtype), (probs, count, saved_kept, safe)
+            # (no target counted: NaN, as PyTorch; numpy's errstate costs ~1 us, so only then)
+            loss = loss / logits.dtype.type(count) if count else loss * np.nan
+        return loss, (probs, count, saved_kept, safe)
 
     def softmax_cross_entropy_backward(self, grad, saved, targets, ignore_index, reduction):
         """d loss / d logits: (softmax - one_hot(target)) times the loss's gradient for each
