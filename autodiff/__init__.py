@@ -34,6 +34,7 @@ from . import optim, data, datasets  # noqa: F401
 from . import distributed  # noqa: F401  (mpi4py is imported by init_process_group only)
 from .serialization import save, load  # noqa: F401
 from . import viz  # noqa: F401
+from .compiler import compile  # noqa: F401  (autodiff.compile: capture a step, replay it)
 
 __version__ = "0.1.0"
 __all__ = ["Tensor", "Scalar", "Function", "tensor", "grad", "gradcheck", "gradgradcheck",

@@ -50,7 +50,7 @@ from .autograd.function import op_name
 from .scalar import Scalar
 from .tensor import Tensor
 
-__all__ = ["draw_graph", "GraphPicture", "RendererNotFoundError"]
+__all__ = ["draw_graph", "draw_tape", "GraphPicture", "RendererNotFoundError"]
 
 _RANKDIRS = ("LR", "TB", "RL", "BT")
 _FORMATS = ("svg", "png", "pdf")
@@ -114,6 +114,84 @@ def draw_graph(root, *, module=None, labels=None, rankdir="LR", show_values=True
     if group_by_module:
         drawing.assign_modules()
     return drawing.picture(rankdir, legend, names.module_types)
+
+
+def draw_tape(compiled, *, signature=-1, rankdir="TB", max_nodes=300):
+    """Draw the tape ``autodiff.compile`` captured: what one training step really is.
+
+    ``compiled``: what ``autodiff.compile`` returned (or one of its ``tapes()``);
+    ``signature``: which captured signature (the newest by default). Boxes are arrays
+    (green: the parameters' and buffers' own, read at every replay; blue: arguments;
+    orange: results), ellipses the numpy calls replayed (grey) and the host calls run
+    live (yellow: optimizer steps, schedulers, random draws). Entries the replay drops
+    are not drawn. Returns a :class:`GraphPicture`.
+    """
+    tape = compiled.tapes()[signature] if hasattr(compiled, "tapes") else compiled
+    if not isinstance(max_nodes, int) or max_nodes < 1:
+        raise ValueError(f"draw_tape: max_nodes must be a positive integer, got {max_nodes!r}")
+    if rankdir not in _RANKDIRS:
+        raise ValueError(f"draw_tape: rankdir must be one of {', '.join(_RANKDIRS)}, got {rankdir!r}")
+    names = {}
+    known = getattr(tape, "tensor_names", {})
+    for index, tensor in enumerate(tape.tensors):
+        names[("data", index)] = known.get(id(tensor)) or getattr(tensor, "_name", None) or f"tensor {index}"
+        names[("grad", index)] = f"{names[('data', index)]}.grad"
+    g = graphviz.Digraph("tape", graph_attr={"rankdir": rankdir},
+                         node_attr={"fontsize": "10", "fontname": "Helvetica"},
+                         edge_attr={"arrowsize": "0.6"})
+    nodes, edges, drawn = {}, [], set()
+    outputs = set(getattr(tape, "output_slots", ()) or ())
+
+    def slot_node(slot):
+        node = f"s{slot}"
+        if node in drawn:
+            return node
+        drawn.add(node)
+        source = tape.slot_source[slot]
+        kind = "value"
+        first = f"s{slot}"
+        if tape.slot_kind[slot] == "input":
+            kind = "input" if source[0] == "arg" else "param"
+            first = f"argument {source[1]}" if source[0] == "arg" else names.get(
+                source, f"optimizer state {source[1]}")
+        elif slot in outputs:
+            kind = "output"
+        lines = [first, f"{_shape(tape.slot_shape[slot])} {dtypes.name(tape.slot_dtype[slot])}"]
+        nodes[node] = lines
+        g.node(node, _dot_label(lines), **_STYLE[kind])
+        return node
+
+    entries = []
+    for entry in tape.live:
+        entries.extend(entry.fast if entry.kind == "branch" else [entry])
+        if entry.kind == "branch":
+            entries.append(entry.host)
+    count = 0
+    for number, entry in enumerate(entries):
+        if count >= max_nodes:
+            note = f"note{number}"
+            g.node(note, _dot_label([f"... {len(entries) - number} more entries"]), **_STYLE["note"])
+            nodes[note] = [f"... {len(entries) - number} more entries"]
+            break
+        node = f"e{number}"
+        live = entry.kind in ("host", "draw", "bind")
+        label = {"bind": "set .grad", "host": entry.name, "draw": f"draw {entry.name}"}.get(
+            entry.kind, entry.name)
+        nodes[node] = [label]
+        style = dict(_STYLE["op"], fillcolor="#fff3cd") if live else _STYLE["op"]
+        g.node(node, _dot_label([label]), **style)
+        count += 1
+        for slot in dict.fromkeys(entry.input_slots() + list(entry.mutates)):
+            tail = slot_node(slot)
+            g.edge(tail, node)
+            edges.append((tail, node))
+            count += 1
+        for slot in entry.output_slots():
+            head = slot_node(slot)
+            g.edge(node, head)
+            edges.append((node, head))
+            count += 1
+    return GraphPicture(g, nodes, edges)
 
 
 # ---------------------------------------------------------------------- names and kinds of leaves

@@ -5,3 +5,8 @@ them: notebook 13's GPT training ran 35x slower on a busy machine."""
 import os
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+# the kernels import the autodiff of this checkout (beside this folder), whatever an editable
+# install elsewhere points to: a worktree's notebooks test the worktree's code
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (_ROOT, os.environ.get("PYTHONPATH")) if p)

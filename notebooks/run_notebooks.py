@@ -51,18 +51,21 @@ def _clean(nb):
         cell.metadata.pop("execution", None)
         if cell.cell_type != "code":
             continue
-        kept = []
+        merged = []
         for out in cell.outputs:
+            if (merged and out.get("output_type") == "stream" and merged[-1].get("output_type") == "stream"
+                    and merged[-1]["name"] == out["name"]):
+                merged[-1]["text"] += out["text"]   # Jupyter shows them as one block anyway
+                continue                            # (and a warning may come in two pieces)
+            merged.append(out)
+        kept = []
+        for out in merged:
             if out.get("output_type") == "stream" and out.get("name") == "stderr":
                 lines = [line for line in out["text"].splitlines(keepends=True)
                          if not line.startswith("Fontconfig warning")]
                 if not "".join(lines).strip():
                     continue
                 out["text"] = "".join(lines)
-            if (kept and out.get("output_type") == "stream" and kept[-1].get("output_type") == "stream"
-                    and kept[-1]["name"] == out["name"]):
-                kept[-1]["text"] += out["text"]     # Jupyter shows them as one block anyway
-                continue
             kept.append(out)
         cell.outputs = kept
 

@@ -34,9 +34,13 @@ _BY_TYPE = {np.ndarray: CPU}
 
 def of(array):
     """The backend for ``array``'s device, or None for anything that is not an array (a
-    tensor, when a backward pass records its own graph: the op's formula runs on tensors)."""
+    tensor, when a backward pass records its own graph: the op's formula runs on tensors).
+    An ndarray subclass (autodiff.compile's traced arrays) gets the CPU backend."""
     backend = _BY_TYPE.get(type(array))
-    if backend is None and isinstance(array, DeviceArray):
-        from .cuda import CUDA
-        backend = _BY_TYPE[type(array)] = CUDA
+    if backend is None:
+        if isinstance(array, DeviceArray):
+            from .cuda import CUDA
+            backend = _BY_TYPE[type(array)] = CUDA
+        elif isinstance(array, np.ndarray):
+            backend = _BY_TYPE[type(array)] = CPU
     return backend

@@ -133,10 +133,14 @@ def kernel(name, array):
 
     A numpy array gets ``kernels.cpu.<name>`` by the rule above; a float CudaArray gets
     ``kernels.cuda.<name>`` (None if there is none: the CudaArray's numpy protocol runs the
-    formula); anything else (a tensor, under create_graph) gets None.
+    formula); an array autodiff.compile is tracing gets the kernel as a call recorded on the
+    tape (``_traced_kernel``, set during a capture); anything else (a tensor, under
+    create_graph) gets None.
     """
-    if type(array) is not np.ndarray:      # a device array, or a tensor under create_graph
-        return _cuda_kernel(name, array) if isinstance(array, DeviceArray) else None
+    if type(array) is not np.ndarray:
+        if isinstance(array, DeviceArray):
+            return _cuda_kernel(name, array)
+        return None if _traced_kernel is None else _traced_kernel(name, array)
     if _mode == "auto":
         if array.size < MIN_SIZE.get(name, NEVER):   # (small arrays, the common case, decided early)
             return None
@@ -153,9 +157,14 @@ def kernel(name, array):
 
 def cpu_kernel(name):
     """The Numba kernel ``name``, whatever the mode (the backward half of a kernel chosen in forward)."""
+    if _traced_kernel is not None:
+        return _traced_kernel(name, None)
     return getattr(_cpu_kernels(), name)
 
 
+# set by autodiff.compile during a capture: (name, traced array or None) -> a kernel that
+# records its call on the tape
+_traced_kernel = None
 _cuda_module = None
 
 

@@ -17,6 +17,11 @@ from ..cuda import devices
 from ..tensor import Tensor, array_swaps
 
 
+# set by autodiff.compile while it captures a step: step() then goes on the tape, traced when
+# the state holds tensors only (SGD), else as a call run eagerly at every replay (step counts)
+_step_recorder = None
+
+
 class _Required:
     def __repr__(self):
         return "<required parameter>"
@@ -136,6 +141,8 @@ class Optimizer:
 
     def step(self, closure=None):
         """Update every parameter that has a gradient; ``closure`` re-evaluates the loss."""
+        if _step_recorder is not None:
+            return _step_recorder(self, closure)
         loss = None
         if closure is not None:
             with enable_grad():

@@ -59,8 +59,9 @@ class Handle:
     """A tensor in autodiff (and torch), and where its values live in the model: storage
     and view chain."""
 
-    def __init__(self, ours, theirs, storage, chain):
+    def __init__(self, ours, theirs, storage, chain, base_required_grad=True):
         self.ours, self.theirs, self.storage, self.chain = ours, theirs, storage, chain
+        self.base_required_grad = base_required_grad   # (a view: did its base, when made?)
 
 
 class InplaceMachine(RuleBasedStateMachine):
@@ -155,7 +156,7 @@ class InplaceMachine(RuleBasedStateMachine):
         if name == "reshape" and not handle.ours.is_contiguous():
             return        # reshape would copy: not a view (in PyTorch either)
         self.handles.append(Handle(fn(handle.ours), self._torch(lambda: fn(handle.theirs)),
-                                   handle.storage, handle.chain + [fn]))
+                                   handle.storage, handle.chain + [fn], handle.ours.requires_grad))
 
     @rule(index=handle_index, op=st.sampled_from(INPLACE_OPS),
           how=st.sampled_from(["recorded", "no_grad", "detach"]))
@@ -163,6 +164,12 @@ class InplaceMachine(RuleBasedStateMachine):
         handle = self._pick(index)
         name, ours_fn, model_fn = op
         uses_s = "(s)" in name
+        if how == "recorded" and handle.chain and not handle.base_required_grad \
+                and handle.ours.requires_grad:
+            # a view made before its base gained a history in place: PyTorch then raises "a
+            # leaf Variable that requires grad is being used in an in-place operation" or not,
+            # depending on whether the view's grad_fn was read first; autodiff records it
+            return
         for lib, t, s in ((ad, handle.ours, self.s), (torch, handle.theirs, self.st)):
             if lib is None:
                 continue
@@ -202,7 +209,9 @@ class InplaceMachine(RuleBasedStateMachine):
             message = str(exc)
             assert INPLACE_ERROR in message or (freed_before and FREED_ERROR in message), message
             assert self.x.grad is None                  # a failing backward stores nothing
-            if torch is not None:
+            if torch is not None and not (freed_before and FREED_ERROR in message):
+                # (which nodes a failing pass ran, and so freed, depends on the engine's order:
+                # after a freeing pass, torch may fail later or on another node than autodiff)
                 assert torch_error is not None, f"autodiff raised, torch did not: {message}"
             return
         assert torch_error is None, f"torch raised, autodiff did not: {torch_error}"
