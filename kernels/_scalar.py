@@ -73,8 +73,8 @@ def hardtanh(v, lo, hi):
 
 @register_jitable
 def hardtanh_grad(g, v, lo, hi):
-    """g strictly inside (lo, hi), else 0."""
-    return g if (v > lo and v < hi) else type(g)(0)
+    """g strictly inside (lo, hi) (and at NaN, as PyTorch), else 0."""
+    return type(g)(0) if (v <= lo or v >= hi) else g
 
 
 @register_jitable

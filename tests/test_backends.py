@@ -51,17 +51,17 @@ def test_gradcheck_with_numba_forced(name):
 
 def test_automatic_rule_uses_the_kernel_on_large_activations_only(monkeypatch):
     calls = []
-    real = backends.kernel
+    real = backends.choice.kernel     # the one function that hands out kernels
 
     def spy(name, array):
         fast = real(name, array)
         calls.append((name, array.size, fast is not None))
         return fast
 
-    monkeypatch.setattr(backends, "kernel", spy)
+    monkeypatch.setattr(backends.choice, "kernel", spy)
     # (this process may hold PyTorch's OpenMP runtime, which switches the rule to numpy:
     # that case has its own test below, in a fresh interpreter)
-    monkeypatch.setattr(backends, "openmp_contended", lambda: False)
+    monkeypatch.setattr(backends.choice, "openmp_contended", lambda: False)
     small = ad.ones(10, requires_grad=True)
     large = ad.ones(backends.MIN_SIZE['sigmoid'], requires_grad=True)
     small.sigmoid().sum().backward()
@@ -113,3 +113,21 @@ def test_automatic_choice_uses_kernels_when_numba_is_alone():
         "backends.kernel('relu', x)(x)\n"          # Numba's own pool is now loaded: still alone
         "print(backends.openmp_contended())\n")
     assert out == ["False", "True", "False"]
+
+
+def test_every_kernel_has_a_caller_in_the_engine():
+    """A kernel nothing calls is dead code: each public name of kernels.cpu and kernels.cuda is
+    handed out by name (backends.kernel("name"), a backend's self._forward("name") ...) or
+    called as module.name( somewhere in autodiff/."""
+    import pathlib
+    import re
+
+    import kernels.cpu
+    import kernels.cuda
+
+    root = pathlib.Path(ad.__file__).parent
+    source = "\n".join(p.read_text() for p in root.rglob("*.py"))
+    names = set(kernels.cpu.__all__) | (set(kernels.cuda.__all__) - {"is_available"})
+    uncalled = sorted(name for name in names
+                      if not re.search(rf'(kernel|_forward|_backward)\("{name}"|\.{name}\(', source))
+    assert uncalled == []

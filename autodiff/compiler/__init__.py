@@ -27,7 +27,7 @@ import warnings
 
 import numpy as np
 
-from .. import backends as _backends
+from ..backends import choice as _backends   # (kernels are handed out there, and hooked)
 from ..nn.module import Module
 from ..optim import optimizer as _optimizer_module
 from ..tensor import Tensor

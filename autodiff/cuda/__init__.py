@@ -10,9 +10,14 @@
 
 A CUDA tensor keeps its values in a ``CudaArray`` (``autodiff.cuda.array``): a device
 array with numpy's array protocol, so every op's numpy forward and derivative runs on
-it unchanged, as kernels generated for each operation. Values move between host and
-device only in ``.to()``/``.cpu()``/``.cuda()``, ``.item()``, printing, and explicit
-``np.asarray``; ``.numpy()`` on a CUDA tensor raises, as in PyTorch.
+it unchanged, as kernels generated for each operation. The hot paths (matmul, the linear
+layer, activations, softmax cross-entropy, optimizer updates) run on the CUDA backend
+instead (``autodiff/backends/cuda.py``): one fused ``kernels.cuda`` launch each. Device
+memory comes from a caching allocator (``autodiff.cuda.memory``; ``empty_cache()`` lets it
+go). Values move between host and device only in ``.to()``/``.cpu()``/``.cuda()``,
+``.item()``, printing, and explicit ``np.asarray``; ``.numpy()`` on a CUDA tensor raises,
+as in PyTorch. ``stats()`` counts kernel launches, copies each way, allocations and the
+allocator's cache hits.
 
 Importing this package does not import Numba: that happens on the first use of a CUDA
 device. Without a GPU, set NUMBA_ENABLE_CUDASIM=1 before Numba is imported to run
@@ -21,7 +26,7 @@ everything on Numba's CUDA simulator (slow: keep tensors tiny).
 from .devices import CPU, CUDA0, DeviceArray, DeviceMismatchError, device, stats  # noqa: F401
 
 __all__ = ["is_available", "device_count", "current_device", "get_device_name", "synchronize",
-           "device", "DeviceMismatchError", "stats"]
+           "device", "DeviceMismatchError", "stats", "empty_cache"]
 
 _available = None
 
@@ -65,6 +70,14 @@ def synchronize():
     _require()
     from numba import cuda
     cuda.synchronize()
+
+
+def empty_cache():
+    """Let go of the device blocks the caching allocator keeps for reuse (as torch.cuda's)."""
+    import sys
+    memory = sys.modules.get(__name__ + ".memory")
+    if memory is not None:       # (nothing was ever allocated otherwise: Numba not imported)
+        memory.empty_cache()
 
 
 def _require(name="cuda"):

@@ -3,12 +3,9 @@
 2-D float products big enough to fill a tile use kernels.cuda's shared-memory tiled kernel;
 the rest (batches, integer dtypes, small or strided operands) one thread per output element.
 """
-import warnings
-
 import numpy as np
 
 from . import _kernels as K
-from .devices import count
 from .array import (TILED_MIN, CudaArray, _broadcast_strides, _call_ufunc, _coalesce, _copy_into,
                     _operands, _resolve)
 
@@ -48,10 +45,7 @@ def _matmul(a, b, out=None):
         if not batch and m * n >= TILED_MIN and loop.kind == "f" and a.dtype == b.dtype == loop \
                 and _tiled_view(a2) is not None and _tiled_view(b2) is not None:
             from kernels import cuda as tiled
-            with warnings.catch_warnings():       # (Numba's low-occupancy warning on small grids)
-                warnings.filterwarnings("ignore", message="Grid size")
-                tiled.matmul(_tiled_view(a2), _tiled_view(b2), out=result._buf.reshape((m, n)))
-            count("launches")
+            tiled.matmul(_tiled_view(a2), _tiled_view(b2), out=result._buf[:m * n].reshape((m, n)))
         else:
             a_batch = _broadcast_strides(a2._view(a2._offset, a2.shape[:-2], a2._strides[:-2]), batch)
             b_batch = _broadcast_strides(b2._view(b2._offset, b2.shape[:-2], b2._strides[:-2]), batch)

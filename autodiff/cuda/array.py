@@ -26,8 +26,12 @@ import numbers
 import numpy as np
 from numba import cuda
 
-from . import _kernels as K
+from . import _kernels as K, memory as _memory
 from .devices import CPU, CUDA0, DeviceArray, count, mismatch
+from kernels.cuda import _common as _kernels_cuda
+
+# kernels.cuda's launches are counted with CudaArray's own
+_kernels_cuda.set_launch_listener(lambda: count("launches"))
 
 _FLOAT_KINDS = "fc"
 TILED_MIN = 256     # matrices with at least this many outputs use kernels.cuda's tiled matmul
@@ -153,7 +157,7 @@ class CudaArray(DeviceArray):
         dtype = np.dtype(dtype)
         if dtype.kind not in "biuf":
             raise TypeError(f"cuda: arrays of dtype {dtype} are not supported on a CUDA device")
-        return cls(cuda.device_array(_prod(shape), dtype), 0, shape, _c_strides(shape), dtype)
+        return cls(_memory.empty(_prod(shape), dtype), 0, shape, _c_strides(shape), dtype)
 
     @classmethod
     def full(cls, shape, value, dtype):
@@ -167,7 +171,9 @@ class CudaArray(DeviceArray):
         array = np.asarray(array, order="C")
         if array.dtype.kind not in "biuf":
             raise TypeError(f"cuda: arrays of dtype {array.dtype} are not supported on a CUDA device")
-        buf = cuda.to_device(array.reshape(-1)) if array.size else cuda.device_array(0, array.dtype)
+        buf = _memory.empty(array.size, array.dtype)
+        if array.size:
+            buf.copy_to_device(array.reshape(-1))
         count("host_to_device")
         return cls(buf, 0, array.shape, _c_strides(array.shape), array.dtype)
 

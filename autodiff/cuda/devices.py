@@ -130,10 +130,13 @@ def like(array, proto):
     return move(array, device_of(proto))
 
 
-# What the CUDA device did: kernels launched and copies between host and device, counted where
-# they happen (autodiff.cuda._kernels.launch, the tiled matmul, CudaArray's copies), so that
-# tests and benchmarks can see what a training step costs in launches and host syncs.
-_STATS = {"launches": 0, "host_to_device": 0, "device_to_host": 0}
+# What the CUDA device did: kernels launched, copies between host and device, and device memory
+# requests (new allocations, or blocks the caching allocator handed out again), counted where
+# they happen (autodiff.cuda._kernels.launch and kernels.cuda's launches, CudaArray's copies,
+# autodiff.cuda.memory), so that tests and benchmarks can see what a training step costs in
+# launches and host syncs.
+_STATS = {"launches": 0, "host_to_device": 0, "device_to_host": 0, "allocations": 0,
+          "cache_hits": 0}
 
 
 def count(event, n=1):
@@ -141,8 +144,8 @@ def count(event, n=1):
 
 
 def stats(reset=False):
-    """A copy of the counters (``launches``, ``host_to_device``, ``device_to_host``); with
-    ``reset=True`` they start again from zero."""
+    """A copy of the counters (``launches``, ``host_to_device``, ``device_to_host``,
+    ``allocations``, ``cache_hits``); with ``reset=True`` they start again from zero."""
     snapshot = dict(_STATS)
     if reset:
         for key in _STATS:

@@ -309,10 +309,12 @@ def _check_classes(name, input, target, weight, ignore_index, allow_probabilitie
         if t.shape != index_shape:
             raise ValueError(f"{name}: expected a class-index target of shape {index_shape} for input "
                              f"of shape {shape}, got target of shape {tuple(t.shape)}")
-        bad = (t < 0) | (t >= classes)
-        if ignore_index is not None:
+        # (checked on the host only: on a device this would be a copy to the host every step;
+        # there the loss of a row with a target out of range is NaN)
+        bad = (t < 0) | (t >= classes) if type(t) is np.ndarray else None
+        if bad is not None and ignore_index is not None:
             bad &= t != ignore_index
-        if bad.any():
+        if bad is not None and bad.any():
             raise IndexError(f"{name}: target {t[bad].flat[0]} is out of bounds for {classes} classes "
                              f"(class indices run from 0 to {classes - 1}; ignore_index is "
                              f"{ignore_index})")

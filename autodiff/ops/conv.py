@@ -16,16 +16,17 @@ straight into NCHW, and the input gradient is col2im, one strided add per kernel
 col2im) are each other's adjoints.
 
 Argument checks live in ``autodiff.nn.functional``; these ops assume valid geometry.
-On CUDA arrays the same code runs on the GPU: im2col and col2im are the kernels of
-``kernels.cuda``, the products CudaArray's matmul.
+im2col, col2im and max pooling's indices run on the backend of the array's device
+(``autodiff.backends``: numpy or a ``kernels.cpu`` kernel, or ``kernels.cuda`` on a GPU); the
+products are numpy's matmul (CudaArray's on a GPU).
 """
 from typing import NamedTuple
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from .. import backends
 from ..autograd.function import Op
+from ..backends import CPU
 from ..cuda.devices import DeviceArray, like as _like
 
 
@@ -63,84 +64,20 @@ def contiguous(array):
     return array if array.flags.c_contiguous else array.copy()
 
 
-# ---------------------------------------------------------------------- CUDA arrays
-def cuda_kernels():
-    import kernels.cuda
-    return kernels.cuda
-
-
-def device_buffer(array):
-    """A C-contiguous CudaArray as a Numba device array of its shape (a copy if strided)."""
-    if not array.is_c_contiguous:
-        array = array.copy()
-    return array._buf[array._offset:array._offset + array.size].reshape(array.shape)
-
-
-def from_buffer(buffer):
-    """A Numba device array as a CudaArray (no copy)."""
-    from ..cuda.array import CudaArray, _c_strides
-    return CudaArray(buffer.reshape(buffer.size), 0, tuple(buffer.shape), _c_strides(buffer.shape),
-                     np.dtype(buffer.dtype))
-
-
 # ---------------------------------------------------------------------- im2col / col2im
-def pad_zeros(x, padding):
-    """``x`` (N, C, H, W) with (top, bottom, left, right) zeros around each plane."""
-    pt, pb, pl, pr = padding
-    if not (pt or pb or pl or pr):
-        return x
-    n, c, h, w = x.shape
-    out = np.zeros((n, c, h + pt + pb, w + pl + pr), dtype=x.dtype)
-    out[:, :, pt:pt + h, pl:pl + w] = x
-    return out
-
-
-def _tap(geometry, out_size, i, j):
-    """The (rows, cols) slices of the padded input that kernel tap (i, j) reads."""
-    (sh, sw), (dh, dw) = geometry.stride, geometry.dilation
-    oh, ow = out_size
-    return (slice(i * dh, i * dh + (oh - 1) * sh + 1, sh), slice(j * dw, j * dw + (ow - 1) * sw + 1, sw))
-
-
 def im2col(x, geometry, out_size):
     """(N, C, KH, KW, OH, OW): for each kernel tap, the input values it meets at every output
-    position (PyTorch's unfold layout once the middle and last pairs are flattened): one copy
-    of a strided window view. (A copy per tap instead measured the same: 0.58 vs 0.54 ms for
-    LeNet's first layer, 1.06 vs 0.92 ms for its second, one thread.)"""
-    if isinstance(x, DeviceArray):
-        return from_buffer(cuda_kernels().im2col(device_buffer(x), geometry.kernel, geometry.stride,
-                                                 geometry.padding[::2], geometry.dilation, out_size))
-    fast = backends.kernel("im2col", x)
-    if fast is not None:
-        return fast(x, geometry.kernel, geometry.stride, geometry.padding[::2], geometry.dilation, out_size)
-    kh, kw = geometry.kernel
-    (sh, sw), (dh, dw) = geometry.stride, geometry.dilation
-    oh, ow = out_size
-    padded = pad_zeros(x, geometry.padding)
-    view = sliding_window_view(padded, ((kh - 1) * dh + 1, (kw - 1) * dw + 1), axis=(2, 3))
-    view = view[:, :, :(oh - 1) * sh + 1:sh, :(ow - 1) * sw + 1:sw, ::dh, ::dw]
-    return np.ascontiguousarray(view.transpose(0, 1, 4, 5, 2, 3))
+    position (PyTorch's unfold layout once the middle and last pairs are flattened), on the
+    backend of x's device."""
+    backend = CPU if type(x) is np.ndarray else backends.of(x)
+    return backend.im2col(x, geometry.kernel, geometry.stride, geometry.padding, geometry.dilation,
+                          out_size)
 
 
 def col2im(cols, geometry, x_shape):
-    """The adjoint of im2col: each tap's values added back where it read them (the Numba
-    kernel from ``backends.MIN_SIZE['col2im']`` elements, else one strided add per tap)."""
-    if isinstance(cols, DeviceArray):
-        return from_buffer(cuda_kernels().col2im(device_buffer(cols), x_shape, geometry.stride,
-                                                 geometry.padding[::2], geometry.dilation))
-    fast = backends.kernel("col2im", cols)
-    if fast is not None:
-        return fast(cols, x_shape, geometry.stride, geometry.padding[::2], geometry.dilation)
-    n, c, h, w = x_shape
-    kh, kw = geometry.kernel
-    pt, pb, pl, pr = geometry.padding
-    out_size = cols.shape[4:]
-    out = np.zeros((n, c, h + pt + pb, w + pl + pr), dtype=cols.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            rows, columns = _tap(geometry, out_size, i, j)
-            out[:, :, rows, columns] += cols[:, :, i, j]
-    return out[:, :, pt:pt + h, pl:pl + w]
+    """The adjoint of im2col: each tap's values added back where it read them."""
+    backend = CPU if type(cols) is np.ndarray else backends.of(cols)
+    return backend.col2im(cols, tuple(x_shape), geometry.stride, geometry.padding, geometry.dilation)
 
 
 # ---------------------------------------------------------------------- the three products

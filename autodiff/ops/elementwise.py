@@ -3,15 +3,17 @@
 A derivative uses Python operators and ``ctx.xp`` (numpy-named functions), so
 the same formula runs on arrays or, under create_graph, on tensors.
 Broadcasting is not handled here: the engine sums each gradient back to its
-input's shape (see ``autodiff.autograd.function``). The activations hand large
-arrays to a Numba kernel computing the same formula in one pass (``autodiff.backends``).
+input's shape (see ``autodiff.autograd.function``). The activations run on the backend of
+their array's device (``autodiff.backends``: numpy or a Numba kernel on the CPU, one fused
+kernel on CUDA); under create_graph their derivative is the formula on tensors.
 """
 import math
 from numbers import Number as _Number
 
 import numpy as np
 
-from .. import backends as backend
+from .. import backends
+from ..backends import CPU
 from ..autograd.function import Op
 from ..cuda.devices import DeviceArray
 from .promotion import common, common_all, to_float
@@ -245,36 +247,35 @@ class Cos(Op):
 class Tanh(Op):
     @staticmethod
     def forward(ctx, x):
-        fast = backend.kernel("tanh", x)
-        out = fast(x) if fast else np.tanh(x)
+        backend = CPU if type(x) is np.ndarray else backends.of(x)
+        out = backend.tanh(x)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         out, = ctx.saved_tensors
-        fast = backend.kernel("tanh_backward", grad)   # (never on tensors: create_graph)
-        return fast(grad, out) if fast else grad * (1 - out * out)
-
-
-def stable_sigmoid(x):
-    """1 / (1 + exp(-x)) without overflow warnings for large |x|."""
-    return np.exp(-np.logaddexp(0, -x))
+        backend = CPU if type(grad) is np.ndarray else backends.of(grad)
+        if backend is not None:
+            return backend.tanh_backward(grad, out)
+        return grad * (1 - out * out)         # create_graph: recorded on tensors
 
 
 class Sigmoid(Op):
     @staticmethod
     def forward(ctx, x):
-        fast = backend.kernel("sigmoid", x)
-        out = fast(x) if fast else stable_sigmoid(x)
+        backend = CPU if type(x) is np.ndarray else backends.of(x)
+        out = backend.sigmoid(x)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         out, = ctx.saved_tensors
-        fast = backend.kernel("sigmoid_backward", grad)
-        return fast(grad, out) if fast else grad * out * (1 - out)
+        backend = CPU if type(grad) is np.ndarray else backends.of(grad)
+        if backend is not None:
+            return backend.sigmoid_backward(grad, out)
+        return grad * out * (1 - out)
 
 
 class Relu(Op):
@@ -282,24 +283,19 @@ class Relu(Op):
 
     @staticmethod
     def forward(ctx, x):
-        fast = backend.kernel("relu", x)
-        out = fast(x) if fast else np.maximum(x, 0)
+        backend = CPU if type(x) is np.ndarray else backends.of(x)
+        out = backend.relu(x)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         out, = ctx.saved_tensors
-        fast = backend.kernel("relu_backward", grad)
-        if fast:
-            return fast(grad, out)
-        # out is >= 0 or NaN: the gradient passes where out != 0, NaN included, and is
-        # selected, not multiplied (an inf gradient where out == 0 gives 0), as in PyTorch.
-        # On arrays, where() reads out's truth itself (nonzero or NaN) and takes the zeros
-        # from out itself: one call, 1.1 us against 1.6 us for a product with a 0/1 mask
-        # on the lecture's 10x40 (which is wrong at inf)
-        if type(out) is np.ndarray:
-            return np.where(out, grad, out)
+        backend = CPU if type(grad) is np.ndarray else backends.of(grad)
+        if backend is not None:
+            return backend.relu_backward(grad, out)
+        # create_graph: the gradient passes where out != 0, NaN included, and is selected, not
+        # multiplied (an inf gradient where out == 0 gives 0), as in PyTorch
         return ctx.xp.where(out != 0, grad, 0.0)
 
 
@@ -310,15 +306,15 @@ class LeakyRelu(Op):
     def forward(ctx, x, negative_slope):
         ctx.save_for_backward(x)
         ctx.negative_slope = negative_slope
-        fast = backend.kernel("leaky_relu", x)
-        return fast(x, negative_slope) if fast else np.where(x > 0, x, x * negative_slope)
+        backend = CPU if type(x) is np.ndarray else backends.of(x)
+        return backend.leaky_relu(x, negative_slope)
 
     @staticmethod
     def backward(ctx, grad):
         x, = ctx.saved_tensors
-        fast = backend.kernel("leaky_relu_backward", grad)
-        if fast:
-            return fast(grad, x, ctx.negative_slope)
+        backend = CPU if type(grad) is np.ndarray else backends.of(grad)
+        if backend is not None:
+            return backend.leaky_relu_backward(grad, x, ctx.negative_slope)
         return ctx.xp.where(x > 0, grad, grad * ctx.negative_slope)
 
 
@@ -327,12 +323,16 @@ class Hardtanh(Op):
     def forward(ctx, x, min_val, max_val):
         ctx.save_for_backward(x)
         ctx.bounds = (min_val, max_val)
-        return np.clip(x, min_val, max_val)
+        backend = CPU if type(x) is np.ndarray else backends.of(x)
+        return backend.hardtanh(x, min_val, max_val)
 
     @staticmethod
     def backward(ctx, grad):
         x, = ctx.saved_tensors
         lo, hi = ctx.bounds
+        backend = CPU if type(grad) is np.ndarray else backends.of(grad)
+        if backend is not None:
+            return backend.hardtanh_backward(grad, x, lo, hi)
         return grad * ~((x <= lo) | (x >= hi))      # (NaN passes the gradient, as in PyTorch)
 
 
@@ -341,12 +341,15 @@ class Softplus(Op):
     def forward(ctx, x, beta, threshold):
         ctx.save_for_backward(x)
         ctx.beta, ctx.threshold = beta, threshold
-        scaled = x * beta
-        return np.where(scaled > threshold, x, np.logaddexp(0, scaled) / beta).astype(x.dtype, copy=False)
+        backend = CPU if type(x) is np.ndarray else backends.of(x)
+        return backend.softplus(x, beta, threshold)
 
     @staticmethod
     def backward(ctx, grad):
         x, = ctx.saved_tensors
+        backend = CPU if type(grad) is np.ndarray else backends.of(grad)
+        if backend is not None:
+            return backend.softplus_backward(grad, x, ctx.beta, ctx.threshold)
         scaled = x * ctx.beta
         return grad * ctx.xp.where(scaled > ctx.threshold, 1.0, ctx.xp.sigmoid(scaled))   # linear above threshold
 

@@ -2,7 +2,8 @@
 import numpy as np
 
 from ..autograd.function import Op
-from .. import backends as backend
+from .. import backends
+from ..backends import CPU
 from .promotion import check_same_dtype
 
 
@@ -34,7 +35,7 @@ class MatMul(Op):
         ctx.save_for_backward(a, b)
         try:
             if a.ndim == 2 and b.ndim == 2:
-                return backend.matmul(a, b)
+                return (CPU if type(a) is np.ndarray else backends.of(a)).matmul(a, b)
             return np.matmul(a, b)
         except ValueError:
             check_matmul_shapes("matmul", a.shape, b.shape)   # says which shapes, and why
@@ -56,6 +57,11 @@ class MatMul(Op):
             grad_a = xp.expand_dims(grad, -1) * b if need_a else None
             grad_b = xp.squeeze(a.mT @ xp.expand_dims(grad, -1), -1) if need_b else None
             return grad_a, grad_b
+        if a.ndim == 2 and b.ndim == 2:
+            backend = CPU if type(grad) is np.ndarray else backends.of(grad)
+            if backend is not None:
+                return (backend.matmul_nt(grad, b) if need_a else None), \
+                    (backend.matmul_tn(a, grad) if need_b else None)
         # batch dimensions that were broadcast are summed back by the engine
         return (grad @ b.mT if need_a else None), (a.mT @ grad if need_b else None)
 
@@ -78,24 +84,28 @@ class Linear(Op):
             raise ValueError(f"linear: bias of shape {tuple(bias.shape)} does not match weight "
                              f"{tuple(weight.shape)}: expected ({weight.shape[0]},)")
         ctx.save_for_backward(x, weight)
-        fused = backend.linear_kernel(x, weight)
-        if fused:
-            return fused.linear_forward(x, weight, bias)
-        if x.ndim > 2:   # one (N*L, in) product: numpy's matmul runs one GEMM per leading index (2x slower)
-            out = np.matmul(x.reshape(-1, x.shape[-1]), weight.T).reshape(x.shape[:-1] + (weight.shape[0],))
-        else:
-            out = np.matmul(x, weight.T)
-        if bias is not None:
-            out += bias
-        return out
+        backend = CPU if type(x) is np.ndarray else backends.of(x)
+        if x.ndim == 2:
+            return backend.linear(x, weight, bias)
+        if x.ndim == 1:
+            return backend.linear(x.reshape(1, -1), weight, bias).reshape(weight.shape[0])
+        # one (N*L, in) product: numpy's matmul runs one GEMM per leading index (2x slower)
+        out = backend.linear(x.reshape(-1, x.shape[-1]), weight, bias)
+        return out.reshape(x.shape[:-1] + (weight.shape[0],))
 
     @staticmethod
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
-        fused = backend.linear_kernel(grad, weight)
-        if fused:
-            return fused.linear_backward(grad, x, weight)
+        backend = CPU if type(grad) is np.ndarray else backends.of(grad)
+        if backend is not None:
+            if grad.ndim == 2:
+                return backend.linear_backward(grad, x, weight, need_x, need_w, need_b)
+            grad_x, grad_w, grad_b = backend.linear_backward(
+                grad.reshape(-1, grad.shape[-1]), x.reshape(-1, x.shape[-1]), weight, need_x, need_w,
+                need_b)
+            return (None if grad_x is None else grad_x.reshape(tuple(x.shape))), grad_w, grad_b
+        # create_graph: the same products, recorded on tensors
         grad_x = None
         if need_x:
             grad_x = grad @ weight if grad.ndim <= 2 else \

@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from .. import backends
+from ..backends import CPU
 from ..autograd.function import Op
 from ..cuda.devices import DeviceArray
 
@@ -62,13 +63,17 @@ class Gelu(Op):
         ctx.approximate = approximate
         if approximate == "tanh":
             return 0.5 * x * (1 + np.tanh(SQRT_2_OVER_PI * (x + GELU_KAPPA * x * x * x)))
-        return 0.5 * x * (1 + erf(x * (1 / math.sqrt(2))))
+        backend = CPU if type(x) is np.ndarray else backends.of(x)
+        out = backend.gelu(x)           # a kernel, or None: the formula with erf below
+        return out if out is not None else 0.5 * x * (1 + erf(x * (1 / math.sqrt(2))))
 
     @staticmethod
     def backward(ctx, grad):
         x, = ctx.saved_tensors
         if isinstance(x, (np.ndarray, DeviceArray)):
-            return grad * gelu_derivative(x, ctx.approximate)
+            backend = CPU if type(grad) is np.ndarray else backends.of(grad)
+            out = backend.gelu_backward(grad, x) if ctx.approximate == "none" else None
+            return out if out is not None else grad * gelu_derivative(x, ctx.approximate)
         return grad * GeluDerivative.apply(x, ctx.approximate)   # create_graph: record it
 
 
@@ -388,12 +393,26 @@ class NllLoss(_ClassLoss):
 
     @staticmethod
     def forward(ctx, x, target, weight, ignore_index, reduction):
+        ctx.plain = weight is None and x.ndim == 2 and target.dtype.kind in "iu"
+        if ctx.plain:   # the common case: one backend call (on CUDA, kernels, nothing read back)
+            backend = CPU if type(x) is np.ndarray else backends.of(x)
+            loss, ctx.backend_saved = backend.nll_loss(x, target, ignore_index, reduction)
+            ctx.x, ctx.target, ctx.ignore_index, ctx.reduction = x, target, ignore_index, reduction
+            return loss
         q, denominator, loss_shape = NllLoss.prepare(ctx, x, target, weight, ignore_index, 0.0, reduction)
         loss = -_weighted_sum(q, _rows(x))
         return _reduce(loss.reshape(loss_shape), reduction, denominator)
 
     @staticmethod
     def backward(ctx, grad):
+        if ctx.plain:
+            backend = CPU if type(grad) is np.ndarray else backends.of(grad)
+            if backend is not None:
+                grad_x = backend.nll_loss_backward(grad, ctx.backend_saved, ctx.target,
+                                                   ctx.ignore_index, ctx.reduction)
+                return grad_x, None, None, None, None
+            # create_graph: the general formula, on tensors
+            NllLoss.prepare(ctx, ctx.x, ctx.target, None, ctx.ignore_index, 0.0, ctx.reduction)
         rows = NllLoss.row_grad(ctx, grad) * -ctx.q
         return _unrows(rows, ctx.x_shape, ctx.xp), None, None, None, None
 
@@ -409,9 +428,14 @@ class CrossEntropy(_ClassLoss):
 
     @staticmethod
     def forward(ctx, x, target, weight, ignore_index, label_smoothing, reduction):
-        ctx.probs = None
-        if CrossEntropy.is_plain(x, target, weight, ignore_index, label_smoothing, reduction):
-            return CrossEntropy.forward_plain(ctx, x, target, ignore_index, reduction)
+        ctx.plain = (weight is None and not label_smoothing and x.ndim == 2 and x.shape[1] > 0
+                     and target.dtype.kind in "iu")
+        if ctx.plain:   # the common case: one backend call (on CUDA, fused kernels, nothing read back)
+            backend = CPU if type(x) is np.ndarray else backends.of(x)
+            loss, ctx.backend_saved = backend.softmax_cross_entropy(x, target, ignore_index, reduction)
+            ctx.x, ctx.target, ctx.ignore_index, ctx.reduction = x, target, ignore_index, reduction
+            ctx.save_for_backward(x, target)
+            return loss
         q, denominator, loss_shape = CrossEntropy.prepare(ctx, x, target, weight, ignore_index,
                                                           label_smoothing, reduction)
         z = _rows(x)
@@ -427,47 +451,14 @@ class CrossEntropy(_ClassLoss):
         return _reduce(loss.reshape(loss_shape), reduction, denominator)
 
     @staticmethod
-    def is_plain(x, target, weight, ignore_index, label_smoothing, reduction):
-        """The common case, which skips the one-hot target distribution: (N, C) numpy logits,
-        class indices none of which is ignored, no class weights, no smoothing, a reduction."""
-        return (type(x) is np.ndarray and x.ndim == 2 and x.shape[0] and x.shape[1] and target.dtype.kind in "iu"
-                and weight is None and not label_smoothing and reduction != "none"
-                and not (target == ignore_index).any())
-
-    @staticmethod
-    def forward_plain(ctx, x, target, ignore_index, reduction):
-        """loss_row = log sum exp(x - max) - (x[target] - max); softmax kept for backward
-        (nn.CrossEntropyLoss forward + backward: 130 us against 257 us through the one-hot q at
-        (512, 65) float32)."""
-        ctx.row_max = x.max(axis=1, keepdims=True)
-        probs = x - ctx.row_max
-        target_logit = probs[np.arange(x.shape[0]), target]
-        np.exp(probs, out=probs)       # (in place: one fresh (N, C) array, not two)
-        total = probs.sum(axis=1, keepdims=True)
-        probs /= total
-        loss = np.log(total[:, 0]) - target_logit
-        ctx.probs, ctx.target, ctx.ignore_index = probs, target, ignore_index
-        ctx.reduction, ctx.denominator, ctx.x_shape = reduction, x.shape[0], x.shape
-        ctx.save_for_backward(x, None)
-        return _reduce(loss, reduction, x.shape[0])
-
-    @staticmethod
-    def backward_plain(ctx, grad):
-        """softmax - onehot(target), times the upstream gradient (scaled for the mean)."""
-        scale = CrossEntropy.row_grad(ctx, grad)
-        grad_x = ctx.probs * scale
-        grad_x[np.arange(grad_x.shape[0]), ctx.target] -= scale
-        return grad_x, None, None, None, None, None
-
-    @staticmethod
     def backward(ctx, grad):
-        if ctx.probs is not None:
-            if type(grad) is np.ndarray:
-                return CrossEntropy.backward_plain(ctx, grad)
-            # create_graph: the general formula below, with the one-hot q it needs
-            ctx.q = target_distribution(ctx.target, ctx.x_shape[1], None, ctx.ignore_index, 0.0,
-                                        ctx.probs.dtype)[0]
-            ctx.q_sum, ctx.label_smoothing, ctx.weight = None, 0.0, None
+        if ctx.plain:
+            backend = CPU if type(grad) is np.ndarray else backends.of(grad)
+            if backend is not None:
+                grad_x = backend.softmax_cross_entropy_backward(
+                    grad, ctx.backend_saved, ctx.target, ctx.ignore_index, ctx.reduction)
+                return grad_x, None, None, None, None, None
+            CrossEntropy.general_context(ctx)    # create_graph: the general formula, on tensors
         x, target = ctx.saved_tensors
         xp = ctx.xp
         need_x, need_target = ctx.needs_input_grad[:2]
@@ -493,6 +484,16 @@ class CrossEntropy(_ClassLoss):
                 factor = factor * ctx.weight
             grad_target = _unrows((shifted - xp.log(total)) * factor * g, ctx.x_shape, xp)
         return grad_x, grad_target, None, None, None, None
+
+    @staticmethod
+    def general_context(ctx):
+        """What the general backward reads, for a forward that took the plain path."""
+        x = ctx.x
+        CrossEntropy.prepare(ctx, x, ctx.target, None, ctx.ignore_index, 0.0, ctx.reduction)
+        q_sum = ctx.q.sum(axis=1, keepdims=True)
+        ctx.q_sum = None if np.all(q_sum == 1) else q_sum
+        ctx.row_max = x.max(axis=1, keepdims=True)
+        ctx.label_smoothing, ctx.weight = 0.0, None
 
 
 class LayerNorm(Op):

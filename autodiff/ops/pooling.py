@@ -10,19 +10,20 @@
   The matrices are built once per call from the sizes (``*_matrix`` below).
 
 Argument checks live in ``autodiff.nn.functional``; these ops assume valid arguments.
-On CUDA arrays: max-pooling indices are a ``kernels.cuda`` kernel, gathers and the matrices
+Max-pooling indices run on the backend of the array's device (``autodiff.backends``: numpy
+or a Numba kernel on the CPU, a ``kernels.cuda`` kernel on a GPU). On CUDA arrays gathers and the matrices
 run on the GPU; adaptive max-pooling indices and overlapping scatters (max pooling with
 stride < kernel) are computed on the host and moved back.
 """
 import math
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from .. import backends
 from ..autograd.function import Op
+from ..backends import CPU
 from ..cuda.devices import DeviceArray, like as _like
-from .conv import _apply_or_compute, _host, _on_device_of, contiguous, cuda_kernels, device_buffer, from_buffer
+from .conv import _apply_or_compute, _host, _on_device_of, contiguous
 
 
 # ---------------------------------------------------------------------- sizes
@@ -42,32 +43,12 @@ def max_pool_indices(x, kernel, stride, padding, dilation, ceil_mode):
 
     The first maximum in the window wins; a NaN counts as the maximum (as PyTorch).
     """
-    n, c, h, w = x.shape
+    h, w = x.shape[2:]
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
     oh = pool_output_size(h, kh, sh, ph, dh, ceil_mode)
     ow = pool_output_size(w, kw, sw, pw, dw, ceil_mode)
-    if isinstance(x, DeviceArray):
-        return from_buffer(cuda_kernels().max_pool2d_indices(device_buffer(x), kernel, stride, padding, dilation,
-                                                             (oh, ow)))
-    fast = backends.kernel("max_pool2d_indices", x)
-    if fast is not None:
-        return fast(x, kernel, stride, padding, dilation, (oh, ow))
-    need_h = (oh - 1) * sh + dh * (kh - 1) + 1
-    need_w = (ow - 1) * sw + dw * (kw - 1) + 1
-    if ph or pw or need_h > h or need_w > w:       # padding counts as -inf
-        fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
-        padded = np.full((n, c, max(need_h, h + ph), max(need_w, w + pw)), fill, dtype=x.dtype)
-        padded[:, :, ph:ph + h, pw:pw + w] = x
-    else:
-        padded = x
-    view = sliding_window_view(padded, ((kh - 1) * dh + 1, (kw - 1) * dw + 1), axis=(2, 3))
-    view = view[:, :, :(oh - 1) * sh + 1:sh, :(ow - 1) * sw + 1:sw, ::dh, ::dw]
-    flat = view.reshape(n, c, oh, ow, kh * kw)     # (argmax takes the first NaN, as max does)
-    where = flat.argmax(axis=-1)
-    ki, kj = np.divmod(where, kw)
-    rows = np.arange(oh)[:, None] * sh - ph + ki * dh
-    cols = np.arange(ow)[None, :] * sw - pw + kj * dw
-    return (np.clip(rows, 0, h - 1) * w + np.clip(cols, 0, w - 1)).astype(np.int64)
+    backend = CPU if type(x) is np.ndarray else backends.of(x)
+    return backend.max_pool2d_indices(x, kernel, stride, padding, dilation, (oh, ow))
 
 
 def adaptive_bounds(size, out):

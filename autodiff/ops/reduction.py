@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 
+from .. import backends
+from ..backends import CPU
 from ..autograd.function import Op
 from ..cuda.devices import as_array
 from .dims import keepdim_shape, reduced_shape, sum_to_shape
@@ -22,7 +24,7 @@ class Sum(Op):
     @staticmethod
     def forward(ctx, x, dims, keepdim):
         ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
-        return x.sum(axis=dims, keepdims=keepdim)
+        return (CPU if type(x) is np.ndarray else backends.of(x)).sum(x, dims, keepdim)
 
     @staticmethod
     def backward(ctx, grad):
@@ -208,9 +210,7 @@ class Softmax(Op):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
-        shifted, _ = _shifted(x, dim, finite_max=False)
-        e = np.exp(shifted)
-        out = e / e.sum(axis=dim, keepdims=True)
+        out = (CPU if type(x) is np.ndarray else backends.of(x)).softmax(x, dim)
         ctx.save_for_backward(out)
         return out
 
@@ -224,8 +224,7 @@ class LogSoftmax(Op):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
-        shifted, _ = _shifted(x, dim, finite_max=False)
-        out = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+        out = (CPU if type(x) is np.ndarray else backends.of(x)).log_softmax(x, dim)
         ctx.save_for_backward(out)
         return out
 

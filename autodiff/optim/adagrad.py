@@ -1,6 +1,7 @@
 """Adagrad: per-coordinate learning rates from the running sum of squared gradients."""
 import numpy as np
 
+from .. import backends
 from ..tensor import Tensor
 from ._options import check_switches
 from .optimizer import Optimizer
@@ -50,16 +51,7 @@ class Adagrad(Optimizer):
                 st = self._init_state(p, group)
             step = st["step"] + 1
             st["step"] = step
-            if maximize:
-                g = -g
-            if weight_decay != 0:
-                g = g + weight_decay * p._data
             clr = lr / (1 + (step - 1) * lr_decay)
-            total = st["sum"]._data
-            total += g * g
-            std = np.sqrt(total)
-            std += eps
-            update = g * -clr
-            update /= std
-            p._data += update
+            backends.of(p._data).adagrad_step(p._data, g, st["sum"]._data, clr, eps, weight_decay,
+                                              maximize)
             p._bump_version()

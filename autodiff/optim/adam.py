@@ -1,10 +1,10 @@
 """Adam and AdamW: bias-corrected running averages of the gradient and its square."""
 import numpy as np
 
-from .. import backends as backend
+from .. import backends
 from ..tensor import Tensor
 from ._options import check_switches
-from .optimizer import Optimizer, lerp_
+from .optimizer import Optimizer
 
 
 class Adam(Optimizer):
@@ -53,53 +53,13 @@ class Adam(Optimizer):
                     st["max_exp_avg_sq"] = Tensor._wrap(np.zeros_like(data))
             step = st["step"] + 1
             st["step"] = step
-            exp_avg, exp_avg_sq = st["exp_avg"]._data, st["exp_avg_sq"]._data
-            fused = None if (maximize or weight_decay or amsgrad) else _fused_adam(
-                data, g, exp_avg, exp_avg_sq)
-            if fused:    # one parallel pass over memory instead of ~10 numpy passes
-                fused(data, g, exp_avg, exp_avg_sq, lr, beta1, beta2, eps, step)
-                p._bump_version()
-                continue
-            if maximize:
-                g = -g
-            if weight_decay != 0:
-                if decoupled:
-                    data *= 1.0 - lr * weight_decay
-                else:
-                    g = g + weight_decay * data
-            lerp_(exp_avg, g, 1.0 - beta1)
-            exp_avg_sq *= beta2
-            sq = g * (1.0 - beta2)
-            sq *= g
-            exp_avg_sq += sq
-            step_size = lr / (1.0 - beta1 ** step)
-            bias_correction2_sqrt = (1.0 - beta2 ** step) ** 0.5
-            if amsgrad:
-                if "max_exp_avg_sq" not in st:
-                    st["max_exp_avg_sq"] = Tensor._wrap(np.zeros_like(data))
-                max_sq = st["max_exp_avg_sq"]._data
-                np.maximum(max_sq, exp_avg_sq, out=max_sq)
-                denom = np.sqrt(max_sq)
-            else:
-                denom = np.sqrt(exp_avg_sq)
-            denom /= bias_correction2_sqrt
-            denom += eps
-            update = np.multiply(exp_avg, -step_size, out=sq)
-            update /= denom
-            data += update
+            if amsgrad and "max_exp_avg_sq" not in st:
+                st["max_exp_avg_sq"] = Tensor._wrap(np.zeros_like(data))
+            backends.of(data).adam_step(
+                data, g, st["exp_avg"]._data, st["exp_avg_sq"]._data,
+                st["max_exp_avg_sq"]._data if amsgrad else None, step, lr, beta1, beta2, eps,
+                weight_decay, decoupled, maximize)
             p._bump_version()
-
-
-def _fused_adam(data, *others):
-    """The Numba Adam kernel when autodiff.backends picks it for this parameter, else None.
-
-    The kernel writes through flat views, so every array must be C-contiguous (a copy
-    would silently take the update) and of the parameter's dtype.
-    """
-    if not data.flags.c_contiguous or any(
-            a.dtype != data.dtype or not a.flags.c_contiguous for a in others):
-        return None
-    return backend.kernel("adam_step", data)
 
 
 class AdamW(Adam):

@@ -1,9 +1,10 @@
 """RMSprop: divide the gradient by a running root-mean-square of recent gradients."""
 import numpy as np
 
+from .. import backends
 from ..tensor import Tensor
 from ._options import check_switches
-from .optimizer import Optimizer, lerp_
+from .optimizer import Optimizer
 
 
 class RMSprop(Optimizer):
@@ -47,32 +48,12 @@ class RMSprop(Optimizer):
                 if centered:
                     st["grad_avg"] = Tensor._wrap(np.zeros_like(p._data))
             st["step"] += 1
-            if maximize:
-                g = -g
-            if weight_decay != 0:
-                g = g + weight_decay * p._data
-            square_avg = st["square_avg"]._data
-            square_avg *= alpha
-            sq = g * (1.0 - alpha)
-            sq *= g
-            square_avg += sq
-            if centered:
-                grad_avg = st["grad_avg"]._data
-                lerp_(grad_avg, g, 1.0 - alpha)
-                avg = square_avg - grad_avg * grad_avg
-                np.sqrt(avg, out=avg)
-            else:
-                avg = np.sqrt(square_avg)
-            avg += eps
-            if momentum > 0:
-                if "momentum_buffer" not in st:
-                    st["momentum_buffer"] = Tensor._wrap(np.zeros_like(p._data))
-                buf = st["momentum_buffer"]._data
-                buf *= momentum
-                buf += g / avg
-                p._data -= lr * buf
-            else:
-                update = g * -lr
-                update /= avg
-                p._data += update
+            if momentum > 0 and "momentum_buffer" not in st:
+                st["momentum_buffer"] = Tensor._wrap(np.zeros_like(p._data))
+            if centered and "grad_avg" not in st:
+                st["grad_avg"] = Tensor._wrap(np.zeros_like(p._data))
+            backends.of(p._data).rmsprop_step(
+                p._data, g, st["square_avg"]._data, st["grad_avg"]._data if centered else None,
+                st["momentum_buffer"]._data if momentum > 0 else None, lr, alpha, eps,
+                weight_decay, momentum, maximize)
             p._bump_version()

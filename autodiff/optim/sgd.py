@@ -1,4 +1,8 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov and weight decay."""
+import numpy as np
+
+from .. import backends
+from ..backends import CPU
 from ._options import check_switches
 from .optimizer import Optimizer
 
@@ -35,24 +39,12 @@ class SGD(Optimizer):
             grad = p._grad                  # (the slot: no property on this hot path)
             if grad is None:
                 continue
-            g = grad._data
-            if maximize:
-                g = -g
-            if weight_decay != 0:
-                g = g + weight_decay * p._data
-            if momentum != 0:
-                st = state[p]
-                buf = st.get("momentum_buffer")
-                if buf is None:
-                    b = g.copy()
-                    st["momentum_buffer"] = p._wrap(b)
-                else:
-                    b = buf._data
-                    b *= momentum
-                    if dampening == 0:
-                        b += g
-                    else:
-                        b += (1.0 - dampening) * g
-                g = g + momentum * b if nesterov else b
-            p._data -= lr * g
+            st = state[p] if momentum != 0 else None
+            buf = st.get("momentum_buffer") if st is not None else None
+            data = p._data
+            new_buf = (CPU if type(data) is np.ndarray else backends.of(data)).sgd_step(
+                data, grad._data, None if buf is None else buf._data, lr, momentum, dampening,
+                weight_decay, nesterov, maximize)
+            if momentum != 0 and buf is None:
+                st["momentum_buffer"] = p._wrap(new_buf)
             p._bump_version()

@@ -1,4 +1,5 @@
-"""Kernel launches and host<->device copies in one training step on 'cuda' (autodiff.cuda.stats()).
+"""Kernel launches, host<->device copies and device allocations in one training step on 'cuda'
+(autodiff.cuda.stats()).
 
 A 3-layer MLP with CrossEntropyLoss and Adam, as in issue 12's launch budget. Launch counts do
 not depend on sizes, so this runs on Numba's CUDA simulator too (NUMBA_ENABLE_CUDASIM=1), with
@@ -45,7 +46,8 @@ def main(argv=None):
     counts = step_counts(sizes, args.batch)
     print(f"one training step, MLP {'-'.join(map(str, sizes))}, batch {args.batch}, CrossEntropy, Adam on "
           f"{autodiff.cuda.get_device_name()}: {counts['launches']} kernel launches, "
-          f"{counts['device_to_host']} device-to-host and {counts['host_to_device']} host-to-device copies")
+          f"{counts['device_to_host']} device-to-host and {counts['host_to_device']} host-to-device copies, "
+          f"{counts['allocations']} new device allocations and {counts['cache_hits']} blocks reused")
     print(json.dumps(counts))
 
 

@@ -29,7 +29,7 @@ for section in $SECTIONS; do
              $PY -c 'import sys, numpy, numba, torch; print(sys.version.split()[0], \"numpy\", numpy.__version__,
              \"numba\", numba.__version__, \"torch\", torch.__version__)'" ;;
     tests) run tests 300 env AUTODIFF_TEST_GPU=1 "$PY" -m pytest -q -p no:cacheprovider -o addopts="" \
-             tests/cuda/sim_cases.py ;;
+             tests/cuda/sim_cases.py tests/cuda/backend_sim_cases.py ;;
     layer_tests) run layer_tests 300 env AUTODIFF_TEST_GPU=1 "$PY" -m pytest -q -p no:cacheprovider -o addopts="" \
              tests/cuda/cnn_sim_cases.py tests/cuda/seq_sim_cases.py ;;
     launches) run launches 120 "$PY" benchmarks/gpu/launches_per_step.py --sizes 784,256,128,10 --batch 128 ;;

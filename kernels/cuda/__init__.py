@@ -1,8 +1,11 @@
 """CUDA kernels written with Numba (`numba.cuda`), for numba device arrays.
 
 Callers move data themselves (`cuda.to_device`, `.copy_to_host()`): every function here
-takes device arrays and returns new device arrays (or updates them in place, for the
-optimizer steps), so a chain of operations never round-trips through the host.
+takes device arrays and returns new device arrays, or writes into the ``out=`` arrays given
+(the optimizer steps update their state in place), so a chain of operations never
+round-trips through the host. Every launch goes through ``_common.launch``, which tells a
+listener (``_common.set_launch_listener``: autodiff counts launches in ``cuda.stats()``).
+autodiff calls these kernels through its CUDA backend (``autodiff/backends/cuda.py``).
 
 Importing this package is cheap (it does not import Numba); a name's submodule is imported
 on first access, and each kernel is compiled on its first launch. Set
@@ -22,16 +25,17 @@ _SUBMODULE = {
     "hardtanh": "_elementwise", "hardtanh_backward": "_elementwise",
     "gelu": "_elementwise", "gelu_backward": "_elementwise",
     "softplus": "_elementwise", "softplus_backward": "_elementwise",
-    "add": "_elementwise", "sub": "_elementwise", "mul": "_elementwise", "div": "_elementwise",
     "bias_add": "_elementwise",
     # reductions and row-wise kernels
     "sum": "_reduce", "bias_grad": "_reduce",
     "softmax": "_reduce", "log_softmax": "_reduce",
     "softmax_cross_entropy_forward": "_reduce", "softmax_cross_entropy_backward": "_reduce",
+    "nll_loss_forward": "_reduce", "nll_loss_backward": "_reduce",
     # the LSTM cell's pointwise math
     "lstm_cell_forward": "_recurrent", "lstm_cell_backward": "_recurrent",
     # optimizer steps, in place
-    "sgd_update": "_optim", "adam_update": "_optim",
+    "sgd_update": "_optim", "adam_update": "_optim", "rmsprop_update": "_optim",
+    "adagrad_update": "_optim",
     # convolution and pooling
     "im2col": "_conv", "col2im": "_conv", "max_pool2d_indices": "_conv",
 }

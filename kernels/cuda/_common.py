@@ -1,12 +1,39 @@
-"""Launch sizes and the input checks shared by the CUDA wrappers."""
+"""Launch sizes, the input checks shared by the CUDA wrappers, and ``launch``, which tells a
+listener of every launch (``set_launch_listener``: autodiff counts them in ``cuda.stats()``).
 
-from numba import cuda
+The wrappers allocate their results with ``numba.cuda.device_array``; a caller that manages
+memory itself (autodiff's caching allocator) passes ``out=`` arrays instead."""
+import warnings
+
+from numba import config, cuda
 
 from .._checks import float_dtype
 
-THREADS = 128      # threads per block for 1-D and row kernels (a power of two: tree reductions)
+SIM = bool(config.ENABLE_CUDASIM)
+# threads per block for 1-D and row kernels (a power of two: tree reductions), and the matmul
+# tile side. The simulator runs each thread as a Python thread (~2,000 a second), so it gets
+# small blocks: the same code paths (several blocks, shared memory, syncthreads), far fewer threads.
+THREADS = 8 if SIM else 128
 MAX_BLOCKS = 1024  # grid-stride loops cover anything larger
-TILE = 16          # matmul tiles are TILE x TILE (256 threads per block)
+TILE = 4 if SIM else 16  # matmul tiles are TILE x TILE (256 threads per block on a GPU)
+
+_on_launch = None
+
+
+def set_launch_listener(listener):
+    """Call ``listener()`` before every kernel launch (None: nobody)."""
+    global _on_launch
+    _on_launch = listener
+
+
+def launch(kernel, blocks, threads, *args):
+    """``kernel[blocks, threads](*args)``, told to the launch listener, without Numba's
+    low-occupancy warning (small arrays make small grids on purpose)."""
+    if _on_launch is not None:
+        _on_launch()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Grid size")
+        kernel[blocks, threads](*args)
 
 
 def blocks_for(n):
@@ -32,3 +59,13 @@ def flat(x, op, name):
 
 def empty(shape, dtype):
     return cuda.device_array(shape, dtype)
+
+
+def check_out(op, out, shape, dtype):
+    """``out`` if it is a device array of ``shape`` and ``dtype``, a new one when None."""
+    if out is None:
+        return empty(shape, dtype)
+    if tuple(out.shape) != tuple(shape) or out.dtype != dtype:
+        raise ValueError(f"{op}: out must be a {dtype} array of shape {tuple(shape)}, "
+                         f"got {out.dtype} {tuple(out.shape)}")
+    return out

@@ -8,7 +8,7 @@ needs no atomics. The same index arithmetic as the CPU kernels in kernels/cpu/_c
 import numpy as np
 from numba import cuda
 
-from ._common import THREADS, blocks_for, device_float, empty
+from ._common import THREADS, blocks_for, check_out, device_float, launch
 
 
 @cuda.jit
@@ -30,18 +30,18 @@ def _im2col(x, cols, c, height, width, kh, kw, oh, ow, sh, sw, ph, pw, dh, dw, z
             cols[t] = zero
 
 
-def im2col(x, kernel_size, stride, padding, dilation, out_size):
+def im2col(x, kernel_size, stride, padding, dilation, out_size, out=None):
     """(N, C, H, W) device array -> (N, C, KH, KW, OH, OW): each tap's value at each output
-    position, zero in the padding; ``padding`` is (top, left)."""
+    position, zero in the padding; ``padding`` is (top, left). Written into ``out`` if given."""
     device_float(x, "im2col", "x")
     n, c, height, width = x.shape
     kh, kw = kernel_size
     oh, ow = out_size
-    cols = empty((n, c, kh, kw, oh, ow), x.dtype)
+    cols = check_out("im2col", out, (n, c, kh, kw, oh, ow), x.dtype)
     if cols.size:
-        _im2col[blocks_for(cols.size), THREADS](
-            x.reshape(x.size), cols.reshape(cols.size), c, height, width, kh, kw, oh, ow, stride[0], stride[1],
-            padding[0], padding[1], dilation[0], dilation[1], x.dtype.type(0))
+        launch(_im2col, blocks_for(cols.size), THREADS, x.reshape(x.size), cols.reshape(cols.size),
+               c, height, width, kh, kw, oh, ow, stride[0], stride[1],
+               padding[0], padding[1], dilation[0], dilation[1], x.dtype.type(0))
     return cols
 
 
@@ -66,15 +66,16 @@ def _col2im(cols, out, height, width, kh, kw, oh, ow, sh, sw, ph, pw, dh, dw, ze
         out[t] = total
 
 
-def col2im(cols, x_shape, stride, padding, dilation):
-    """(N, C, KH, KW, OH, OW) device array -> (N, C, H, W): the adjoint of im2col."""
+def col2im(cols, x_shape, stride, padding, dilation, out=None):
+    """(N, C, KH, KW, OH, OW) device array -> (N, C, H, W): the adjoint of im2col (written
+    into ``out`` if given)."""
     device_float(cols, "col2im", "cols")
     n, c, kh, kw, oh, ow = cols.shape
-    out = empty(tuple(x_shape), cols.dtype)
+    out = check_out("col2im", out, tuple(x_shape), cols.dtype)
     if out.size:
-        _col2im[blocks_for(out.size), THREADS](
-            cols.reshape(cols.size), out.reshape(out.size), x_shape[2], x_shape[3], kh, kw, oh, ow,
-            stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1], cols.dtype.type(0))
+        launch(_col2im, blocks_for(out.size), THREADS, cols.reshape(cols.size), out.reshape(out.size),
+               x_shape[2], x_shape[3], kh, kw, oh, ow, stride[0], stride[1],
+               padding[0], padding[1], dilation[0], dilation[1], cols.dtype.type(0))
     return out
 
 
@@ -102,14 +103,15 @@ def _max_pool2d_indices(x, out, height, width, oh, ow, kh, kw, sh, sw, ph, pw, d
         out[t] = where
 
 
-def max_pool2d_indices(x, kernel_size, stride, padding, dilation, out_size):
-    """For an (N, C, H, W) device array: the flat index (h * W + w) of each window's maximum."""
+def max_pool2d_indices(x, kernel_size, stride, padding, dilation, out_size, out=None):
+    """For an (N, C, H, W) device array: the flat index (h * W + w) of each window's maximum
+    (int64, written into ``out`` if given)."""
     device_float(x, "max_pool2d_indices", "x")
     n, c, height, width = x.shape
     oh, ow = out_size
-    out = empty((n, c, oh, ow), np.int64)
+    out = check_out("max_pool2d_indices", out, (n, c, oh, ow), np.dtype(np.int64))
     if out.size:
-        _max_pool2d_indices[blocks_for(out.size), THREADS](
-            x.reshape(x.size), out.reshape(out.size), height, width, oh, ow, kernel_size[0], kernel_size[1],
-            stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1])
+        launch(_max_pool2d_indices, blocks_for(out.size), THREADS, x.reshape(x.size),
+               out.reshape(out.size), height, width, oh, ow, kernel_size[0], kernel_size[1],
+               stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1])
     return out

@@ -10,11 +10,12 @@ again before the next load overwrites the tiles.
 from numba import cuda
 
 from .._checks import same_dtype
-from ._common import TILE, device_float, empty
+from ._common import TILE, check_out, device_float, launch
 
 
 @cuda.jit
-def _matmul_tiled(a, b, out):
+def _matmul_tiled(a, b, bias, has_bias, out):
+    """out = a @ b (+ bias[col] on every row when has_bias: the linear layer in one launch)."""
     tile_a = cuda.shared.array((TILE, TILE), dtype=a.dtype)
     tile_b = cuda.shared.array((TILE, TILE), dtype=b.dtype)
     tx, ty = cuda.threadIdx.x, cuda.threadIdx.y
@@ -32,10 +33,10 @@ def _matmul_tiled(a, b, out):
             acc += tile_a[ty, k] * tile_b[k, tx]
         cuda.syncthreads()  # all threads done reading before the next load
     if row < m and col < n:
-        out[row, col] = acc
+        out[row, col] = acc + bias[col] if has_bias else acc
 
 
-def _product(op, names, a, b, trans_a, trans_b, out):
+def _product(op, names, a, b, trans_a, trans_b, out, bias=None):
     """Check, then launch the tiled kernel on (a.T if trans_a else a) @ (b.T if trans_b else b);
     transposes are views, so nothing is copied."""
     device_float(a, op, names[0])
@@ -49,14 +50,16 @@ def _product(op, names, a, b, trans_a, trans_b, out):
         raise ValueError(f"{op}: mat1 and mat2 shapes cannot be multiplied "
                          f"({a.shape[0]}x{a.shape[1]} and {b.shape[0]}x{b.shape[1]})")
     m, n = left.shape[0], right.shape[1]
-    if out is None:
-        out = empty((m, n), a.dtype)
-    elif out.shape != (m, n) or out.dtype != a.dtype:
-        raise ValueError(f"{op}: out must be a {a.dtype} array of shape {(m, n)}, "
-                         f"got {out.dtype} {out.shape}")
+    if bias is not None:
+        device_float(bias, op, "bias")
+        same_dtype(op, **{names[0]: a, "bias": bias})
+        if bias.shape != (n,):
+            raise ValueError(f"{op}: bias must have shape ({n},), got {bias.shape}")
+    out = check_out(op, out, (m, n), a.dtype)
     if m and n:
         grid = (-(-n // TILE), -(-m // TILE))
-        _matmul_tiled[grid, (TILE, TILE)](left, right, out)
+        launch(_matmul_tiled, grid, (TILE, TILE), left, right,
+               right[0] if bias is None else bias, bias is not None, out)  # (a placeholder row)
     return out
 
 
@@ -70,6 +73,7 @@ def matmul_tn(a, g, out=None):
     return _product("matmul_tn", ("a", "g"), a, g, True, False, out)
 
 
-def matmul_nt(g, b, out=None):
-    """g @ b.T (g: M x K, b: N x K), reading b through a transposed view."""
-    return _product("matmul_nt", ("g", "b"), g, b, False, True, out)
+def matmul_nt(g, b, out=None, bias=None):
+    """g @ b.T (g: M x K, b: N x K), reading b through a transposed view; plus ``bias`` (N,) on
+    every row when given (x @ w.T + b, PyTorch's linear layer, in one launch)."""
+    return _product("matmul_nt", ("g", "b"), g, b, False, True, out, bias)

@@ -9,7 +9,7 @@ import math
 from numba import cuda
 
 from .._checks import same_dtype
-from ._common import THREADS, blocks_for, device_float, flat
+from ._common import THREADS, blocks_for, device_float, flat, launch
 
 
 @cuda.jit
@@ -42,6 +42,37 @@ def _adam(param, grad, m, v, lr, beta1, beta2, eps, weight_decay, decoupled,
         param[i] = p - step_size * m_i / (math.sqrt(v_i) / sqrt_bias_correction2 + eps)
 
 
+@cuda.jit
+def _rmsprop(param, grad, square_avg, grad_avg, buf, lr, alpha, eps, weight_decay, momentum,
+             centered):
+    one = param.dtype.type(1)
+    zero = param.dtype.type(0)
+    for i in range(cuda.grid(1), param.size, cuda.gridsize(1)):
+        g = grad[i] + weight_decay * param[i]
+        sq = alpha * square_avg[i] + (one - alpha) * g * g
+        square_avg[i] = sq
+        if centered:
+            m = grad_avg[i] + (one - alpha) * (g - grad_avg[i])
+            grad_avg[i] = m
+            sq = sq - m * m
+        avg = math.sqrt(sq) + eps
+        if momentum > zero:
+            b = momentum * buf[i] + g / avg
+            buf[i] = b
+            param[i] -= lr * b
+        else:
+            param[i] -= lr * g / avg
+
+
+@cuda.jit
+def _adagrad(param, grad, state_sum, lr, eps, weight_decay):
+    for i in range(cuda.grid(1), param.size, cuda.gridsize(1)):
+        g = grad[i] + weight_decay * param[i]
+        s = state_sum[i] + g * g
+        state_sum[i] = s
+        param[i] -= lr * g / (math.sqrt(s) + eps)
+
+
 def _check_state(op, param, **others):
     device_float(param, op, "param")
     for name, x in others.items():
@@ -64,10 +95,9 @@ def sgd_update(param, grad, velocity=None, lr=0.01, momentum=0.0, weight_decay=0
     _check_state(op, param, **state)
     if param.size:
         t = param.dtype.type
-        _sgd[blocks_for(param.size), THREADS](
-            flat(param, op, "param"), flat(grad, op, "grad"),
-            flat(grad if velocity is None else velocity, op, "velocity"),  # unused without momentum
-            t(lr), t(momentum), t(weight_decay), bool(nesterov))
+        launch(_sgd, blocks_for(param.size), THREADS, flat(param, op, "param"), flat(grad, op, "grad"),
+               flat(grad if velocity is None else velocity, op, "velocity"),  # unused without momentum
+               t(lr), t(momentum), t(weight_decay), bool(nesterov))
     return param
 
 
@@ -82,8 +112,47 @@ def adam_update(param, grad, m, v, step, lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
     beta1, beta2 = betas
     if param.size:
         t = param.dtype.type
-        _adam[blocks_for(param.size), THREADS](
-            flat(param, op, "param"), flat(grad, op, "grad"), flat(m, op, "m"), flat(v, op, "v"),
-            t(lr), t(beta1), t(beta2), t(eps), t(weight_decay), bool(decoupled_weight_decay),
-            t(lr / (1 - beta1 ** step)), t(math.sqrt(1 - beta2 ** step)))
+        launch(_adam, blocks_for(param.size), THREADS, flat(param, op, "param"), flat(grad, op, "grad"),
+               flat(m, op, "m"), flat(v, op, "v"),
+               t(lr), t(beta1), t(beta2), t(eps), t(weight_decay), bool(decoupled_weight_decay),
+               t(lr / (1 - beta1 ** step)), t(math.sqrt(1 - beta2 ** step)))
+    return param
+
+
+def rmsprop_update(param, grad, square_avg, grad_avg=None, momentum_buffer=None, lr=1e-2,
+                   alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0):
+    """One RMSprop step in place, as torch.optim.RMSprop: g = grad + wd * param;
+    square_avg = alpha * square_avg + (1 - alpha) g^2; centered (pass grad_avg): grad_avg =
+    lerp(grad_avg, g, 1 - alpha) and square_avg - grad_avg^2 under the root; with momentum
+    (pass momentum_buffer), buf = momentum * buf + g / avg and param -= lr * buf."""
+    op = "rmsprop_update"
+    if momentum > 0 and momentum_buffer is None:
+        raise ValueError(f"{op}: momentum {momentum} needs a momentum_buffer (zeros at first)")
+    state = {"grad": grad, "square_avg": square_avg}
+    if grad_avg is not None:
+        state["grad_avg"] = grad_avg
+    if momentum_buffer is not None:
+        state["momentum_buffer"] = momentum_buffer
+    _check_state(op, param, **state)
+    if param.size:
+        t = param.dtype.type
+        placeholder = flat(square_avg, op, "square_avg")   # unused when not centered / no momentum
+        launch(_rmsprop, blocks_for(param.size), THREADS, flat(param, op, "param"),
+               flat(grad, op, "grad"), placeholder,
+               placeholder if grad_avg is None else flat(grad_avg, op, "grad_avg"),
+               placeholder if momentum_buffer is None else flat(momentum_buffer, op, "momentum_buffer"),
+               t(lr), t(alpha), t(eps), t(weight_decay), t(momentum), grad_avg is not None)
+    return param
+
+
+def adagrad_update(param, grad, state_sum, lr=1e-2, eps=1e-10, weight_decay=0.0):
+    """One Adagrad step in place, as torch.optim.Adagrad with ``lr`` already decayed:
+    g = grad + wd * param; state_sum += g^2; param -= lr * g / (sqrt(state_sum) + eps)."""
+    op = "adagrad_update"
+    _check_state(op, param, grad=grad, state_sum=state_sum)
+    if param.size:
+        t = param.dtype.type
+        launch(_adagrad, blocks_for(param.size), THREADS, flat(param, op, "param"),
+               flat(grad, op, "grad"), flat(state_sum, op, "state_sum"), t(lr), t(eps),
+               t(weight_decay))
     return param

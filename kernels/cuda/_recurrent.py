@@ -8,7 +8,7 @@ import math
 from numba import cuda
 
 from .._checks import same_dtype
-from ._common import THREADS, blocks_for, device_float, empty
+from ._common import THREADS, blocks_for, device_float, empty, launch
 
 
 @cuda.jit
@@ -74,7 +74,8 @@ def lstm_cell_forward(gates, c_prev):
     acts = empty(gates.shape, gates.dtype)
     c_new, tanh_c, h_new = (empty(c_prev.shape, c_prev.dtype) for _ in range(3))
     if c_prev.size:
-        _lstm_cell_forward[blocks_for(c_prev.size), THREADS](gates, c_prev, acts, c_new, tanh_c, h_new)
+        launch(_lstm_cell_forward, blocks_for(c_prev.size), THREADS,
+               gates, c_prev, acts, c_new, tanh_c, h_new)
     return acts, c_new, tanh_c, h_new
 
 
@@ -85,5 +86,6 @@ def lstm_cell_backward(d_h, d_c, acts, c_prev, tanh_c):
     dgates = empty(acts.shape, acts.dtype)
     dc_prev = empty(c_prev.shape, c_prev.dtype)
     if c_prev.size:
-        _lstm_cell_backward[blocks_for(c_prev.size), THREADS](d_h, d_c, acts, c_prev, tanh_c, dgates, dc_prev)
+        launch(_lstm_cell_backward, blocks_for(c_prev.size), THREADS,
+               d_h, d_c, acts, c_prev, tanh_c, dgates, dc_prev)
     return dgates, dc_prev

@@ -316,7 +316,7 @@ def test_capture_leaves_no_hook_behind():
     from autodiff.optim import optimizer as optimizer_module
     _, losses, fn = _train(True, np.float32, OPTIMIZERS["adam"], extra=lambda: (nn.Dropout(0.1),))
     assert fn.stats["replays"] > 0
-    assert optimizer_module._step_recorder is None and backends._traced_kernel is None
+    assert optimizer_module._step_recorder is None and backends.choice._traced_kernel is None
     from autodiff.compiler import tracer
     assert all(getattr(np, name) is original for name, original in tracer._ORIGINAL.items())
     assert tracer.active() is None

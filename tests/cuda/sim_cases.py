@@ -409,8 +409,10 @@ def test_cross_entropy_and_nll_with_class_targets(rng, kwargs):
         w = autodiff.tensor([0.5, 1.0, 2.0], device=logits.device) if weight else None
         return F.cross_entropy(logits, t, weight=w, **kwargs) + F.nll_loss(logits.log_softmax(1), t, weight=w)
     check(loss, x, target)
-    with pytest.raises(IndexError, match="out of bounds"):
-        F.cross_entropy(autodiff.tensor(x, device="cuda"), autodiff.tensor([0, 1, 5, 0, 0], device="cuda"))
+    # a target out of range: checking it on the host would copy the targets back every step, so
+    # on CUDA (as PyTorch's device-side assert, but without stopping) the loss is NaN instead
+    bad = F.cross_entropy(autodiff.tensor(x, device="cuda"), autodiff.tensor([0, 1, 5, 0, 0], device="cuda"))
+    assert np.isnan(bad.item())
 
 
 def test_one_hot_and_dropout_and_batchnorm(rng):
@@ -574,15 +576,21 @@ def test_cuda_array_protocol():
 
 
 def test_stats_count_launches_and_copies():
-    autodiff.cuda.stats(reset=True)
+    def counts():
+        numbers = autodiff.cuda.stats(reset=True)
+        return {key: numbers[key] for key in ("launches", "host_to_device", "device_to_host")}
+
+    counts()
     a = autodiff.tensor(np.arange(3.0), device="cuda")
-    assert autodiff.cuda.stats(reset=True) == {"launches": 0, "host_to_device": 1, "device_to_host": 0}
+    assert counts() == {"launches": 0, "host_to_device": 1, "device_to_host": 0}
     b = a + a
-    assert autodiff.cuda.stats(reset=True) == {"launches": 1, "host_to_device": 0, "device_to_host": 0}
+    assert counts() == {"launches": 1, "host_to_device": 0, "device_to_host": 0}
     assert b.sum().item() == 6.0
-    assert autodiff.cuda.stats(reset=True) == {"launches": 1, "host_to_device": 0, "device_to_host": 1}
+    assert counts() == {"launches": 1, "host_to_device": 0, "device_to_host": 1}
     np.testing.assert_array_equal(host(b), [0.0, 2.0, 4.0])
-    assert autodiff.cuda.stats() == {"launches": 0, "host_to_device": 0, "device_to_host": 1}
+    assert counts() == {"launches": 0, "host_to_device": 0, "device_to_host": 1}
+
+
 # ---------------------------------------------------------------------- random numbers, legacy, save/load
 def test_samplers_give_the_same_numbers_on_cuda_and_keep_the_device(tmp_path):
     g = autodiff.Generator()

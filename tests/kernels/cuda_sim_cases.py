@@ -61,6 +61,11 @@ def test_matmul_transposed_operands(rng):
     h = rng.standard_normal((3, 6))
     b = rng.standard_normal((4, 6))   # used as b.T: 6 x 4
     np.testing.assert_allclose(host(K.matmul_nt(dev(h), dev(b))), h @ b.T, rtol=1e-12)
+    bias = rng.standard_normal(4)
+    np.testing.assert_allclose(host(K.matmul_nt(dev(h), dev(b), bias=dev(bias))), h @ b.T + bias,
+                               rtol=1e-12)
+    with pytest.raises(ValueError, match=r"matmul_nt: bias must have shape \(4,\), got \(3,\)"):
+        K.matmul_nt(dev(h), dev(b), bias=dev(np.ones(3)))
     with pytest.raises(ValueError, match=r"matmul: mat1 and mat2 shapes cannot be multiplied \(3x6 and 4x6\)"):
         K.matmul(dev(h), dev(b))
 
@@ -83,37 +88,23 @@ def test_sigmoid_extremes():
     np.testing.assert_array_equal(host(K.sigmoid(dev(x))), [0.0, 0.5, 1.0])
 
 
-@pytest.mark.parametrize("op,fn", [("add", np.add), ("sub", np.subtract),
-                                   ("mul", np.multiply), ("div", np.divide)])
-def test_arithmetic_with_broadcasting(rng, op, fn):
-    kernel = getattr(K, op)
-    a = rng.standard_normal((3, 4))
-    for b in (rng.standard_normal((3, 4)), rng.standard_normal(4), rng.standard_normal((1, 4)),
-              rng.standard_normal((3, 1))):
-        np.testing.assert_allclose(host(kernel(dev(a), dev(b))), fn(a, b), rtol=1e-14)
-        np.testing.assert_allclose(host(kernel(dev(b), dev(a))), fn(b, a), rtol=1e-14)
-    np.testing.assert_allclose(host(kernel(dev(a), 2.5)), fn(a, 2.5), rtol=1e-14)
-    np.testing.assert_allclose(host(kernel(2.5, dev(a))), fn(2.5, a), rtol=1e-14)
-    c = rng.standard_normal((2, 2, 3))
-    d = rng.standard_normal((2, 2, 3)) + 3
-    np.testing.assert_allclose(host(kernel(dev(c), dev(d))), fn(c, d), rtol=1e-14)
-    e = rng.standard_normal((4, 3)) + 3
-    np.testing.assert_allclose(host(kernel(dev(a).T, dev(e))), fn(a.T, e), rtol=1e-14)  # a view
-
-
-def test_arithmetic_errors():
-    with pytest.raises(ValueError, match=r"add: The size of tensor a \(3\) must match the size of tensor b \(4\) at non-singleton dimension 1"):
-        K.add(dev(np.ones((2, 3))), dev(np.ones(4)))
-    with pytest.raises(TypeError, match="mul: expected one dtype, got a float64, b float32"):
-        K.mul(dev(np.ones(3)), dev(np.ones(3, np.float32)))
-    with pytest.raises(TypeError, match="sub: a must be a device array .* or a number, got ndarray"):
-        K.sub(np.ones(3), dev(np.ones(3)))
+def test_bias_add_errors():
+    with pytest.raises(ValueError, match=r"bias_add: expected x \(batch, n\) and bias \(n,\), got \(2, 3\) and \(4,\)"):
+        K.bias_add(dev(np.ones((2, 3))), dev(np.ones(4)))
+    with pytest.raises(TypeError, match="bias_add: expected one dtype, got x float64, bias float32"):
+        K.bias_add(dev(np.ones((2, 3))), dev(np.ones(3, np.float32)))
+    with pytest.raises(TypeError, match="bias_add: x must be a device array"):
+        K.bias_add(np.ones((2, 3)), dev(np.ones(3)))
 
 
 def test_bias_add_and_bias_grad(rng):
     x = rng.standard_normal((5, 3)).astype(np.float32)
     b = rng.standard_normal(3).astype(np.float32)
     np.testing.assert_allclose(host(K.bias_add(dev(x), dev(b))), x + b, rtol=1e-6)
+    np.testing.assert_allclose(host(K.bias_add(dev(x).T.T, dev(b))), x + b, rtol=1e-6)
+    inplace = dev(x)
+    assert K.bias_add(inplace, dev(b), out=inplace) is inplace
+    np.testing.assert_allclose(host(inplace), x + b, rtol=1e-6)
     np.testing.assert_allclose(host(K.bias_grad(dev(x))), x.sum(axis=0), rtol=1e-5)
 
 
@@ -135,12 +126,64 @@ def test_softmax_and_cross_entropy(rng, dtype):
     log_p = ref.log_softmax(logits)
     np.testing.assert_allclose(host(K.log_softmax(dev(logits))), log_p, **tol(dtype))
     np.testing.assert_allclose(host(K.softmax(dev(logits))), np.exp(log_p), **tol(dtype))
-    loss, probs = K.softmax_cross_entropy_forward(dev(logits), dev(targets))
+    loss, probs, kept = K.softmax_cross_entropy_forward(dev(logits), dev(targets))
     expected_loss, expected_grad = ref.cross_entropy(logits, targets)
     np.testing.assert_allclose(host(loss), [expected_loss], **tol(dtype))
     np.testing.assert_allclose(host(probs), np.exp(log_p), **tol(dtype))
-    grad = K.softmax_cross_entropy_backward(probs, dev(targets), 2.0)
+    assert host(kept)[0] == 4
+    grad = K.softmax_cross_entropy_backward(probs, dev(targets), dev(np.array([2.0], dtype)), kept)
     np.testing.assert_allclose(host(grad), 2.0 * expected_grad, **tol(dtype))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_ignores_rows_and_reduces(rng, reduction):
+    logits = rng.standard_normal((5, 3))
+    targets = np.array([2, -100, 0, 1, -100])
+    kept = targets != -100
+    log_p = ref.log_softmax(logits)
+    losses = np.where(kept, -log_p[np.arange(5), np.where(kept, targets, 0)], 0.0)
+    loss, probs, count = K.softmax_cross_entropy_forward(dev(logits), dev(targets), -100, reduction)
+    expected = {"mean": [losses.sum() / 3], "sum": [losses.sum()], "none": losses}[reduction]
+    np.testing.assert_allclose(host(loss), expected, rtol=1e-12)
+    upstream = rng.standard_normal(5 if reduction == "none" else 1)
+    grad = host(K.softmax_cross_entropy_backward(probs, dev(targets), dev(upstream), count, -100,
+                                                 reduction))
+    onehot = np.zeros((5, 3))
+    onehot[np.arange(5)[kept], targets[kept]] = 1
+    scale = (upstream[:, None] if reduction == "none" else upstream[0]) * kept[:, None]
+    expected_grad = (np.exp(log_p) - onehot) * scale / (3 if reduction == "mean" else 1)
+    np.testing.assert_allclose(grad, expected_grad, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_nll_loss(rng, reduction):
+    log_p = np.log(rng.uniform(0.1, 1.0, (5, 3)))
+    targets = np.array([2, -100, 0, 1, 7])        # an ignored row, a target out of range
+    loss, kept = K.nll_loss_forward(dev(log_p[:4]), dev(targets[:4]), -100, reduction)
+    losses = np.array([-log_p[0, 2], 0.0, -log_p[2, 0], -log_p[3, 1]])
+    expected = {"mean": [losses.sum() / 3], "sum": [losses.sum()], "none": losses}[reduction]
+    np.testing.assert_allclose(host(loss), expected, rtol=1e-12)
+    upstream = rng.standard_normal(4 if reduction == "none" else 1)
+    grad = host(K.nll_loss_backward(dev(targets[:4]), 3, dev(upstream), kept, -100, reduction))
+    expected_grad = np.zeros((4, 3))
+    for row, t in enumerate(targets[:4]):
+        if t != -100:
+            expected_grad[row, t] = -(upstream[row] if reduction == "none" else upstream[0]) / \
+                (3 if reduction == "mean" else 1)
+    np.testing.assert_allclose(grad, expected_grad, rtol=1e-12)
+    bad, _ = K.nll_loss_forward(dev(log_p), dev(targets), reduction="none")
+    assert np.isnan(host(bad)[4]) and host(bad)[1] == 0
+
+
+def test_cross_entropy_edge_cases():
+    # every row ignored: a NaN mean (as PyTorch) and no gradient; a target out of range: NaN
+    logits = dev(np.zeros((2, 3)))
+    loss, probs, kept = K.softmax_cross_entropy_forward(logits, dev(np.array([-100, -100])))
+    assert np.isnan(host(loss)[0]) and host(kept)[0] == 0
+    grad = K.softmax_cross_entropy_backward(probs, dev(np.array([-100, -100])), dev(np.ones(1)), kept)
+    np.testing.assert_array_equal(host(grad), np.zeros((2, 3)))
+    loss, _, _ = K.softmax_cross_entropy_forward(logits, dev(np.array([0, 3])), reduction="none")
+    assert host(loss)[0] == pytest.approx(np.log(3)) and np.isnan(host(loss)[1])
 
 
 def test_sgd_matches_torch(rng):
@@ -175,4 +218,38 @@ def test_adam_matches_torch(rng, decoupled):
         opt.step()
         K.adam_update(param, dev(g), m, v, step, lr=0.01, betas=(0.8, 0.99), eps=1e-6,
                       weight_decay=0.1, decoupled_weight_decay=decoupled)
+    np.testing.assert_allclose(host(param), p.detach().numpy(), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("centered,momentum", [(False, 0.0), (True, 0.0), (False, 0.9), (True, 0.5)])
+def test_rmsprop_matches_torch(rng, centered, momentum):
+    torch = pytest.importorskip("torch")
+    start = rng.standard_normal(6)
+    grads = rng.standard_normal((3, 6))
+    p = torch.tensor(start, requires_grad=True)
+    opt = torch.optim.RMSprop([p], lr=0.01, alpha=0.9, eps=1e-6, weight_decay=0.1,
+                              momentum=momentum, centered=centered)
+    param, square_avg = dev(start), dev(np.zeros(6))
+    grad_avg = dev(np.zeros(6)) if centered else None
+    buf = dev(np.zeros(6)) if momentum else None
+    for g in grads:
+        p.grad = torch.tensor(g)
+        opt.step()
+        K.rmsprop_update(param, dev(g), square_avg, grad_avg, buf, lr=0.01, alpha=0.9, eps=1e-6,
+                         weight_decay=0.1, momentum=momentum)
+    np.testing.assert_allclose(host(param), p.detach().numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_adagrad_matches_torch(rng):
+    torch = pytest.importorskip("torch")
+    start = rng.standard_normal(6)
+    grads = rng.standard_normal((3, 6))
+    p = torch.tensor(start, requires_grad=True)
+    opt = torch.optim.Adagrad([p], lr=0.1, lr_decay=0.01, weight_decay=0.1, eps=1e-8)
+    param, state_sum = dev(start), dev(np.zeros(6))
+    for step, g in enumerate(grads, start=1):
+        p.grad = torch.tensor(g)
+        opt.step()
+        K.adagrad_update(param, dev(g), state_sum, lr=0.1 / (1 + (step - 1) * 0.01), eps=1e-8,
+                         weight_decay=0.1)
     np.testing.assert_allclose(host(param), p.detach().numpy(), rtol=1e-12, atol=1e-14)

@@ -36,7 +36,7 @@ def signatures(f):
     idx, flag, code = types.int64[::1], types.boolean, types.int64
     unary, binary = (vec, vec), (vec, vec, vec)
     return {
-        "_matmul_tiled": (any2, any2, mat),
+        "_matmul_tiled": (any2, any2, types.Array(f, 1, "A"), flag, mat),
         "_relu": unary, "_relu_backward": binary,
         "_leaky_relu": (vec, f, vec), "_leaky_relu_backward": (vec, vec, f, vec),
         "_sigmoid": unary, "_sigmoid_backward": binary,
@@ -44,12 +44,15 @@ def signatures(f):
         "_hardtanh": (vec, f, f, vec), "_hardtanh_backward": (vec, vec, f, f, vec),
         "_gelu": unary, "_gelu_backward": binary,
         "_softplus": (vec, f, f, vec), "_softplus_backward": (vec, vec, f, f, vec),
-        "_binary": (any2, any2, code, any2), "_binary_scalar": (vec, f, code, flag, vec),
+        "_bias_add": (any2, vec, any2),
         "_sum_blocks": (vec, vec), "_column_sums": (mat, vec), "_row_sums": (mat, vec),
-        "_softmax_rows": (mat, flag, idx, mat, vec),
-        "_cross_entropy_backward": (mat, idx, f, mat),
+        "_softmax_rows": (mat, flag, idx, code, mat, vec),
+        "_loss_total": (vec, idx, code, flag, vec, vec),
+        "_nll_rows": (mat, idx, code, vec), "_nll_backward": (idx, code, vec, flag, vec, flag, mat),
+        "_cross_entropy_backward": (mat, idx, code, vec, flag, vec, flag, mat),
         "_sgd": (vec, vec, vec, f, f, f, flag),
         "_adam": (vec, vec, vec, vec, f, f, f, f, f, flag, f, f),
+        "_rmsprop": (vec,) * 5 + (f,) * 5 + (flag,), "_adagrad": (vec, vec, vec, f, f, f),
         "_lstm_cell_forward": (mat,) * 6, "_lstm_cell_backward": (mat,) * 7,
     }
 

@@ -1,8 +1,12 @@
-"""Which implementation runs the hot paths on the CPU: numpy (BLAS) or the Numba kernels.
+"""Which implementation runs a hot path on the CPU: numpy (BLAS) or a Numba kernel.
 
-Ops ask ``kernel(name, array)`` for a Numba kernel (``kernels.cpu.<name>``) and fall
-back to their numpy expression when it answers None. The automatic rule is
-per op and size, from ``benchmarks/bench_dispatch.py`` on these 2-core machines:
+``kernel(name, array)`` is the one place a Numba kernel is handed out: the CPU backend
+(``backends.cpu``) and the ops that keep a kernel call of their own (convolution, pooling,
+the LSTM) ask it for ``kernels.cpu.<name>`` and run their numpy formula when it answers
+None. The CUDA backend asks it too, for ``kernels.cuda.<name>``, which it always gets for a
+float CudaArray (there is nothing to choose on the GPU: one kernel launch beats several).
+The automatic CPU rule is per op and size, from ``benchmarks/bench_dispatch.py`` on these
+2-core machines:
 
 - matmul and the linear layer: numpy's BLAS at every size we measured (the Numba
   GEMM reaches part of BLAS's throughput, see bench_kernels.py), so never automatic;
@@ -12,7 +16,9 @@ per op and size, from ``benchmarks/bench_dispatch.py`` on these 2-core machines:
   (logaddexp) is slow, the kernel wins from ~1,000 elements; leaky_relu from ~4,000;
   relu from ~16,000; tanh's forward never (numpy's SIMD tanh beats Numba's scalar
   libm call at every size) but its backward, pure arithmetic, from ~64,000;
-- the LSTM layer: its fused per-step kernels at every size (``bench_seq.py --kernels``).
+- the LSTM layer: its fused per-step kernels at every size (``bench_seq.py --kernels``);
+- hardtanh, softplus, gelu, softmax, log_softmax and the fused softmax-cross-entropy: not
+  measured to win here, so never automatic (they run under ``use("numba")``).
 
 The automatic rule never picks a kernel while another OpenMP runtime shares the process
 (PyTorch's or scikit-learn's own libgomp, imported before or after autodiff): two
@@ -28,6 +34,8 @@ import os
 import sys
 
 import numpy as np
+
+from ..cuda.devices import DeviceArray
 
 NEVER = float("inf")
 MIN_SIZE = {   # elements from which the Numba kernel runs (bench_dispatch.py, section 1)
@@ -121,9 +129,17 @@ def openmp_contended():
 
 
 def kernel(name, array):
-    """The Numba kernel ``name`` if it should run on ``array``, else None (use numpy)."""
-    if type(array) is not np.ndarray:      # a device array, a tensor under create_graph,
-        # or an array autodiff.compile is tracing (it records the kernel as a call on the tape)
+    """The Numba kernel ``name`` if it should run on ``array``, else None (use numpy).
+
+    A numpy array gets ``kernels.cpu.<name>`` by the rule above; a float CudaArray gets
+    ``kernels.cuda.<name>`` (None if there is none: the CudaArray's numpy protocol runs the
+    formula); an array autodiff.compile is tracing gets the kernel as a call recorded on the
+    tape (``_traced_kernel``, set during a capture); anything else (a tensor, under
+    create_graph) gets None.
+    """
+    if type(array) is not np.ndarray:
+        if isinstance(array, DeviceArray):
+            return _cuda_kernel(name, array)
         return None if _traced_kernel is None else _traced_kernel(name, array)
     if _mode == "auto":
         if array.size < MIN_SIZE.get(name, NEVER):   # (small arrays, the common case, decided early)
@@ -149,23 +165,14 @@ def cpu_kernel(name):
 # set by autodiff.compile during a capture: (name, traced array or None) -> a kernel that
 # records its call on the tape
 _traced_kernel = None
+_cuda_module = None
 
 
-def matmul(a, b):
-    """2-D matrix product: BLAS unless the Numba kernel is forced."""
-    if _mode == "numba" and a.dtype in _FLOATS and a.dtype == b.dtype:
-        if type(a) is np.ndarray:
-            return _cpu_kernels().matmul(a, b)
-        if _traced_kernel is not None:           # (autodiff.compile records the kernel)
-            return _traced_kernel("matmul", None)(a, b)
-    return np.matmul(a, b)
-
-
-def linear_kernel(x, weight):
-    """The fused Numba linear layer when forced (BLAS wins at every size we measured)."""
-    if _mode == "numba" and x.ndim == 2 and x.dtype in _FLOATS and x.dtype == weight.dtype:
-        if type(x) is np.ndarray:
-            return _cpu_kernels()
-        if _traced_kernel is not None:           # (the kernels, each call recorded)
-            return _traced_kernel(None, None)
-    return None
+def _cuda_kernel(name, array):
+    global _cuda_module
+    if array.dtype not in _FLOATS:
+        return None
+    if _cuda_module is None:
+        import kernels.cuda
+        _cuda_module = kernels.cuda
+    return getattr(_cuda_module, name, None)
