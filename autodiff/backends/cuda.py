@@ -33,7 +33,8 @@ def _numba_matrix(a):
     the transpose of a C-contiguous matrix (``w.T``) is a view, not a copy."""
     rows, cols = a.shape
     if not a.is_c_contiguous and a._strides == (1, rows):
-        return a._buf[a._offset:a._offset + a.size].reshape((cols, rows)).T
+        from kernels.cuda._common import transposed
+        return transposed(a._buf[a._offset:a._offset + a.size].reshape((cols, rows)))
     return _numba(a)
 
 

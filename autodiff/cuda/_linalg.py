@@ -17,7 +17,8 @@ def _tiled_view(x):
     if x.is_c_contiguous:
         return flat.reshape((rows, cols))
     if x._strides == (1, rows) or (cols == 1 and x._strides[0] == 1):
-        return flat.reshape((cols, rows)).T
+        from kernels.cuda._common import transposed
+        return transposed(flat.reshape((cols, rows)))
     return None
 
 

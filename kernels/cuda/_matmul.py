@@ -10,7 +10,7 @@ again before the next load overwrites the tiles.
 from numba import cuda
 
 from .._checks import same_dtype
-from ._common import TILE, check_out, device_float, launch
+from ._common import TILE, check_out, device_float, launch, transposed
 
 
 @cuda.jit
@@ -44,8 +44,8 @@ def _product(op, names, a, b, trans_a, trans_b, out, bias=None):
     same_dtype(op, **{names[0]: a, names[1]: b})
     if a.ndim != 2 or b.ndim != 2:
         raise ValueError(f"{op}: expected 2-D arrays, got {a.ndim}-D and {b.ndim}-D")
-    left = a.T if trans_a else a
-    right = b.T if trans_b else b
+    left = transposed(a) if trans_a else a
+    right = transposed(b) if trans_b else b
     if left.shape[1] != right.shape[0]:
         raise ValueError(f"{op}: mat1 and mat2 shapes cannot be multiplied "
                          f"({a.shape[0]}x{a.shape[1]} and {b.shape[0]}x{b.shape[1]})")

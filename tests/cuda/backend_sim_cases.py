@@ -297,3 +297,21 @@ def test_the_allocator_reuses_a_block_only_when_nothing_reaches_it():
     assert memory.cached_blocks() == 1
     autodiff.cuda.empty_cache()
     assert memory.cached_blocks() == 0
+
+
+def test_a_transposed_matrix_is_read_in_place_and_compiles_nothing_per_call():
+    # Numba's DeviceNDArray.T copies through a kernel it compiles at every call (0.1 s each on
+    # a GPU: 6 a step of an MLP); kernels.cuda's transposed() is a view of the same memory
+    from kernels.cuda._common import transposed
+    from numba import cuda
+    host = np.arange(6, dtype=np.float32).reshape(2, 3)
+    a = cuda.to_device(host)
+    t = transposed(a)
+    assert t.shape == (3, 2) and t.strides == a.strides[::-1]
+    w = CudaArray.from_host(np.arange(12, dtype=np.float32).reshape(4, 3))
+    x = CudaArray.from_host(np.ones((5, 3), np.float32))
+    before = autodiff.cuda.stats()["launches"]
+    out = CUDA.matmul(x, w.T)          # (5, 3) @ (3, 4): w read through its transpose
+    expected = np.ones((5, 3), np.float32) @ np.arange(12, dtype=np.float32).reshape(4, 3).T
+    np.testing.assert_array_equal(out.get(), expected)
+    assert autodiff.cuda.stats()["launches"] - before == 1     # no copy of w.T first
