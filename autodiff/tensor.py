@@ -24,6 +24,7 @@ from .ops import reduction as R
 from .ops import shape as S
 from .ops.dims import check_sum_to, normalize_dim, normalize_dims
 from .ops.promotion import common as _common
+from .ops.transfer import ToDevice
 from .inplace import (apply_inplace, _add, _add_raw, _clamp, _clamp_raw, _copy, _copy_raw, _div,
                       _div_raw, _fill, _fill_raw, _mul, _mul_raw)
 from .tensor_math import MathMethods
@@ -78,35 +79,35 @@ class Tensor(TensorBase, MathMethods, role="plain_class"):
         from .legacy import construct
         t = construct(args, dtype, device, "Tensor")
         self._data, self._requires_grad, self._grad, self.grad_fn = t._data, False, None, None
-        self._vc = None
+        self._version_counter = None
         if requires_grad:
             self.requires_grad_(True)
 
     # ---- version counter: how many in-place changes; views share their base's counter.
     # Most tensors are never changed in place, so the shared cell (a 1-element list,
-    # ``_vc``) is only made when needed.
+    # ``_version_counter``) is only made when needed.
     @property
     def _version(self):
-        vc = self._vc
+        vc = self._version_counter
         return 0 if vc is None else vc[0]
 
     def _bump_version(self):
-        cell = self._vc
+        cell = self._version_counter
         if cell is None:
             cell = self._version_cell()
         cell[0] += 1
         _inplace_changes[0] += 1
 
     def _share_version(self, base):
-        self._vc = base._vc if base._vc is not None else base._version_cell()
+        self._version_counter = base._version_counter if base._version_counter is not None else base._version_cell()
 
     def _version_cell(self):
         """This tensor's version counter, made on first need. A node that saved this tensor's
         values as its output gets the same counter then, so that a change through any alias
         (no_grad, .detach(), .data, a view) is seen by its check."""
-        cell = self._vc
+        cell = self._version_counter
         if cell is None:
-            cell = self._vc = [0]
+            cell = self._version_counter = [0]
             node = self.grad_fn
             if node is not None and getattr(node, "_output", None) is self._data:
                 node._output_version = cell
@@ -120,7 +121,7 @@ class Tensor(TensorBase, MathMethods, role="plain_class"):
         t._requires_grad = False
         t._grad = None
         t.grad_fn = None
-        t._vc = None
+        t._version_counter = None
         return t
 
     # ------------------------------------------------------------------ attributes
@@ -318,7 +319,6 @@ class Tensor(TensorBase, MathMethods, role="plain_class"):
         if device is not None:
             target = _devices.canonical(device)
             if target != self.device:
-                from .cuda.transfer import ToDevice
                 moved = ToDevice.apply(self, target)
                 return moved if dtype is None else moved.to(dtype)
         if dtype is None:
@@ -839,7 +839,7 @@ class Tensor(TensorBase, MathMethods, role="plain_class"):
         another order (a leaf's gradient, say) are reshaped as they are."""
         shape = _shape_arg(shape, "view")
         data = self._data
-        if (self._vc is not None and type(data) is np.ndarray and not data.flags.c_contiguous
+        if (self._version_counter is not None and type(data) is np.ndarray and not data.flags.c_contiguous
                 and shape != data.shape):
             try:
                 np.reshape(data, shape, copy=False)

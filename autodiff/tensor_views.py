@@ -54,7 +54,7 @@ class RefreshingView(View, role="refreshing_view_class"):
 
     @property
     def grad_fn(self):
-        if self._vc[0] != self._view_version:
+        if self._version_counter[0] != self._view_version:
             self._refresh()
         return self._view_grad_fn
 
@@ -64,7 +64,7 @@ class RefreshingView(View, role="refreshing_view_class"):
 
     @property
     def _requires_grad(self):
-        if self._vc[0] != self._view_version:
+        if self._version_counter[0] != self._view_version:
             self._refresh()
         return self._view_requires_grad
 
@@ -74,7 +74,7 @@ class RefreshingView(View, role="refreshing_view_class"):
 
     def _refresh(self):
         """Make this view's history again from its base's (after an in-place change)."""
-        self._view_version = self._vc[0]
+        self._view_version = self._version_counter[0]
         if self._view_op is None or not self._view_args[0]._requires_grad:
             return
         with enable_grad():

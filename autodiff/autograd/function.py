@@ -4,7 +4,7 @@
 ``forward(ctx, *args)`` and ``backward(ctx, *grads)`` and call ``.apply``; both
 see tensors. ``Op`` is the same node for the built-in operations, with a
 cheaper contract: ``forward`` works on numpy arrays (so it reads like numpy),
-and ``backward`` is written once against ``ctx.xp`` (see ``autodiff.ops.xp``)
+and ``backward`` is written once against ``ctx.math`` (see ``autodiff.ops.derivative_math``)
 with Python operators, so that it runs on numpy arrays in an ordinary
 backward pass and on tensors, recorded, under ``create_graph=True``.
 
@@ -41,14 +41,14 @@ class Function:
     """A differentiable operation recorded in the graph (and its ``ctx``)."""
 
     is_view = False      # True when the output shares memory with the first input
-    array_backward = False   # Op sets True: backward may run on numpy arrays via ctx.xp
+    array_backward = False   # Op sets True: backward may run on numpy arrays via ctx.math
     _hooks = None
     _retained = None     # weak reference to a non-leaf tensor that called retain_grad()
     _stores_grad = False  # True once retain_grad() was called (see the engine)
     _retained_grad = None
     # attributes every node has, in slots (no per-node dict unless an op stores
     # its own, like ctx.dim): fewer objects per op for the garbage collector
-    __slots__ = ("_parents", "_out_shape", "_out_dtype", "_saved", "_saved_version", "_clock",
+    __slots__ = ("_parents", "_out_shape", "_out_dtype", "_saved", "_saved_version", "_changes_at_save",
                  "_output", "_output_version", "_on_arrays", "__dict__", "__weakref__")
 
     # ---- the ctx API used inside forward/backward (PyTorch's names) ----
@@ -66,7 +66,7 @@ class Function:
             raise _second_backward_error(self)
         if not saved:
             return ()
-        if self._clock != _inplace_changes[0]:   # something was changed in place since forward
+        if self._changes_at_save != _inplace_changes[0]:   # something was changed in place since forward
             if type(saved) is _graph.PackedSaved:   # (saved under saved_tensors_hooks: always)
                 return _graph.unpack(self, getattr(self, "_on_arrays", False), _inplace_error)
             self._check_versions()
@@ -88,7 +88,7 @@ class Function:
                 if value is getattr(self, "_output", None):
                     out._requires_grad = True
                     out.grad_fn = self
-                    out._vc = self._output_version
+                    out._version_counter = self._output_version
                 values.append(out)
         return tuple(values)
 
@@ -98,14 +98,14 @@ class Function:
         expected = self._saved_version        # 0: every saved tensor was at version 0
         for k, value in enumerate(self._saved):
             if isinstance(value, TensorBase):
-                cell = value._vc
+                cell = value._version_counter
                 if cell is not None and cell[0] != (expected and expected[k]):
                     raise _inplace_error(self, value, cell[0], expected and expected[k])
             elif value is not None and value is getattr(self, "_output", None):
                 cell = self._output_version   # the output's counter (None: never changed)
                 if cell is not None and cell[0]:
                     raise _inplace_error(self, value, cell[0], 0, "output 0 of " + self.name())
-        self._clock = _inplace_changes[0]     # (checked: no need to look again until a change)
+        self._changes_at_save = _inplace_changes[0]     # (checked: no need to look again until a change)
 
     @property
     def _input_meta(self):
@@ -121,7 +121,7 @@ class Function:
         return tuple([p is not None for p in parents])
 
     @property
-    def xp(self):
+    def math(self):
         """The math namespace of the running backward: numpy arrays or recorded tensors."""
         return ArrayMath if self._on_arrays else TensorMath
 
@@ -183,7 +183,7 @@ class Function:
         result.grad_fn = self
         # an output that backward needs gets its version counter now, so that any later
         # change (no_grad, .detach(), .data) is seen by the check
-        result._vc = self._keep_saved(args, raw, out, out_data) if self._saved else None
+        result._version_counter = self._keep_saved(args, raw, out, out_data) if self._saved else None
         return result
 
     def _keep_saved(self, args, raw, out, out_data):
@@ -192,7 +192,7 @@ class Function:
 
         Returns the version counter for the output tensor when the output was saved
         (the node keeps the same cell), else None."""
-        self._clock = _inplace_changes[0]
+        self._changes_at_save = _inplace_changes[0]
         if len(self._saved) == 1 and self._saved[0] is out_data:   # (an activation saving its output)
             self._output = out_data
             self._saved_version = 0
@@ -209,7 +209,7 @@ class Function:
         versions = None       # only when a saved tensor was already changed in place
         for k, value in enumerate(saved):
             if isinstance(value, TensorBase):
-                cell = value._vc
+                cell = value._version_counter
                 if cell is not None and cell[0]:
                     if versions is None:
                         versions = [0] * len(saved)
@@ -363,7 +363,7 @@ _NO_GRAPH = _NoGraph()
 
 class Op(Function):
     """A built-in operation: ``forward(ctx, *arrays)`` on numpy arrays and Python
-    numbers; ``backward(ctx, grad)`` written with operators and ``ctx.xp``, so it
+    numbers; ``backward(ctx, grad)`` written with operators and ``ctx.math``, so it
     runs on arrays (fast) or on tensors (recorded, for create_graph).
 
     An Op whose backward uses tensor methods instead sets ``array_backward = False``.
@@ -411,7 +411,7 @@ class Op(Function):
             result._requires_grad = True
             result._grad = None
             result.grad_fn = node
-            result._vc = node._keep_saved(args, raw, out, out_data) if node._saved else None
+            result._version_counter = node._keep_saved(args, raw, out, out_data) if node._saved else None
             return result
         try:
             out = cls.forward(_NO_GRAPH, *raw)
@@ -467,4 +467,4 @@ from . import anomaly_mode as _anomaly_mode  # noqa: E402
 from . import graph as _graph  # noqa: E402
 from . import views as _views  # noqa: E402
 from ..ops.dims import sum_to_shape as _sum_to_shape  # noqa: E402  (circular import)
-from ..ops.xp import ArrayMath, TensorMath  # noqa: E402
+from ..ops.derivative_math import ArrayMath, TensorMath  # noqa: E402

@@ -98,7 +98,7 @@ def pack(node):
             cell, version, is_output = [0], 0, True
             node._output_version = cell      # (handed to the output tensor by _record)
             value = TensorBase._plain_class._wrap(value)
-            value._vc = cell
+            value._version_counter = cell
         else:
             entries.append(value)            # a constant (a number, an integer index array)
             continue
@@ -106,7 +106,7 @@ def pack(node):
                                tuple(value._data.shape), is_output))
     node._saved = PackedSaved(entries)
     node._output = None                      # (only the packed form is kept)
-    node._clock = -1                         # (saved_tensors then always takes the slow road)
+    node._changes_at_save = -1                         # (saved_tensors then always takes the slow road)
 
 
 def unpack(node, on_arrays, inplace_error):

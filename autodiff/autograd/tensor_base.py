@@ -16,7 +16,7 @@ _ROLES = ("plain_class", "view_class", "refreshing_view_class")
 class TensorBase:
     """The slots of a tensor (the hot attributes; rarely set ones live in ``__dict__``)."""
 
-    __slots__ = ("_data", "_requires_grad", "_grad", "grad_fn", "_vc", "__dict__", "__weakref__")
+    __slots__ = ("_data", "_requires_grad", "_grad", "grad_fn", "_version_counter", "__dict__", "__weakref__")
 
     _plain_class = None            # autodiff.tensor.Tensor: what ops return
     _view_class = None             # autodiff.tensor_views.View: a view with a fixed history

@@ -44,7 +44,7 @@ def view_of(op, node, args, base_data, out_data):
     elif not shares_memory(out_data, base_data):
         return None
     base = args[0]
-    cell = base._vc or base._version_cell()
+    cell = base._version_counter or base._version_cell()
     if _state.enabled:
         # a fixed history where its base's cannot change: a leaf that requires grad (in place
         # with grad mode on is an error) or such a view; else remade after in-place changes
@@ -62,5 +62,5 @@ def view_of(op, node, args, base_data, out_data):
     view._data = out_data
     view._grad = None
     view._view_args = args
-    view._vc = cell
+    view._version_counter = cell
     return view

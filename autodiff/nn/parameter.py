@@ -27,7 +27,7 @@ class Parameter(Tensor):
         p._requires_grad = False
         p.grad = None
         p.grad_fn = None
-        p._vc = None
+        p._version_counter = None
         p._hooks = None
         p._name = None
         if requires_grad:

@@ -2,7 +2,7 @@
 
 The forward keeps the attention probabilities (and the dropout mask) for backward;
 backward is the chain rule through the two products and the softmax, written with
-operators and ``ctx.xp``. Under ``create_graph=True`` the probabilities are recomputed
+operators and ``ctx.math``. Under ``create_graph=True`` the probabilities are recomputed
 from the saved q and k with recorded ops, so the backward pass is itself differentiable.
 
 The mask arrives additive (0 where a query may attend, -inf where not, or any float
@@ -62,11 +62,11 @@ class ScaledDotProductAttention(Op):
     @staticmethod
     def backward(ctx, grad):
         q, k, v, mask, p = ctx.saved_tensors
-        return attention_gradients(ctx.xp, q, k, v, mask, p, grad, ctx.scale, ctx.keep,
+        return attention_gradients(ctx.math, q, k, v, mask, p, grad, ctx.scale, ctx.keep,
                                    ctx.needs_input_grad[:4]) + (None, None)
 
 
-def attention_gradients(xp, q, k, v, mask, p, grad, scale, keep, needs):
+def attention_gradients(dmath, q, k, v, mask, p, grad, scale, keep, needs):
     """(grad_q, grad_k, grad_v, grad_mask): the chain rule through the two products and the
     softmax, on arrays (``p``: the saved probabilities) or on tensors under create_graph (p
     recomputed from q and k, so that the result can be differentiated again)."""
@@ -77,16 +77,16 @@ def attention_gradients(xp, q, k, v, mask, p, grad, scale, keep, needs):
             scores = scores + mask
         p = scores.softmax(-1)
     dropped = p if keep is None else p * keep
-    grad_v = xp.swapaxes(dropped, -1, -2) @ grad if need_v else None
+    grad_v = dmath.swapaxes(dropped, -1, -2) @ grad if need_v else None
     grad_q = grad_k = grad_mask = None
     if need_q or need_k or need_mask:
-        grad_p = grad @ xp.swapaxes(v, -1, -2)
+        grad_p = grad @ dmath.swapaxes(v, -1, -2)
         if keep is not None:
             grad_p = grad_p * keep
-        grad_scores = p * (grad_p - xp.sum(grad_p * p, -1, keepdims=True))
+        grad_scores = p * (grad_p - dmath.sum(grad_p * p, -1, keepdims=True))
         grad_mask = grad_scores if need_mask else None
         grad_q = (grad_scores @ k) * scale if need_q else None
-        grad_k = (xp.swapaxes(grad_scores, -1, -2) @ q) * scale if need_k else None
+        grad_k = (dmath.swapaxes(grad_scores, -1, -2) @ q) * scale if need_k else None
     return grad_q, grad_k, grad_v, grad_mask
 
 
@@ -132,7 +132,7 @@ class PackedSelfAttention(Op):
         qkv, mask, p = ctx.saved_tensors
         need_qkv, _, need_mask = ctx.needs_input_grad[:3]
         q, k, v = _split_packed(qkv, ctx.heads)
-        grads = attention_gradients(ctx.xp, q, k, v, mask, p, _heads(grad, ctx.heads), ctx.scale, ctx.keep,
+        grads = attention_gradients(ctx.math, q, k, v, mask, p, _heads(grad, ctx.heads), ctx.scale, ctx.keep,
                                     (need_qkv, need_qkv, need_qkv, need_mask))
         grad_qkv = None
         if need_qkv:

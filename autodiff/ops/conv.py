@@ -191,7 +191,7 @@ class Conv(Op):
                 grad_w = _apply_or_compute(ctx, ConvWeightGrad, conv_weight_grad_nd, x, grad, geometry,
                                            tuple(weight.shape))
         if need_b:
-            grad_b = ctx.xp.sum(grad, axis=(0,) + tuple(range(2, grad.ndim)))
+            grad_b = ctx.math.sum(grad, axis=(0,) + tuple(range(2, grad.ndim)))
         return grad_x, grad_w, grad_b, None
 
 

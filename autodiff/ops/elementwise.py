@@ -1,6 +1,6 @@
 """Elementwise operations: forward on numpy arrays, derivative right below it.
 
-A derivative uses Python operators and ``ctx.xp`` (numpy-named functions), so
+A derivative uses Python operators and ``ctx.math`` (numpy-named functions), so
 the same formula runs on arrays or, under create_graph, on tensors.
 Broadcasting is not handled here: the engine sums each gradient back to its
 input's shape (see ``autodiff.autograd.function``). The activations run on the backend of
@@ -17,7 +17,7 @@ from ..backends import CPU
 from ..autograd.function import Op
 from ..cuda.devices import DeviceArray
 from .promotion import common, common_all, to_float
-from .xp import sign
+from .derivative_math import sign
 
 _ARRAYS = (np.ndarray, DeviceArray)
 
@@ -105,21 +105,21 @@ class Pow(Op):
         and at a == 0 with b >= 0 for the exponent."""
         a, b, out = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        xp = ctx.xp
+        dmath = ctx.math
         grad_a = grad_b = None
         if need_a:
             if isinstance(b, _Number):
                 grad_a = grad * 0 if b == 0 else grad * b * a ** (b - 1)
             else:
-                grad_a = grad * xp.where((b == 0) & ((a == 0) | (a != a)), 0, b * a ** (b - 1))
+                grad_a = grad * dmath.where((b == 0) & ((a == 0) | (a != a)), 0, b * a ** (b - 1))
         if need_b:
             if isinstance(a, _Number):      # a constant base: log(a) is a number
                 if a == 0:
-                    grad_b = grad * xp.where(b >= 0, 0, out * -math.inf)
+                    grad_b = grad * dmath.where(b >= 0, 0, out * -math.inf)
                 else:
                     grad_b = grad * out * float(np.log(np.float64(a)))
             else:
-                grad_b = grad * xp.where((a == 0) & (b >= 0), 0, out * xp.log(a))
+                grad_b = grad * dmath.where((a == 0) & (b >= 0), 0, out * dmath.log(a))
         return grad_a, grad_b
 
 
@@ -142,7 +142,7 @@ class Abs(Op):
     @staticmethod
     def backward(ctx, grad):
         x, = ctx.saved_tensors
-        return grad * ctx.xp.sign(x)      # (PyTorch's sign: 0 at NaN)
+        return grad * ctx.math.sign(x)      # (PyTorch's sign: 0 at NaN)
 
 
 class Sign(Op):
@@ -229,7 +229,7 @@ class Sin(Op):
     @staticmethod
     def backward(ctx, grad):
         x, = ctx.saved_tensors
-        return grad * ctx.xp.cos(x)
+        return grad * ctx.math.cos(x)
 
 
 class Cos(Op):
@@ -241,7 +241,7 @@ class Cos(Op):
     @staticmethod
     def backward(ctx, grad):
         x, = ctx.saved_tensors
-        return -grad * ctx.xp.sin(x)
+        return -grad * ctx.math.sin(x)
 
 
 class Tanh(Op):
@@ -296,7 +296,7 @@ class Relu(Op):
             return backend.relu_backward(grad, out)
         # create_graph: the gradient passes where out != 0, NaN included, and is selected, not
         # multiplied (an inf gradient where out == 0 gives 0), as in PyTorch
-        return ctx.xp.where(out != 0, grad, 0.0)
+        return ctx.math.where(out != 0, grad, 0.0)
 
 
 class LeakyRelu(Op):
@@ -315,7 +315,7 @@ class LeakyRelu(Op):
         backend = CPU if type(grad) is np.ndarray else backends.of(grad)
         if backend is not None:
             return backend.leaky_relu_backward(grad, x, ctx.negative_slope)
-        return ctx.xp.where(x > 0, grad, grad * ctx.negative_slope)
+        return ctx.math.where(x > 0, grad, grad * ctx.negative_slope)
 
 
 class Hardtanh(Op):
@@ -351,7 +351,7 @@ class Softplus(Op):
         if backend is not None:
             return backend.softplus_backward(grad, x, ctx.beta, ctx.threshold)
         scaled = x * ctx.beta
-        return grad * ctx.xp.where(scaled > ctx.threshold, 1.0, ctx.xp.sigmoid(scaled))   # linear above threshold
+        return grad * ctx.math.where(scaled > ctx.threshold, 1.0, ctx.math.sigmoid(scaled))   # linear above threshold
 
 
 class Clamp(Op):
@@ -429,8 +429,8 @@ class Where(Op):
     def backward(ctx, grad):
         condition, = ctx.saved_tensors
         _, need_a, need_b = ctx.needs_input_grad
-        grad_a = ctx.xp.where(condition, grad, 0) if need_a else None
-        grad_b = ctx.xp.where(condition, 0, grad) if need_b else None
+        grad_a = ctx.math.where(condition, grad, 0) if need_a else None
+        grad_b = ctx.math.where(condition, 0, grad) if need_b else None
         return None, grad_a, grad_b
 
 
@@ -563,7 +563,7 @@ class Fmod(Op):
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        return (grad if need_a else None), (-grad * ctx.xp.trunc(a / b) if need_b else None)
+        return (grad if need_a else None), (-grad * ctx.math.trunc(a / b) if need_b else None)
 
 
 class Remainder(Op):
@@ -628,7 +628,7 @@ class Erf(Op):
     @staticmethod
     def backward(ctx, grad):
         x, = ctx.saved_tensors
-        return grad * TWO_OVER_SQRT_PI * ctx.xp.exp(-(x * x))
+        return grad * TWO_OVER_SQRT_PI * ctx.math.exp(-(x * x))
 
 
 class Erfinv(Op):
@@ -641,7 +641,7 @@ class Erfinv(Op):
     @staticmethod
     def backward(ctx, grad):
         out, = ctx.saved_tensors
-        return grad * SQRT_PI_OVER_2 * ctx.xp.exp(out * out)
+        return grad * SQRT_PI_OVER_2 * ctx.math.exp(out * out)
 
 
 class Tan(Op):
@@ -707,7 +707,7 @@ class Atan2(Op):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
         norm = a * a + b * b
-        scale = ctx.xp.where(norm == 0, 0, grad / norm)    # (0 at the origin, as PyTorch)
+        scale = ctx.math.where(norm == 0, 0, grad / norm)    # (0 at the origin, as PyTorch)
         return (scale * b if need_a else None), (-scale * a if need_b else None)
 
 
@@ -720,7 +720,7 @@ class Sinh(Op):
     @staticmethod
     def backward(ctx, grad):
         x, = ctx.saved_tensors
-        return grad * ctx.xp.cosh(x)
+        return grad * ctx.math.cosh(x)
 
 
 class Cosh(Op):
@@ -732,7 +732,7 @@ class Cosh(Op):
     @staticmethod
     def backward(ctx, grad):
         x, = ctx.saved_tensors
-        return grad * ctx.xp.sinh(x)
+        return grad * ctx.math.sinh(x)
 
 
 class Asinh(Op):

@@ -48,14 +48,14 @@ class MatMul(Op):
         if a.ndim == 1 and b.ndim == 1:          # dot product
             return (grad * b if need_a else None), (grad * a if need_b else None)
         if a.ndim == 1:                          # (k,) @ (..., k, m) -> (..., m)
-            xp = ctx.xp
-            grad_a = xp.squeeze(xp.expand_dims(grad, -2) @ b.mT, -2) if need_a else None
-            grad_b = xp.expand_dims(a, -1) * xp.expand_dims(grad, -2) if need_b else None
+            dmath = ctx.math
+            grad_a = dmath.squeeze(dmath.expand_dims(grad, -2) @ b.mT, -2) if need_a else None
+            grad_b = dmath.expand_dims(a, -1) * dmath.expand_dims(grad, -2) if need_b else None
             return grad_a, grad_b
         if b.ndim == 1:                          # (..., n, k) @ (k,) -> (..., n)
-            xp = ctx.xp
-            grad_a = xp.expand_dims(grad, -1) * b if need_a else None
-            grad_b = xp.squeeze(a.mT @ xp.expand_dims(grad, -1), -1) if need_b else None
+            dmath = ctx.math
+            grad_a = dmath.expand_dims(grad, -1) * b if need_a else None
+            grad_b = dmath.squeeze(a.mT @ dmath.expand_dims(grad, -1), -1) if need_b else None
             return grad_a, grad_b
         if a.ndim == 2 and b.ndim == 2:
             backend = CPU if type(grad) is np.ndarray else backends.of(grad)
@@ -118,7 +118,7 @@ class Linear(Op):
                 grad_w = grad.reshape(-1, grad.shape[-1]).mT @ x.reshape(-1, x.shape[-1])
         grad_b = None
         if need_b:   # summed over every row (the engine would do it too, more slowly)
-            grad_b = ctx.xp.sum(grad if grad.ndim == 2 else grad.reshape(-1, grad.shape[-1]), 0)
+            grad_b = ctx.math.sum(grad if grad.ndim == 2 else grad.reshape(-1, grad.shape[-1]), 0)
         return grad_x, grad_w, grad_b
 
 

@@ -1,7 +1,7 @@
 """Neural-network ops fused into one graph node each: GELU, layer normalisation and the losses.
 
 As everywhere in ``autodiff/ops``, ``forward`` works on numpy arrays and
-``backward`` is written with Python operators and ``ctx.xp``, so that it runs on
+``backward`` is written with Python operators and ``ctx.math``, so that it runs on
 arrays in an ordinary backward pass and on recorded tensors under
 ``create_graph=True``. A loss applies its reduction (``'mean'``, ``'sum'`` or
 ``'none'``) inside the op, so ``loss_fn(output, target)`` adds a single node to
@@ -242,7 +242,7 @@ class BinaryCrossEntropy(Op):
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
-        xp = ctx.xp
+        dmath = ctx.math
         need_x, need_y, _, _ = ctx.needs_input_grad
         g = _scale(ctx, grad)
         if ctx.weight is not None:
@@ -250,11 +250,11 @@ class BinaryCrossEntropy(Op):
         grad_x = grad_y = None
         if need_x:   # (x - y) / (x (1 - x)), the denominator floored at 1e-12 as in PyTorch
             var = (1 - x) * x
-            grad_x = g * (x - y) / xp.where(var > BCE_EPSILON, var, BCE_EPSILON)
+            grad_x = g * (x - y) / dmath.where(var > BCE_EPSILON, var, BCE_EPSILON)
         if need_y:   # log(1 - x) - log(x), each clamped at -100
             with np.errstate(divide="ignore", invalid="ignore"):
-                log_1mx, log_x = xp.log(1 - x), xp.log(x)
-                grad_y = g * (xp.where(log_1mx > -100, log_1mx, -100) - xp.where(log_x > -100, log_x, -100))
+                log_1mx, log_x = dmath.log(1 - x), dmath.log(x)
+                grad_y = g * (dmath.where(log_1mx > -100, log_1mx, -100) - dmath.where(log_x > -100, log_x, -100))
         return grad_x, grad_y, None, None
 
 
@@ -282,7 +282,7 @@ class BinaryCrossEntropyWithLogits(Op):
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
-        xp = ctx.xp
+        dmath = ctx.math
         need_x, need_y, _, _, _ = ctx.needs_input_grad
         g = _scale(ctx, grad)
         if ctx.weight is not None:
@@ -291,36 +291,36 @@ class BinaryCrossEntropyWithLogits(Op):
         grad_x = grad_y = None
         if pw is None:
             if need_x:       # sigmoid(x) - y
-                grad_x = (xp.sigmoid(x) - y) * g
+                grad_x = (dmath.sigmoid(x) - y) * g
             if need_y:
                 grad_y = -x * g
         else:
             if need_x:       # L sigmoid(x) - pos_weight y
-                grad_x = ((y * (pw - 1) + 1) * xp.sigmoid(x) - pw * y) * g
+                grad_x = ((y * (pw - 1) + 1) * dmath.sigmoid(x) - pw * y) * g
             if need_y:       # (pos_weight - 1) softplus(-x) - x,  softplus(-x) = max(-x, 0) + log(1 + e^-|x|)
-                softplus_neg = xp.where(x < 0, -x, 0) + xp.log(1 + xp.exp(-abs(x)))
+                softplus_neg = dmath.where(x < 0, -x, 0) + dmath.log(1 + dmath.exp(-abs(x)))
                 grad_y = ((pw - 1) * softplus_neg - x) * g
         return grad_x, grad_y, None, None, None
 
 
 # ---------------------------------------------------------------------- classification over C classes
-def _rows(x, xp=None):
+def _rows(x, dmath=None):
     """(N, C, d1, ...) -> (N*d1*..., C): one row per prediction, classes last (arrays or tensors)."""
     if x.ndim == 1:
         return x.reshape((1, -1))
     if x.ndim == 2:
         return x
-    moved = (xp.transpose if xp is not None else np.transpose)(x, (0,) + tuple(range(2, x.ndim)) + (1,))
+    moved = (dmath.transpose if dmath is not None else np.transpose)(x, (0,) + tuple(range(2, x.ndim)) + (1,))
     return moved.reshape((-1, x.shape[1]))
 
 
-def _unrows(rows, shape, xp):
+def _unrows(rows, shape, dmath):
     """The inverse of ``_rows`` for an input of ``shape``."""
     if len(shape) <= 2:
         return rows.reshape(shape)
     n = len(shape)
     moved = rows.reshape((shape[0],) + tuple(shape[2:]) + (shape[1],))
-    return xp.transpose(moved, (0, n - 1) + tuple(range(1, n - 1)))
+    return dmath.transpose(moved, (0, n - 1) + tuple(range(1, n - 1)))
 
 
 def target_distribution(target, num_classes, weight, ignore_index, label_smoothing, dtype):
@@ -414,7 +414,7 @@ class NllLoss(_ClassLoss):
             # create_graph: the general formula, on tensors
             NllLoss.prepare(ctx, ctx.x, ctx.target, None, ctx.ignore_index, 0.0, ctx.reduction)
         rows = NllLoss.row_grad(ctx, grad) * -ctx.q
-        return _unrows(rows, ctx.x_shape, ctx.xp), None, None, None, None
+        return _unrows(rows, ctx.x_shape, ctx.math), None, None, None, None
 
 
 class CrossEntropy(_ClassLoss):
@@ -460,29 +460,29 @@ class CrossEntropy(_ClassLoss):
                 return grad_x, None, None, None, None, None
             CrossEntropy.general_context(ctx)    # create_graph: the general formula, on tensors
         x, target = ctx.saved_tensors
-        xp = ctx.xp
+        dmath = ctx.math
         need_x, need_target = ctx.needs_input_grad[:2]
         g = CrossEntropy.row_grad(ctx, grad)
-        shifted = _rows(x, xp) - ctx.row_max
-        e = xp.exp(shifted)
-        total = xp.sum(e, axis=1, keepdims=True)
+        shifted = _rows(x, dmath) - ctx.row_max
+        e = dmath.exp(shifted)
+        total = dmath.sum(e, axis=1, keepdims=True)
         grad_x = grad_target = None
         if need_x:
             q, q_sum = ctx.q, ctx.q_sum
             if need_target:   # q depends on the target: rebuild it from the (maybe recorded) target
-                q = _rows(target, xp) * (1 - ctx.label_smoothing) + ctx.label_smoothing / ctx.q.shape[1]
+                q = _rows(target, dmath) * (1 - ctx.label_smoothing) + ctx.label_smoothing / ctx.q.shape[1]
                 if ctx.weight is not None:
                     q = q * ctx.weight
-                q_sum = xp.sum(q, axis=1, keepdims=True)
+                q_sum = dmath.sum(q, axis=1, keepdims=True)
             p = e / total
             if q_sum is not None:
                 p = p * q_sum
-            grad_x = _unrows((p - q) * g, ctx.x_shape, xp)
+            grad_x = _unrows((p - q) * g, ctx.x_shape, dmath)
         if need_target:
             factor = -(1 - ctx.label_smoothing)
             if ctx.weight is not None:
                 factor = factor * ctx.weight
-            grad_target = _unrows((shifted - xp.log(total)) * factor * g, ctx.x_shape, xp)
+            grad_target = _unrows((shifted - dmath.log(total)) * factor * g, ctx.x_shape, dmath)
         return grad_x, grad_target, None, None, None, None
 
     @staticmethod
@@ -531,7 +531,7 @@ class LayerNorm(Op):
     @staticmethod
     def backward(ctx, grad):
         x, weight, xhat, rstd = ctx.saved_tensors
-        xp, dims = ctx.xp, ctx.dims
+        dmath, dims = ctx.math, ctx.dims
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         if ctx.fused and type(grad) is np.ndarray:    # the kernel's backward pass, weight and bias sums included
             normalized_shape = x.shape[x.ndim - len(dims):]
@@ -550,8 +550,8 @@ class LayerNorm(Op):
         g = grad if weight is None else grad * weight
         grad_x = None
         if need_x:
-            grad_x = (g - xp.sum(g, dims, keepdims=True) * (1.0 / count)
-                      - xhat * (xp.sum(g * xhat, dims, keepdims=True) * (1.0 / count))) * rstd
+            grad_x = (g - dmath.sum(g, dims, keepdims=True) * (1.0 / count)
+                      - xhat * (dmath.sum(g * xhat, dims, keepdims=True) * (1.0 / count))) * rstd
         # (summed over the leading dimensions by the engine)
         return grad_x, (grad * xhat if need_w else None), (grad if need_b else None), None, None
 

@@ -423,7 +423,7 @@ class Embedding(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        xp = ctx.xp
+        dmath = ctx.math
         indices, rows = ctx.indices, ctx.rows
         features = grad.shape[-1]
         if type(grad) is np.ndarray:
@@ -434,7 +434,7 @@ class Embedding(Op):
             if ctx.padding_idx is not None:
                 grad_weight[ctx.padding_idx] = 0
             return None, grad_weight, None, None
-        grad_weight = xp.index_backward(grad.reshape(-1, features), indices.reshape(-1), (rows, features))
+        grad_weight = dmath.index_backward(grad.reshape(-1, features), indices.reshape(-1), (rows, features))
         dtype = grad.dtype if isinstance(grad, DeviceArray) else grad._data.dtype
         scale = np.ones((rows, 1), dtype=dtype) if ctx.row_scale is None else ctx.row_scale.astype(dtype)
         if ctx.padding_idx is not None:

@@ -17,7 +17,7 @@ def _unreduce(ctx, grad):
     """Spread the gradient of a reduction back over the input's shape."""
     if not ctx.keepdim:
         grad = grad.reshape(keepdim_shape(ctx.shape, ctx.dims))
-    return ctx.xp.broadcast_to(grad, ctx.shape)
+    return ctx.math.broadcast_to(grad, ctx.shape)
 
 
 class Sum(Op):
@@ -56,7 +56,7 @@ class SumToSize(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        return ctx.xp.broadcast_to(grad, ctx.shape)
+        return ctx.math.broadcast_to(grad, ctx.shape)
 
 
 class Amax(Op):
@@ -115,7 +115,7 @@ def _extremum_backward(ctx, grad, nan_hits=False):
     hits = x == out
     if nan_hits:
         hits = hits | ((x != x) & (out != out))
-    share = hits / ctx.xp.sum(hits, ctx.dims, keepdims=True)   # ties share evenly
+    share = hits / ctx.math.sum(hits, ctx.dims, keepdims=True)   # ties share evenly
     return _unreduce(ctx, grad) * share
 
 
@@ -140,7 +140,7 @@ class Var(Op):
 
 
 def _var_backward(ctx, grad, x):
-    mean = ctx.xp.sum(x, ctx.dims, keepdims=True) / max(ctx.count, 1)
+    mean = ctx.math.sum(x, ctx.dims, keepdims=True) / max(ctx.count, 1)
     factor = 2 / ctx.divisor if ctx.divisor else math.inf
     return _unreduce(ctx, grad) * ((x - mean) * factor)
 
@@ -157,7 +157,7 @@ class Std(Op):
     @staticmethod
     def backward(ctx, grad):
         x, out = ctx.saved_tensors
-        return _var_backward(ctx, ctx.xp.where(out == 0, 0, grad / (out * 2)), x)
+        return _var_backward(ctx, ctx.math.where(out == 0, 0, grad / (out * 2)), x)
 
 
 class TakeAlongDim(Op):
@@ -203,7 +203,7 @@ class LogSumExp(Op):
     def backward(ctx, grad):
         x, out = ctx.saved_tensors
         out = out.reshape(keepdim_shape(ctx.shape, ctx.dims))
-        return _unreduce(ctx, grad) * ctx.xp.exp(x - out)
+        return _unreduce(ctx, grad) * ctx.math.exp(x - out)
 
 
 class Softmax(Op):
@@ -217,7 +217,7 @@ class Softmax(Op):
     @staticmethod
     def backward(ctx, grad):
         out, = ctx.saved_tensors
-        return out * (grad - ctx.xp.sum(grad * out, ctx.dim, keepdims=True))
+        return out * (grad - ctx.math.sum(grad * out, ctx.dim, keepdims=True))
 
 
 class LogSoftmax(Op):
@@ -231,4 +231,4 @@ class LogSoftmax(Op):
     @staticmethod
     def backward(ctx, grad):
         out, = ctx.saved_tensors
-        return grad - ctx.xp.exp(out) * ctx.xp.sum(grad, ctx.dim, keepdims=True)
+        return grad - ctx.math.exp(out) * ctx.math.sum(grad, ctx.dim, keepdims=True)

@@ -5,7 +5,7 @@ import numpy as np
 from ..autograd.function import Op
 from ..autograd.tensor_base import TensorBase
 from .dims import is_basic_index  # noqa: F401  (re-exported for Tensor.__getitem__)
-from .xp import ArrayMath
+from .derivative_math import ArrayMath
 
 
 class Reshape(Op):
@@ -47,7 +47,7 @@ class Transpose(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        return ctx.xp.swapaxes(grad, *ctx.dims)
+        return ctx.math.swapaxes(grad, *ctx.dims)
 
 
 class Permute(Op):
@@ -60,7 +60,7 @@ class Permute(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        return ctx.xp.transpose(grad, ctx.inverse)
+        return ctx.math.transpose(grad, ctx.inverse)
 
 
 class Expand(Op):
@@ -124,7 +124,7 @@ class Index(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        return ctx.xp.index_backward(grad, ctx.key, ctx.shape)
+        return ctx.math.index_backward(grad, ctx.key, ctx.shape)
 
 
 def _take(grad, key):
@@ -179,7 +179,7 @@ class IndexPut(Op):
     @staticmethod
     def backward(ctx, grad):
         need_x, _, need_value = ctx.needs_input_grad
-        grad_x = ctx.xp.index_put(grad, ctx.key, 0) if need_x else None
+        grad_x = ctx.math.index_put(grad, ctx.key, 0) if need_x else None
         grad_value = _take(grad, ctx.key) if need_value else None   # summed to value's shape by the engine
         return grad_x, None, grad_value
 
@@ -197,7 +197,7 @@ class Triangle(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        return ctx.xp.where(ctx.keep, grad, 0)
+        return ctx.math.where(ctx.keep, grad, 0)
 
 
 class MaskedFill(Op):
@@ -210,10 +210,10 @@ class MaskedFill(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        xp = ctx.xp
+        dmath = ctx.math
         need_x, _, need_value = ctx.needs_input_grad
-        grad_x = xp.where(ctx.mask, 0, grad) if need_x else None
-        grad_value = xp.sum(xp.where(ctx.mask, grad, 0)) if need_value else None
+        grad_x = dmath.where(ctx.mask, 0, grad) if need_x else None
+        grad_value = dmath.sum(dmath.where(ctx.mask, grad, 0)) if need_value else None
         return grad_x, None, grad_value
 
 

@@ -1,7 +1,7 @@
 """Moving a tensor between devices, as an op: ``x.to('cuda')`` is recorded, and its gradient
 goes back to ``x``'s device (PyTorch's ToCopyBackward)."""
 from ..autograd.function import Op
-from .devices import device_of, move
+from ..cuda.devices import device_of, move
 
 
 class ToDevice(Op):

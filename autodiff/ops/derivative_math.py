@@ -1,4 +1,4 @@
-"""The two math namespaces a derivative formula runs on (``ctx.xp`` in ``backward``).
+"""The two math namespaces a derivative formula runs on (``ctx.math`` in ``backward``).
 
 Each op's derivative is written once, with Python operators and the functions
 below. An ordinary ``backward()`` runs it on numpy arrays (``ArrayMath``): no
