@@ -21,11 +21,21 @@ from .cpu import CpuBackend
 _FLOATS = choice._FLOATS
 
 
+def _flat_view(a, shape):
+    """``a``'s elements (C order, from its offset) as a Numba device array of ``shape``. Each
+    Numba slice or reshape builds several Python objects (the MNIST step made ~80 a step, most
+    of its 10 ms on an H200), so the allocator's block is used as it is where it is the array."""
+    buf = a._buf
+    if a._offset or a.size != buf.size:
+        buf = buf[a._offset:a._offset + a.size]
+    return buf if buf.shape == shape else buf.reshape(shape)
+
+
 def _numba(a):
     """A C-contiguous CudaArray as a Numba device array of its shape (a copy when strided)."""
     if not a.is_c_contiguous:
         a = a.copy()
-    return a._buf[a._offset:a._offset + a.size].reshape(a.shape)
+    return _flat_view(a, a.shape)
 
 
 def _numba_matrix(a):
@@ -34,14 +44,14 @@ def _numba_matrix(a):
     rows, cols = a.shape
     if not a.is_c_contiguous and a._strides == (1, rows):
         from kernels.cuda._common import transposed
-        return transposed(a._buf[a._offset:a._offset + a.size].reshape((cols, rows)))
+        return transposed(_flat_view(a, (cols, rows)))
     return _numba(a)
 
 
 def _like(shape, dtype):
     """A new CudaArray (from the caching allocator) and its Numba view, for a kernel's ``out``."""
     out = CudaArray.empty(shape, dtype)
-    return out, out._buf[:out.size].reshape(out.shape)
+    return out, _flat_view(out, out.shape)
 
 
 def _floats(*arrays):

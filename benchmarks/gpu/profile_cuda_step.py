@@ -45,7 +45,9 @@ def main():
     ad.cuda.synchronize()
     profile.disable()
     print(f"{args.steps} profiled steps: {1e3 * (time.perf_counter() - start) / args.steps:.1f} ms/step")
-    pstats.Stats(profile).sort_stats("tottime").print_stats(25)
+    stats = pstats.Stats(profile)
+    stats.sort_stats("tottime").print_stats(20)
+    stats.sort_stats("cumulative").print_stats("autodiff|kernels", 40)   # (autodiff's own calls)
 
 
 if __name__ == "__main__":
