@@ -399,20 +399,7 @@ class Op(Function):
             except (ValueError, IndexError, TypeError, DeviceMismatchError) as exc:
                 raise _op_error(cls, args, exc) from None
             out_data = out if type(out) is np.ndarray else _as_array(out)   # (a 0-d op gives a numpy scalar)
-            if cls.is_view or _anomaly_mode.threads_on:
-                return node._record(args, raw, parents, out, out_data)
-            # _record's common case, inlined: one call less per recorded op (-0.1 us, ~2.5 us
-            # on the raw lecture step, bench_core.py)
-            node._parents = parents
-            node._out_shape = out_data.shape
-            node._out_dtype = out_data.dtype
-            result = _new(TensorBase._plain_class)
-            result._data = out_data
-            result._requires_grad = True
-            result._grad = None
-            result.grad_fn = node
-            result._version_counter = node._keep_saved(args, raw, out, out_data) if node._saved else None
-            return result
+            return node._record(args, raw, parents, out, out_data)
         try:
             out = cls.forward(_NO_GRAPH, *raw)
         except (ValueError, IndexError, TypeError, DeviceMismatchError) as exc:

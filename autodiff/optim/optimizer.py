@@ -13,6 +13,7 @@ from collections import defaultdict
 import numpy as np
 
 from ..autograd.grad_mode import enable_grad
+from ..backends.cpu import lerp_  # noqa: F401  (the optimizers' in-place lerp, one of them)
 from ..cuda import devices
 from ..tensor import Tensor, array_swaps
 
@@ -315,14 +316,3 @@ def scalar_state(value):
     from .. import dtypes
     dtype = np.float64 if dtypes.get_default_dtype() == dtypes.float64 else np.float32
     return Tensor._wrap(np.array(value, dtype=dtype))
-
-
-def lerp_(start, end, weight):
-    """``start += weight * (end - start)`` in place, in the order PyTorch's lerp uses."""
-    diff = end - start
-    if abs(weight) < 0.5:
-        diff *= weight
-        start += diff
-    else:
-        diff *= 1.0 - weight
-        np.subtract(end, diff, out=start)

@@ -10,10 +10,7 @@ kernel's spec and argument types, and this test compiles each one for compute ca
 ``numba.cuda.compiler.compile_cuda``, which is not public API: if it moves, it is skipped.
 """
 import json
-import os
 import re
-import subprocess
-import sys
 import types as pytypes
 from pathlib import Path
 
@@ -29,14 +26,10 @@ def _tuples(value):
     return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
 
 
-def test_cuda_tensors_on_the_simulator_and_their_kernels_compile(tmp_path, monkeypatch):
+def test_cuda_tensors_on_the_simulator_and_their_kernels_compile(tmp_path, monkeypatch,
+                                                                   run_on_cuda_simulator):
     record = tmp_path / "kernels.json"
-    env = {**os.environ, "NUMBA_ENABLE_CUDASIM": "1", "AUTODIFF_CUDA_RECORD": str(record)}
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", str(CASES)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
-    assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-3000:]
-    assert " passed" in result.stdout and "skipped" not in result.stdout, result.stdout[-2000:]
+    run_on_cuda_simulator(CASES, timeout=900, AUTODIFF_CUDA_RECORD=str(record))
 
     launched = json.loads(record.read_text())
     assert len(launched) > 50          # every kind of kernel, in several dtypes and ranks
