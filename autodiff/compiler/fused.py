@@ -29,7 +29,7 @@ _UFUNCS = {"add", "subtract", "multiply", "divide", "true_divide", "negative", "
            "absolute", "sign", "greater", "less", "equal", "not_equal", "greater_equal",
            "less_equal", "power", "reciprocal", "fmin", "fmax", "sin", "cos", "floor",
            "logical_and", "logical_or", "logical_not"}
-_FORMAT = "autodiff.compile fused v4\n"   # (in the cache key: bump when the generated code changes meaning)
+_FORMAT = "autodiff.compile fused v5\n"   # (in the cache key: bump when the generated code changes meaning)
 _MATMUL_LIMIT = 200_000     # multiply-adds: above, numpy's BLAS call stays (it is multithreaded)
 # Numba's matmul of a transposed (not C-contiguous) operand does not call BLAS: on the MNIST
 # step, (128x128) @ (128x10).T took 43 ms fused against 0.05 ms in numpy. Small ones pay.
@@ -116,7 +116,7 @@ class Fuser:
             return None
         if isinstance(func, np.ufunc):
             extra = set(kwargs) - {"out"}
-            if extra == {"casting"} and kwargs["casting"] == "unsafe" and self.tape._same_dtypes(entry):
+            if extra == {"casting"} and self.tape._same_dtypes(entry):
                 extra = set()                  # (in-place ops of inplace.py: nothing is cast)
             if extra:
                 return None
@@ -156,6 +156,9 @@ class Fuser:
         if name == "__setitem__" and len(args) == 3 and not kwargs and len(slots) == 2 \
                 and isinstance(args[1], Slot) and args[0].index == slots[0]:
             return self._masked_fill(args)
+        if name == "where" and func is np.where and len(args) == 3 and not kwargs \
+                and len(slots) == 3 and isinstance(target, Slot):
+            return self._where(target, slots)
         if name in ("transpose", "swapaxes") and len(slots) == 1 and not kwargs:
             shape = self.tape.slot_shape[slots[0]]
             if len(shape) != 2 or (name == "transpose" and len(args) > 1 and
@@ -178,6 +181,16 @@ class Fuser:
                 return None
             return self._assign(target, f"s{slots[0]}.reshape({shape!r})")
         return None
+
+    def _where(self, target, slots):
+        """``np.where(c, a, b)`` on three arrays of one shape (relu's backward: ``where(out,
+        grad, out)``); a number condition is true where nonzero or NaN, as numpy reads it."""
+        shape = self.tape.slot_shape[slots[0]]
+        if not shape or any(self.tape.slot_shape[s] != shape for s in slots) or \
+                self._dtype(slots[1]) != self._dtype(slots[2]):
+            return None
+        cond = f"s{slots[0]}" if self._dtype(slots[0]).kind == "b" else f"(s{slots[0]} != 0)"
+        return self._assign(target, f"np.where({cond}, s{slots[1]}, s{slots[2]})")
 
     def _masked_fill(self, args):
         """``x[mask] = value`` with a boolean mask of x's shape (sign's NaN fix): a loop."""
