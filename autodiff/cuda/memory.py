@@ -5,7 +5,9 @@ Allocating GPU memory (``cudaMalloc``) costs far more than a kernel launch, and 
 time. So, like PyTorch's caching allocator, freed blocks are kept, by dtype and number of
 elements, and a request of the same size takes one back instead of asking the driver.
 ``autodiff.cuda.stats()`` counts both outcomes (``allocations``, ``cache_hits``);
-``empty_cache()`` lets the cached blocks go.
+``empty_cache()`` lets the cached blocks go. ``AUTODIFF_CUDA_CACHING=0`` in the environment
+turns reuse off (every block is a new allocation), like PyTorch's
+``PYTORCH_NO_CUDA_MEMORY_CACHING=1``: for telling an allocator problem from another one.
 
 A block goes back to the cache when the flat array it was handed out as (a CudaArray's
 ``_buf``, which every view of the CudaArray shares) is garbage, and so are the Numba views
@@ -14,6 +16,7 @@ handle, so a block never goes back while anything can still reach it. Every kern
 a block is queued on the one stream before any later kernel that reuses it, so reuse never
 races. (Arrays that ``kernels.cuda`` allocates itself are Numba's own, outside this cache.)
 """
+import os
 import weakref
 
 from numba import cuda
@@ -21,6 +24,7 @@ from numba import cuda
 from .devices import count
 
 _free = {}     # (dtype, elements) -> blocks (flat Numba device arrays) ready to hand out
+_REUSE = os.environ.get("AUTODIFF_CUDA_CACHING", "1") != "0"
 
 
 def _release(key, block):
@@ -59,7 +63,7 @@ def empty(n, dtype):
     if n == 0:
         return cuda.device_array(0, dtype)
     key = (dtype, n)
-    blocks = _free.get(key)
+    blocks = _free.get(key) if _REUSE else None
     if blocks:
         block = blocks.pop()
         count("cache_hits")
