@@ -9,6 +9,8 @@ import math
 
 import numpy as np
 
+from ..cuda.devices import DeviceArray
+
 
 class Slot:
     """Where an array value sits on the tape (``s{index}`` in the replay's code)."""
@@ -70,7 +72,7 @@ class Entry:
 def _collect(template, found):
     if isinstance(template, Slot):
         found.append(template.index)
-    elif type(template) is tuple or type(template) is list:
+    elif isinstance(template, (tuple, list)):
         for x in template:
             _collect(x, found)
     elif type(template) is dict:
@@ -102,6 +104,7 @@ class Tape:
         self.constants = {}                 # slot -> the capture's array (fold_constants)
         self.fuser = None
         self.slot_contiguous = []
+        self.slot_on_host = []    # numpy arrays (False: CUDA arrays, which get no out= buffers)
 
     def add_slot(self, array, kind, source):
         self.slot_kind.append(kind)
@@ -109,6 +112,7 @@ class Tape:
         self.slot_dtype.append(array.dtype)
         self.slot_source.append(source)
         self.slot_contiguous.append(array.flags.c_contiguous)
+        self.slot_on_host.append(isinstance(array, np.ndarray))
 
     def append(self, entry):
         self.entries.append(entry)
@@ -186,7 +190,7 @@ class Tape:
                     and len(entry.args) == entry.func.nin and entry.func.nout == 1
                     and isinstance(entry.outputs, Slot) and not entry.scalar_result):
                 slot = entry.outputs.index
-                if slot not in escapes and slot not in self.alias:
+                if slot not in escapes and slot not in self.alias and self.slot_on_host[slot]:
                     self.buffers[slot] = np.empty(self.slot_shape[slot], self.slot_dtype[slot])
 
     def fold_constants(self, output_slots, values):
@@ -438,6 +442,8 @@ def _wrapper():
 
 
 def _same(value, expected):
+    if isinstance(value, DeviceArray):
+        value = value.get()
     if isinstance(value, np.ndarray):
         value = value.item() if value.size == 1 else value.tolist()
     if isinstance(value, float) and isinstance(expected, float) and math.isnan(value):
@@ -460,6 +466,10 @@ def _expr(template, names):
     kind = type(template)
     if kind is tuple and _has_slot(template):
         return "(" + "".join(_expr(x, names) + ", " for x in template) + ")"
+    if isinstance(template, tuple) and _has_slot(template):    # (a tuple subclass)
+        name = f"C{len(names)}"
+        names[name] = kind
+        return f"{name}(" + _expr(tuple(template), names) + ")"
     if kind is list and _has_slot(template):
         return "[" + ", ".join(_expr(x, names) for x in template) + "]"
     if kind is dict and _has_slot(template):
