@@ -20,9 +20,12 @@ tensors detached (a training step has run its backward already). Tensors the fun
 reaches other than through its arguments, closure and globals (modules, optimizers and
 tensors found there, a few levels deep) are read as constants, and so are arrays the function
 makes from Python data (a batch drawn inside it: pass batches as arguments; drawing from a
-DataLoader during a capture raises). CUDA tensors run eagerly.
+DataLoader during a capture raises). On 'cuda' the tape holds CudaArray calls and CUDA
+backend methods (``traced_cuda``): a replay launches the kernels eager would (no more), and
+"fused" mode replays them (it compiles CPU tapes only).
 """
 import functools
+import sys
 import warnings
 
 import numpy as np
@@ -34,7 +37,7 @@ from ..tensor import Tensor
 from . import tracer
 from .guards import Reach, call_key, explain_difference, flatten_args, state_guard
 from .tape import ReplayMismatch
-from .tracer import CaptureError, Recorder, TracedArray
+from .tracer import CaptureError, Recorder, Traced, TracedArray
 
 __all__ = ["compile", "CompiledFunction", "CaptureError", "ReplayMismatch"]
 
@@ -140,11 +143,6 @@ class CompiledFunction:
         if _has_array(args) or _has_array(kwargs):
             return ("a numpy array is an argument: its values would be frozen into the tape; "
                     "pass a tensor (autodiff.from_numpy) instead")
-        tensors, _ = flatten_args(args, kwargs)
-        for t in tensors + self._reach.tracked_tensors():
-            if not isinstance(t._data, np.ndarray):
-                return (f"a tensor lives on {t.device}: only CPU tensors are captured; the step "
-                        "runs eagerly (its kernels launch as usual)")
         return None
 
     # ---- capture
@@ -159,7 +157,7 @@ class CompiledFunction:
             recorder.track(tensor, len(recorder.tracked))
         swapped = []
         for i, t in enumerate(arg_tensors):
-            if isinstance(t._data, TracedArray):
+            if isinstance(t._data, Traced):
                 continue
             original = t._data
             t._data = recorder.external(original, ("arg", i))
@@ -198,9 +196,12 @@ class CompiledFunction:
             return result
         tape.build(output_slots, _output_builder(output_template, output_slots, tape),
                    examples=recorder.plain)
-        if self.mode == "fused":
+        if self.mode == "fused" and all(isinstance(a, np.ndarray) for a in recorder.plain):
             from .fused import fuse
             fuse(tape, recorder.plain, self._log)
+        elif self.mode == "fused":
+            self._log.append(("replay only", "CUDA tensors: the tape replays their kernels, "
+                              "fused mode compiles CPU tapes only"))
         signature.tapes.append((guard, state, tape))
         self._log.append(("captured", f"signature {self._tape_count()}: {tape.counts()[0]} array calls"))
         return result
@@ -289,7 +290,7 @@ def _outputs(recorder, result, tracked):
 
     def walk(obj):
         if isinstance(obj, Tensor):
-            if id(obj) in tracked_ids or not isinstance(obj._data, TracedArray):
+            if id(obj) in tracked_ids or not isinstance(obj._data, Traced):
                 return obj
             slot = recorder.slot_of.get(id(obj._data))
             if slot is None:
@@ -453,6 +454,9 @@ class _Hooks:
         self._patch(Tensor, "_accumulate_grad", checked_accumulate)
         _backends._traced_kernel = functools.partial(_traced_kernel, recorder)
         self.undo.append((_backends, "_traced_kernel", None, "module"))
+        if "autodiff.cuda.array" in sys.modules:       # (CUDA in use: Numba imported already)
+            from .traced_cuda import CudaArray, from_host_hook
+            self._patch(CudaArray, "from_host", from_host_hook(recorder, CudaArray.from_host))
 
     def _patch_module(self, module, name, value):
         self.undo.append((module, name, getattr(module, name), "module"))
@@ -489,7 +493,7 @@ def _host_method(recorder, method, name):
         if tracer.active() is not recorder or recorder.in_host:
             return method(self, *args, **kwargs)
         for a in list(args) + list(kwargs.values()):
-            if isinstance(a, Tensor) and isinstance(a._data, TracedArray):
+            if isinstance(a, Tensor) and isinstance(a._data, Traced):
                 raise CaptureError(f"autodiff.compile: {name} is given a tensor computed in the "
                                    "step (e.g. a loss for ReduceLROnPlateau); call it outside the "
                                    "compiled function with the returned value")
@@ -509,7 +513,7 @@ def _host_function(recorder, function, name):
 
 def _numpy_method(recorder, original):
     def numpy(self):
-        if tracer.active() is recorder and isinstance(self._data, TracedArray):
+        if tracer.active() is recorder and isinstance(self._data, Traced):
             recorder.refuse_user_read("numpy", 1)
         return original(self)
     return numpy

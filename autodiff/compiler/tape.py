@@ -9,6 +9,8 @@ import math
 
 import numpy as np
 
+from ..cuda.devices import DeviceArray
+
 
 class Slot:
     """Where an array value sits on the tape (``s{index}`` in the replay's code)."""
@@ -70,7 +72,7 @@ class Entry:
 def _collect(template, found):
     if isinstance(template, Slot):
         found.append(template.index)
-    elif type(template) is tuple or type(template) is list:
+    elif isinstance(template, (tuple, list)):
         for x in template:
             _collect(x, found)
     elif type(template) is dict:
@@ -99,9 +101,11 @@ class Tape:
         self.source = None
         self.function = None
         self.alias, self.buffers = {}, {}   # (plan_memory)
+        self.views = {}                     # slot -> (a tensor's array, its view) (hoist_views)
         self.constants = {}                 # slot -> the capture's array (fold_constants)
         self.fuser = None
         self.slot_contiguous = []
+        self.slot_on_host = []    # numpy arrays (False: CUDA arrays, which get no out= buffers)
 
     def add_slot(self, array, kind, source):
         self.slot_kind.append(kind)
@@ -109,6 +113,7 @@ class Tape:
         self.slot_dtype.append(array.dtype)
         self.slot_source.append(source)
         self.slot_contiguous.append(array.flags.c_contiguous)
+        self.slot_on_host.append(isinstance(array, np.ndarray))
 
     def append(self, entry):
         self.entries.append(entry)
@@ -144,10 +149,12 @@ class Tape:
 
     # ---- replay
     def plan_memory(self, output_slots):
-        """Two savings, each measured on the lecture step (see benchmarks/bench_compile.py):
-        a copy of a fresh array nothing else reads becomes that array (``np.array(g)`` where
-        backward stores a gradient), and a ufunc whose result does not outlive the replay
-        writes into a buffer made once (``out=``) instead of a new array each time."""
+        """Savings, each measured on the lecture step (see benchmarks/bench_compile.py): a copy
+        of a fresh array nothing else reads becomes that array (``np.array(g)`` where backward
+        stores a gradient), the transpose of a transposed matrix is the matrix (``w.T`` in
+        forward, ``.T`` of it in backward), and a ufunc or a ufunc's reduction whose result
+        does not outlive the replay writes into a buffer made once (``out=``) instead of a
+        new array each time."""
         entries = []
         for entry in self.live:
             entries.append(entry)
@@ -169,6 +176,10 @@ class Tape:
                 if self.slot_kind[source] == "new" and uses.get(source) == 1 and \
                         _fresh(producer.get(source)):
                     self.alias[entry.outputs.index] = source
+            middle = self._transposed(entry)
+            if middle is not None and self._transposed(producer.get(middle)) is not None:
+                self.alias[entry.outputs.index] = self.alias.get(
+                    self._transposed(producer[middle]), self._transposed(producer[middle]))
         escapes = set(output_slots)
         for entry in entries:
             if entry.kind == "bind":
@@ -182,12 +193,44 @@ class Tape:
                 escapes.add(source)
         self.buffers = {}
         for entry in entries:
-            if (entry.kind == "call" and isinstance(entry.func, np.ufunc) and not entry.kwargs
-                    and len(entry.args) == entry.func.nin and entry.func.nout == 1
-                    and isinstance(entry.outputs, Slot) and not entry.scalar_result):
+            if (entry.kind == "call" and isinstance(entry.outputs, Slot)
+                    and (_positional_out(entry) or _plain_reduce(entry))):
                 slot = entry.outputs.index
-                if slot not in escapes and slot not in self.alias:
+                if slot not in escapes and slot not in self.alias and self.slot_on_host[slot]:
                     self.buffers[slot] = np.empty(self.slot_shape[slot], self.slot_dtype[slot])
+
+    def _transposed(self, entry):
+        """The matrix an entry transposes (``m.T``, ``m.transpose()``, ``m.swapaxes(0, 1)``:
+        a view), or None."""
+        if entry is None or entry.kind != "call" or entry.kwargs or not entry.args or \
+                not isinstance(entry.args[0], Slot) or not isinstance(entry.outputs, Slot):
+            return None
+        source = entry.args[0].index
+        if len(self.slot_shape[source]) != 2:
+            return None
+        axes = entry.args[1:]
+        if entry.name == "transpose" and axes in ((), ((1, 0),), (1, 0)):
+            return source
+        if entry.name == "swapaxes" and len(axes) == 2 and all(type(a) is int for a in axes) \
+                and axes[0] % 2 != axes[1] % 2:
+            return source
+        return None
+
+    def hoist_views(self, values):
+        """A view of a tensor's array (``w.T`` of a parameter) is made once: replay takes the
+        capture's view while the tensor holds the same array (``s is I``), which costs a
+        tenth of making it. ``values[slot]``: the capture's arrays."""
+        self.views = {}
+        for entry in self.live:
+            if entry.kind != "call" or entry.name not in _VIEWS or not isinstance(entry.outputs, Slot):
+                continue
+            slots = entry.input_slots()
+            if len(slots) != 1 or not isinstance(entry.args[0], Slot) or \
+                    self.slot_kind[slots[0]] != "input" or entry.outputs.index in self.alias:
+                continue
+            source, view = values[slots[0]], values[entry.outputs.index]
+            if isinstance(view, np.ndarray) and view.base is not None and np.shares_memory(view, source):
+                self.views[entry.outputs.index] = (source, view)
 
     def fold_constants(self, output_slots, values):
         """Values that depend only on shapes (``ones_like`` of the loss, the seed of backward,
@@ -243,6 +286,8 @@ class Tape:
             if examples is not None:
                 self.fold_constants(output_slots, examples)
             self.plan_memory(output_slots)
+            if examples is not None:
+                self.hoist_views(examples)
         self.fuser = fuser
         names = {f"s{slot}": value for slot, value in self.constants.items()}
         names.update({"asarray": np.asarray, "_same": _same, "_mismatch": self._mismatch,
@@ -343,9 +388,9 @@ class Tape:
             call = f"{func}()"
         else:
             names[func] = entry.func
-            parts = [_expr(a, names) for a in entry.args]
-            kwargs = dict(entry.kwargs)
             ufunc = entry.func if isinstance(entry.func, np.ufunc) else None
+            parts = [_expr(a, names) for a in self._typed_scalars(entry, ufunc)]
+            kwargs = dict(entry.kwargs)
             positional_out = ufunc is not None and len(entry.args) == ufunc.nin and ufunc.nout == 1 \
                 and ufunc not in _KEYWORD_OUT
             # ufuncs and reductions parse keyword arguments slowly: out= and axis= go by
@@ -355,10 +400,7 @@ class Tape:
             if positional_out and set(kwargs) == {"out"} and type(kwargs["out"]) is tuple \
                     and len(kwargs["out"]) == 1:
                 parts.append(_expr(kwargs.pop("out")[0], names))
-            reducer = getattr(entry.func, "__self__", None)
-            if isinstance(reducer, np.ufunc) and entry.name.endswith(".reduce") and \
-                    len(entry.args) == 1 and set(kwargs) <= {"axis", "keepdims"} and \
-                    not kwargs.get("keepdims", False):
+            if _plain_reduce(entry):
                 parts.append(_expr(kwargs.pop("axis", 0), names))
                 kwargs.pop("keepdims", None)
             parts += [f"{k}={_expr(v, names)}" for k, v in kwargs.items()]
@@ -374,11 +416,48 @@ class Tape:
             if slot in self.buffers:     # (a ufunc with inputs only: its out goes by position)
                 names[f"B{slot}"] = self.buffers[slot]
                 out = f"out=B{slot}" if entry.func in _KEYWORD_OUT else f"B{slot}"
+                if _plain_reduce(entry):
+                    out = f"None, B{slot}"      # (reduce(array, axis, dtype, out))
                 call = call[:-1] + f", {out})"
+                return [f"s{slot} = {call}"]    # (out= returns the array, even a 0-d one)
+            if slot in self.views:
+                names[f"I{slot}"], names[f"V{slot}"] = self.views[slot]
+                source = entry.args[0].index
+                return [f"s{slot} = V{slot} if s{source} is I{slot} else {call}"]
         if entry.scalar_result:
             call = f"asarray({call})"
         target = _target(entry.outputs)
         return [f"{target} = {call}" if target else call]
+
+    def _typed_scalars(self, entry, ufunc):
+        """A ufunc's arguments with its number operands as 0-d arrays of the dtype numpy would
+        cast them to, where that picks the same loop (``v * 0.9`` on float32 runs the float32
+        loop either way): numpy converts a Python number at every call, a 0-d array it takes
+        as it is. 0.5 -> 0.3 us a call on the lecture step's arrays (~20 such calls a step)."""
+        args = entry.args
+        if ufunc is None or not self.slot_on_host or set(entry.kwargs) - {"out", "casting"}:
+            return args
+        dtypes = {self.slot_dtype[a.index] for a in args if isinstance(a, Slot)}
+        if len(dtypes) != 1 or not all(self.slot_on_host[a.index] for a in args if isinstance(a, Slot)):
+            return args
+        dtype = dtypes.pop()
+        kinds = []
+        for a in args:
+            if isinstance(a, Slot) or (isinstance(a, np.generic) and a.dtype == dtype):
+                kinds.append(dtype)
+            elif type(a) in (int, float, bool):
+                kinds.append(type(a))
+            else:
+                return args
+        if all(isinstance(a, Slot) for a in args):
+            return args
+        try:
+            if ufunc.resolve_dtypes(tuple(kinds) + (None,)) != \
+                    ufunc.resolve_dtypes((dtype,) * len(args) + (None,)):
+                return args
+            return tuple(a if isinstance(a, Slot) else np.array(a, dtype) for a in args)
+        except (TypeError, ValueError, OverflowError):   # (no such loop; a number out of range)
+            return args
 
     def _same_dtypes(self, entry):
         """Whether a ufunc's array operands and its ``out`` all have one dtype and its other
@@ -413,6 +492,25 @@ _KEYWORD_OUT = {np.maximum, np.minimum}                 # (numpy 2 deprecates th
 _SHAPE_ONLY = {"ones_like", "zeros_like", "full_like"}   # results that depend on shapes only
 
 
+_VIEWS = {"transpose", "swapaxes", "reshape", "squeeze", "__getitem__", "expand_dims",
+          "broadcast_to", "diagonal", "view"}   # (views, or copies: hoist_views checks which)
+
+
+def _positional_out(entry):
+    """A ufunc call of its inputs only (its ``out`` can go by position)."""
+    func = entry.func
+    return isinstance(func, np.ufunc) and not entry.kwargs and len(entry.args) == func.nin \
+        and func.nout == 1
+
+
+def _plain_reduce(entry):
+    """``ufunc.reduce(array, axis=...)``: the axis (and an ``out``) can go by position."""
+    reducer = getattr(entry.func, "__self__", None)
+    return isinstance(reducer, np.ufunc) and entry.name.endswith(".reduce") and \
+        len(entry.args) == 1 and isinstance(entry.args[0], Slot) and \
+        set(entry.kwargs) <= {"axis", "keepdims"} and not entry.kwargs.get("keepdims", False)
+
+
 def _fresh(entry):
     """Whether an entry's result is new memory (a ufunc or a ufunc's reduce), never a view."""
     if entry is None or entry.kind != "call":
@@ -438,6 +536,8 @@ def _wrapper():
 
 
 def _same(value, expected):
+    if isinstance(value, DeviceArray):
+        value = value.get()
     if isinstance(value, np.ndarray):
         value = value.item() if value.size == 1 else value.tolist()
     if isinstance(value, float) and isinstance(expected, float) and math.isnan(value):
@@ -460,6 +560,10 @@ def _expr(template, names):
     kind = type(template)
     if kind is tuple and _has_slot(template):
         return "(" + "".join(_expr(x, names) + ", " for x in template) + ")"
+    if isinstance(template, tuple) and _has_slot(template):    # (a tuple subclass)
+        name = f"C{len(names)}"
+        names[name] = kind
+        return f"{name}(" + _expr(tuple(template), names) + ")"
     if kind is list and _has_slot(template):
         return "[" + ", ".join(_expr(x, names) for x in template) + "]"
     if kind is dict and _has_slot(template):

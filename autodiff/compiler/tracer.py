@@ -10,6 +10,9 @@ written down as an entry of a flat tape, with its array arguments as slot
 numbers. The capture is therefore a real eager step (it changes the real
 parameters), and its tape can be replayed later without Tensor objects.
 
+On 'cuda' the same is done by ``traced_cuda.TracedCudaArray`` (a CudaArray's numpy calls,
+operators and methods, and the CUDA backend's fused-kernel methods, each one entry).
+
 What must stay live is a *host call* on the tape instead of array math:
 random draws (``autodiff.Generator`` methods), ``Optimizer.step``, learning-rate
 schedulers and ``clip_grad_norm_`` (they read hyper-parameters and Python
@@ -24,6 +27,7 @@ import sys
 
 import numpy as np
 
+from ..cuda.devices import DeviceArray
 from .tape import Entry, Slot, Tape
 
 _recorder = None            # the Recorder of the capture under way (one at a time)
@@ -44,7 +48,17 @@ class CaptureError(RuntimeError):
     """A step that cannot be captured (its Python control flow reads tensor values)."""
 
 
-class TracedArray(np.ndarray):
+class Traced:
+    """What the traced array types have in common (``TracedArray`` for numpy arrays,
+    ``traced_cuda.TracedCudaArray`` for CUDA arrays)."""
+
+    __slots__ = ()
+
+
+_ARRAYS = (np.ndarray, DeviceArray)    # what a slot holds
+
+
+class TracedArray(np.ndarray, Traced):
     """An ndarray whose numpy calls are recorded on the capture's tape (see the module
     docstring). Outside a capture it computes like a plain ndarray and returns plain arrays."""
 
@@ -71,6 +85,9 @@ class TracedArray(np.ndarray):
         elif "out" in kwargs and kwargs["out"] is not None:
             mutated = kwargs["out"] if isinstance(kwargs["out"], tuple) else (kwargs["out"],)
         return rec.call(func, args, kwargs, func.__name__, mutated=mutated)
+
+    def _untraced_view(self):
+        return np.ndarray.view(self, np.ndarray)
 
     @property
     def T(self):
@@ -135,9 +152,9 @@ _SHAPE_FUNCTIONS = {np.shape, np.ndim, np.size, np.result_type, np.may_share_mem
 
 
 def _plain(obj):
-    """``obj`` with every TracedArray inside (tuples, lists, dicts) made a plain ndarray view."""
-    if isinstance(obj, TracedArray):
-        return np.ndarray.view(obj, np.ndarray)
+    """``obj`` with every traced array inside (tuples, lists, dicts) made a plain view."""
+    if isinstance(obj, Traced):
+        return obj._untraced_view()
     if type(obj) is tuple or type(obj) is list:
         return type(obj)(_plain(x) for x in obj)
     if type(obj) is dict:
@@ -166,18 +183,13 @@ class Recorder:
 
     # ---- slots
     def new_slot(self, plain, kind, source=None):
-        traced = np.ndarray.view(plain, TracedArray)
+        traced = _traced_view(plain)
         slot = len(self.traced)
         self.traced.append(traced)
         self.plain.append(plain)
         self.slot_of[id(traced)] = slot
         self.plain_slot[id(plain)] = slot
-        owner = plain
-        while isinstance(owner, np.ndarray):
-            self.owners.add(id(owner))
-            owner = owner.base
-        if owner is not None:
-            self.owners.add(id(owner))
+        self.owners.update(id(owner) for owner in _memory_owners(plain))
         self.tape.add_slot(plain, kind, source)
         return traced
 
@@ -193,13 +205,13 @@ class Recorder:
     def track(self, tensor, index):
         """Swap ``tensor``'s array (and its gradient's) for traced views; ``index`` names it."""
         data = tensor._data
-        if not isinstance(data, np.ndarray) or isinstance(data, TracedArray):
+        if not isinstance(data, _ARRAYS) or isinstance(data, Traced):
             return
         traced = self.external(data, ("data", index))
         tensor._data = traced
         grad = tensor._grad
         grad_data = traced_grad = None
-        if grad is not None and isinstance(grad._data, np.ndarray):
+        if grad is not None and isinstance(grad._data, _ARRAYS):
             grad_data = grad._data
             traced_grad = self.external(grad_data, ("grad", index))
             grad._data = traced_grad
@@ -217,28 +229,28 @@ class Recorder:
                 current._data = self.untraced(current._data)
 
     def untraced(self, array):
-        if isinstance(array, TracedArray):
+        if isinstance(array, Traced):
             slot = self.slot_of.get(id(array))
-            return self.plain[slot] if slot is not None else np.ndarray.view(array, np.ndarray)
+            return self.plain[slot] if slot is not None else array._untraced_view()
         return array
 
     # ---- arguments
     def template(self, obj):
         """``obj`` as a tape template (slots for traced arrays, constants otherwise), and the
         plain value to call with (traced arrays as plain views of the same memory)."""
-        if isinstance(obj, TracedArray):
+        if isinstance(obj, Traced):
             slot = self.slot_of.get(id(obj))
             if slot is None:
                 raise CaptureError("autodiff.compile: lost track of an array during capture (a "
                                    "numpy call that is not recorded made it); please report this")
             return Slot(slot), self.plain[slot]
-        if type(obj) is tuple or type(obj) is list:
+        if isinstance(obj, (tuple, list)) and _rebuildable(obj):
             pairs = [self.template(x) for x in obj]
             return type(obj)(p[0] for p in pairs), type(obj)(p[1] for p in pairs)
         if type(obj) is dict:
             pairs = {k: self.template(v) for k, v in obj.items()}
             return {k: p[0] for k, p in pairs.items()}, {k: p[1] for k, p in pairs.items()}
-        if isinstance(obj, np.ndarray):
+        if isinstance(obj, _ARRAYS):
             self.check_constant(obj)
             return obj.copy(), obj
         if isinstance(obj, np.generic):
@@ -248,21 +260,18 @@ class Recorder:
     def check_constant(self, array):
         """A plain array that shares memory with a traced one was made by an unrecorded call:
         its values would be frozen into the tape. Refuse rather than replay wrong numbers."""
-        owner = array
-        while isinstance(owner, np.ndarray):
-            if id(owner) in self.owners:
-                raise CaptureError(
-                    "autodiff.compile: an array of the step reached numpy through a call the "
-                    "capture cannot see (a plain view of a captured array); please report this, "
-                    "and run the step eagerly meanwhile")
-            owner = owner.base
+        if any(id(owner) in self.owners for owner in _memory_owners(array)):
+            raise CaptureError(
+                "autodiff.compile: an array of the step reached numpy through a call the "
+                "capture cannot see (a plain view of a captured array); please report this, "
+                "and run the step eagerly meanwhile")
 
     def call(self, func, args, kwargs, name, mutated=()):
         """Run ``func`` on plain arrays and write it on the tape; return traced results."""
         tmpl_args, plain_args = self.template(tuple(args))
         tmpl_kwargs, plain_kwargs = self.template(dict(kwargs)) if kwargs else ({}, {})
         result = func(*plain_args, **plain_kwargs)
-        mutated_slots = tuple(self.slot_of[id(m)] for m in mutated if isinstance(m, TracedArray)
+        mutated_slots = tuple(self.slot_of[id(m)] for m in mutated if isinstance(m, Traced)
                               and id(m) in self.slot_of)
         entry = Entry("call", func, name, tmpl_args, tmpl_kwargs, mutates=mutated_slots)
         traced, entry.outputs = self.adopt(result, entry)
@@ -271,7 +280,7 @@ class Recorder:
 
     def adopt(self, result, entry):
         """The traced form of a call's result, and the template of where it goes on the tape."""
-        if isinstance(result, np.ndarray):
+        if isinstance(result, _ARRAYS):
             slot = self.plain_slot.get(id(result))
             if slot is not None:            # an input returned as it is (out=, asarray)
                 return self.traced[slot], None
@@ -281,7 +290,7 @@ class Recorder:
             traced = self.new_slot(_ORIGINAL["asarray"](result), "new")
             entry.scalar_result = True
             return traced, Slot(len(self.traced) - 1)
-        if type(result) is tuple or type(result) is list:
+        if isinstance(result, (tuple, list)) and _rebuildable(result):
             pairs = [self.adopt(r, entry) for r in result]
             return type(result)(p[0] for p in pairs), tuple(p[1] for p in pairs)
         if result is None:
@@ -341,7 +350,7 @@ class Recorder:
             grad = tensor._grad
             slot = None
             if grad is not None:
-                if not isinstance(grad._data, TracedArray) or id(grad._data) not in self.slot_of:
+                if not isinstance(grad._data, Traced) or id(grad._data) not in self.slot_of:
                     raise CaptureError("autodiff.compile: a gradient was replaced by an array the "
                                        "capture did not see being made")
                 slot = self.slot_of[id(grad._data)]
@@ -386,7 +395,7 @@ class Recorder:
                     grad._data = self.traced[slot]
         entry = Entry("host", func, name, tuple(args), dict(kwargs))
         output = getattr(result, "_data", None)
-        if isinstance(output, np.ndarray) and not isinstance(output, TracedArray):
+        if isinstance(output, _ARRAYS) and not isinstance(output, Traced):
             result._data = self.new_slot(output, "new")
             entry.outputs = Slot(len(self.traced) - 1)
             entry.tensor_result = True
@@ -419,7 +428,7 @@ class Recorder:
                 tensor._data = original if tensor._data is traced else self.untraced(tensor._data)
             for values in optimizer.state.values():
                 for value in values.values():
-                    if isinstance(getattr(value, "_data", None), TracedArray):
+                    if isinstance(getattr(value, "_data", None), Traced):
                         value._data = self.untraced(value._data)
         fast = self.tape.entries[start:]
         del self.tape.entries[start:]
@@ -440,7 +449,7 @@ class Recorder:
         bound = getattr(super(type(generator), generator), method)
         result = bound(*args, **kwargs)
         entry = Entry("draw", bound, f"{method}", tuple(args), dict(kwargs))
-        if isinstance(result, np.ndarray):
+        if isinstance(result, _ARRAYS):
             traced = self.new_slot(result, "new")
             entry.outputs = Slot(len(self.traced) - 1)
         else:
@@ -462,7 +471,7 @@ def _optimizer_snapshot(optimizer):
             values = optimizer.state.get(p, {})
             entries = []
             for key, value in values.items():
-                if not isinstance(getattr(value, "_data", None), np.ndarray):
+                if not isinstance(getattr(value, "_data", None), _ARRAYS):
                     return None
                 entries.append((key, id(value)))
             state.append((p, tuple(entries)))
@@ -519,8 +528,32 @@ _ORIGINAL = {"asarray": np.asarray, "array": np.array, "ascontiguousarray": np.a
              "asfortranarray": np.asfortranarray}
 
 
+def _traced_view(plain):
+    """A traced array over the memory of ``plain`` (a numpy or a CUDA array)."""
+    if isinstance(plain, np.ndarray):
+        return np.ndarray.view(plain, TracedArray)
+    from .traced_cuda import traced_view
+    return traced_view(plain)
+
+
+def _memory_owners(array):
+    """The objects that own ``array``'s memory: its chain of bases (a CUDA array: its buffer)."""
+    if not isinstance(array, np.ndarray):
+        return [array._buf]
+    owners = []
+    while isinstance(array, np.ndarray):
+        owners.append(array)
+        array = array.base
+    return owners if array is None else owners + [array]
+
+
+def _rebuildable(sequence):
+    """A tuple or list that ``type(sequence)(items)`` makes again (not a namedtuple)."""
+    return type(sequence) in (tuple, list) or not hasattr(sequence, "_fields")
+
+
 def _contains_traced(obj):
-    if isinstance(obj, TracedArray):
+    if isinstance(obj, Traced):
         return True
     if type(obj) is tuple or type(obj) is list:
         return any(_contains_traced(x) for x in obj)
