@@ -494,3 +494,17 @@ def test_contiguous_copies_a_non_contiguous_tensor_in_the_graph():
     assert not np.shares_memory(c._data, x._data)
     (c * ad.tensor(np.arange(6.0).reshape(3, 2))).sum().backward()
     np.testing.assert_array_equal(x.grad._data, np.arange(6.0).reshape(3, 2).T)
+
+
+def test_a_weights_grad_is_c_ordered_like_the_weight_as_in_pytorch():
+    """PyTorch's gradient layout contract: a C-contiguous parameter used through a transpose
+    (every Linear layer's w.T) gets a C-contiguous .grad, with the values of x.T @ g."""
+    rng = np.random.default_rng(0)
+    w = ad.tensor(rng.standard_normal((4, 3)), requires_grad=True)
+    x, g = rng.standard_normal((5, 3)), rng.standard_normal((5, 4))
+    (ad.tensor(x) @ w.T).backward(ad.tensor(g))
+    assert w.grad.numpy().flags.c_contiguous
+    np.testing.assert_allclose(w.grad.numpy(), g.T @ x, rtol=1e-12)
+    f = ad.tensor(np.asfortranarray(rng.standard_normal((3, 4))), requires_grad=True)
+    (ad.tensor(x) @ f).backward(ad.tensor(g))          # a Fortran-ordered leaf keeps numpy's order
+    np.testing.assert_allclose(f.grad.numpy(), x.T @ g, rtol=1e-12)
