@@ -10,7 +10,7 @@ eager (fewer where the tape drops or folds an entry), with no Tensor and no grap
 Imported on the first capture that meets a CUDA tensor (``import autodiff`` and CPU
 captures never import Numba).
 """
-from ..backends import _BY_TYPE
+from .. import backends
 from ..backends.cuda import CUDA
 from ..cuda import CudaArray
 from . import tracer
@@ -107,7 +107,7 @@ class _RecordingCudaBackend:
         return method
 
 
-_BY_TYPE[TracedCudaArray] = _RecordingCudaBackend()   # (backends.of: the recording backend)
+backends.register(TracedCudaArray, _RecordingCudaBackend())
 
 
 def from_host_hook(recorder, original):
