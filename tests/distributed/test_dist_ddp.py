@@ -82,9 +82,10 @@ def test_ddp_on_cuda_tensors_on_the_simulator():
     SGD steps: the simulator runs every kernel as Python. benchmarks/gpu/ddp_cuda.sh runs
     the full 20 steps with both optimizers on a real GPU."""
     pytest.importorskip("numba.cuda")
-    # With the caching allocator's reuse on (the default). This run used to fail about one
-    # time in three under CPU load: the simulator handed two threads of a block different
-    # "shared" arrays now and then (kernels/cuda/_simulator.py has the story and the fix).
+    # With the caching allocator's reuse on (the default). This run failed about one time in
+    # three under CPU load before kernels/cuda/_simulator.py: the simulator now and then gave
+    # two threads of a block different "shared" arrays (block sums, tiled matmuls read
+    # uninitialised values). tests/cuda/test_caching_switch.py checks reuse changes no value.
     result = launch("ddp_equivalence.py", "cuda", 3, "sgd",
                     env={"NUMBA_ENABLE_CUDASIM": "1", "AUTODIFF_CUDA_CACHING": "1"}, timeout=120)
     assert result.returncode == 0, output(result)
