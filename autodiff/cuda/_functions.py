@@ -5,7 +5,7 @@ import numbers
 
 import numpy as np
 
-from .array import (CudaArray, _call_ufunc, _copy_into, _elementwise, _is_scalar, _normalize_axis,
+from ._core import (CudaArray, _call_ufunc, _copy_into, _elementwise, _is_scalar, _normalize_axis,
                     _operands, _promotion_arg, _scalar_of)
 from ._indexing import _nonzero, _put_along_axis, _take_along_axis
 from ._linalg import _dot, _matmul

@@ -7,7 +7,7 @@ it), and device index arrays are bounds-checked with one copy of their min and m
 """
 import numpy as np
 
-from .array import (CudaArray, _broadcast_strides, _call_ufunc, _normalize_axis, _operands, _run,
+from ._core import (CudaArray, _broadcast_strides, _call_ufunc, _normalize_axis, _operands, _run,
                     _scalar_of, _value_operand)
 from .devices import CPU, CUDA0, DeviceArray, mismatch
 from ._reductions import _reduce

@@ -6,8 +6,10 @@ the rest (batches, integer dtypes, small or strided operands) one thread per out
 import numpy as np
 
 from . import _kernels as K
-from .array import (TILED_MIN, CudaArray, _broadcast_strides, _call_ufunc, _coalesce, _copy_into,
-                    _operands, _resolve)
+from ._core import (CudaArray, _broadcast_strides, _call_ufunc, _coalesce, _copy_into, _operands,
+                    _resolve)
+
+TILED_MIN = 256     # matrices with at least this many outputs use kernels.cuda's tiled matmul
 
 
 def _tiled_view(x):

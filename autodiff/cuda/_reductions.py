@@ -6,7 +6,7 @@ chunks reduced in parallel, whose partial results are then reduced again.
 import numpy as np
 
 from . import _kernels as K
-from .array import (_FLOAT_KINDS, CudaArray, _call_ufunc, _coalesce, _copy_into, _normalize_axes,
+from ._core import (_FLOAT_KINDS, CudaArray, _call_ufunc, _coalesce, _copy_into, _normalize_axes,
                     _normalize_axis, _operands, _prod)
 
 _REDUCTIONS = {"add": "sum", "multiply": "prod", "maximum": "max", "minimum": "min",

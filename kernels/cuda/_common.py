@@ -9,6 +9,9 @@ from numba import config, cuda
 
 if not config.ENABLE_CUDASIM:
     from numba.cuda.cudadrv.devicearray import DeviceNDArray
+else:
+    from . import _simulator
+    _simulator.install()     # one shared array per block, whatever the thread switches
 
 from .._checks import float_dtype
 
