@@ -8,15 +8,19 @@ into preallocated buffers and a backward step two (a serial loop: batches are sm
 parallel launch would cost more than the loop). Layout and results are those of
 ``autodiff.ops.recurrent`` (gates i, f, g, o; output rows h_t | c_t, then the final states).
 
-Memory: what leaves a call is allocated fresh; the temporaries (scaled weights, the gate
-gradients, the states each step started from) live in a per-thread workspace reused from
-call to call. A fresh array costs a page fault per 4 KiB each time the allocator has given
-the memory back to the system, ~2 us each on these VMs: the language-model step of
-benchmarks/bench_seq.py took ~970 faults (3.8 MB), 1.7 ms of its 6.7 ms, before the workspace,
-~580 with it. Forward + backward against the numpy path (bench_seq.py --kernels): 2.3x at
+Memory: the temporaries (scaled weights, the gate gradients, the states each step started
+from) live in a per-thread workspace reused from call to call. What leaves a call (the
+output, the cache for backward, the gradients) comes from the workspace too, but only from
+a buffer that nothing refers to any more (see ``_Workspace.lasting``), so an array still
+held by an earlier graph, a ``.grad`` or the user is never written. A fresh array costs a
+page fault per 4 KiB each time the allocator has given the memory back to the system,
+~2 us each on these VMs: the language-model step of benchmarks/bench_seq.py took ~970
+faults (3.8 MB), 1.7 ms of its 6.7 ms, before the workspace, ~580 with the temporaries
+kept, ~0 with the lasting arrays kept too. Forward + backward against the numpy path (bench_seq.py --kernels): 2.3x at
 T=8 B=1 H=8, 1.5x at T=32 B=16 H=128, 1.2x at T=16 B=64 H=256.
 """
 import math
+import sys
 import threading
 
 import numba
@@ -25,18 +29,28 @@ import numpy as np
 from ._jit import float_array
 
 
+def _references(arrays, k):
+    return sys.getrefcount(arrays[k])
+
+
+# what _references counts for an array that only its list holds (interpreters differ)
+_UNREFERENCED = _references([np.empty(0)], 0)
+
+
 class _Workspace(threading.local):
-    """Arrays for one call's temporaries, reused by the next call on the same thread (they
-    never leave the call that asked for them). Each grows to the largest size asked for, up
-    to KEEP_BYTES: larger ones are allocated per call (their pass costs more than their
-    page faults), so that one big LSTM does not leave hundreds of MB behind."""
+    """Arrays reused from call to call on the same thread. Each grows to the largest size
+    asked for, up to KEEP_BYTES: larger ones are allocated per call (their pass costs more
+    than their page faults), so that one big LSTM does not leave hundreds of MB behind."""
 
     KEEP_BYTES = 16 << 20
+    LASTING_COPIES = 2   # (a training loop's previous loss keeps its graph alive during the next forward)
 
     def __init__(self):
         self.arrays = {}
+        self.lasting_arrays = {}
 
     def array(self, name, shape, dtype):
+        """A temporary: it must not outlive the call that asked for it."""
         size = math.prod(shape)
         have = self.arrays.get(name)
         if have is None or have.dtype != dtype or have.size < size:
@@ -44,6 +58,22 @@ class _Workspace(threading.local):
             if have.nbytes <= self.KEEP_BYTES:
                 self.arrays[name] = have
         return have[:size].reshape(shape)
+
+    def lasting(self, name, shape, dtype):
+        """An array that may leave the call: one of the last LASTING_COPIES buffers kept under
+        ``name`` when nothing else refers to it any more (every array made from it holds a
+        reference: once their count is back to zero, no one can see it being overwritten),
+        else a new one. Contents undefined."""
+        size = math.prod(shape)
+        kept = self.lasting_arrays.setdefault(name, [])
+        for k in range(len(kept)):
+            if kept[k].dtype == dtype and kept[k].size >= size and _references(kept, k) == _UNREFERENCED:
+                return kept[k][:size].reshape(shape)
+        base = np.empty(size, dtype)
+        if base.nbytes <= self.KEEP_BYTES:
+            kept.append(base)
+            del kept[:-self.LASTING_COPIES]
+        return base[:size].reshape(shape)
 
 
 _workspace = _Workspace()
@@ -115,13 +145,13 @@ def lstm_sequence_forward(x, w_ih, bias, h0, c0, w_hh, reverse=False):
     dtype = x.dtype
     scale = np.full(gates, 0.5, dtype=dtype)
     scale[2 * size:3 * size] = 1
-    acts = np.empty((steps, batch, gates), dtype=dtype)
+    acts = _workspace.lasting("acts", (steps, batch, gates), dtype)
     w_ih_scaled = np.multiply(w_ih.T, scale, out=_workspace.array("w_ih", (features, gates), dtype))
     np.matmul(x.reshape(steps * batch, features), w_ih_scaled, out=acts.reshape(steps * batch, gates))
     if bias is not None:
         acts += bias * scale
     w_scaled = np.multiply(w_hh.T, scale, out=_workspace.array("w_hh", (size, gates), dtype))
-    out = np.empty((steps + 1, batch, 2 * size), dtype=dtype)
+    out = _workspace.lasting("out", (steps + 1, batch, 2 * size), dtype)
     tanh_c = _workspace.array("tanh_c", (batch, size), dtype)    # (recomputed by backward, not kept)
     hw = _workspace.array("hw", (batch, gates), dtype)
     h, c = np.asarray(h0, dtype=dtype), np.asarray(c0, dtype=dtype)
@@ -165,9 +195,14 @@ def lstm_sequence_backward(grad, out, cache, x, w_ih, w_hh, reverse=False, needs
     need_x, need_h0, need_c0, need_w_ih, need_w_hh, need_bias = needs
     rows = steps * batch
     dgates = dgates.reshape(rows, gates)
-    grad_x = np.matmul(dgates, w_ih).reshape(x.shape) if need_x else None
-    grad_w_ih = dgates.T @ x.reshape(rows, -1) if need_w_ih else None
-    grad_w_hh = None
+    features = x.shape[-1]
+    grad_x = grad_w_ih = grad_w_hh = None
+    if need_x:
+        grad_x = np.matmul(dgates, w_ih, out=_workspace.lasting("grad_x", (rows, features), dtype))
+        grad_x = grad_x.reshape(x.shape)
+    if need_w_ih:
+        grad_w_ih = np.matmul(dgates.T, x.reshape(rows, features),
+                              out=_workspace.lasting("grad_w_ih", (gates, features), dtype))
     if need_w_hh:
         h_prev = _workspace.array("h_prev", (steps, batch, size), dtype)   # the state each step started from
         if steps:
@@ -175,6 +210,7 @@ def lstm_sequence_backward(grad, out, cache, x, w_ih, w_hh, reverse=False, needs
                 (0, slice(1, steps), slice(0, steps - 1))
             h_prev[first] = h0
             h_prev[rest] = out[previous, :, :size]
-        grad_w_hh = dgates.T @ h_prev.reshape(rows, size)
+        grad_w_hh = np.matmul(dgates.T, h_prev.reshape(rows, size),
+                              out=_workspace.lasting("grad_w_hh", (gates, size), dtype))
     grad_bias = dgates.sum(0) if need_bias else None
     return grad_x, dh if need_h0 else None, dc if need_c0 else None, grad_w_ih, grad_w_hh, grad_bias
