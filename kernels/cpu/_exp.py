@@ -3,13 +3,20 @@
 The pip builds of llvmlite have no SVML, so `math.exp` in a kernel is a libm call per
 value and the loop around it stays scalar: sigmoid ran at 0.8-1.1x PyTorch while relu and
 tanh's backward, pure arithmetic, ran at ~2.8x (benchmarks/bench_dispatch.py). Written
-with arithmetic, `floor`, integer shifts and a bit cast only, the loop vectorises.
+with float32 arithmetic, `floor`, int32 shifts and a bit cast only, and run under numpy's
+error model (Python's checks every division for zero, a branch that stops vectorisation:
+see `_jit.kernel`), the loop vectorises: the sigmoid kernel went from 9.4 ms to about 5 ms
+on 10M float32 values with two threads (memory-bound relu: 1.7 ms).
 
 Method: v = n ln2 + r with n = round(v / ln2) and |r| <= ln2/2; e^r by its Taylor series
 to r^7/7! (truncation error below 6e-9 on that interval, under a tenth of a float32 ulp);
 2^n built from its exponent bits, as two factors 2^(n//2) and 2^(n - n//2) so that each
 is a normal float32 even where e^v itself is subnormal (down to v = -103.9, below which
 it rounds to 0). float64 keeps libm's exp.
+
+Accuracy (tests/kernels/test_kernels_cpu_activations.py): sigmoid within 2 ulps of the
+correctly rounded value everywhere and within 1 ulp for all but ~0.05% of inputs; PyTorch's
+float32 CPU sigmoid is also up to 2 ulps off (on more inputs), and flushes subnormal results to 0.
 """
 import math
 
@@ -48,22 +55,25 @@ def exp_nonpositive(v):
 def _exp_nonpositive(v):
     if v != types.float32:
         return lambda v: math.exp(v)
-    f32 = types.float32
+    # Every constant is a float32 or int32 so that nothing is promoted to float64/int64:
+    # promoted, the loop ran at half the width (eight float64 lanes with conversions).
+    f32, i32 = np.float32, np.int32
     log2e, ln2_hi, ln2_lo = f32(_LOG2E), f32(_LN2_HI), f32(_LN2_LO)
     floor_v = f32(-104.0)
     c2, c3, c4, c5, c6, c7 = (f32(1 / math.factorial(k)) for k in range(2, 8))
     one, half = f32(1.0), f32(0.5)
+    shift, bias, mantissa_bits = i32(1), i32(127), i32(23)
 
     def impl(v):
         w = v if v > floor_v else floor_v            # (NaN and -inf too; restored below)
-        n = math.floor(w * log2e + half)
+        n = np.floor(w * log2e + half)               # (np.floor keeps float32; math.floor gives int64)
         r = (w - n * ln2_hi) - n * ln2_lo
         p = one + r * (one + r * (c2 + r * (c3 + r * (c4 + r * (c5 + r * (c6 + r * c7))))))
-        k = np.int32(n)
-        k1 = k >> 1                                   # floor(k / 2): both halves >= -75, normal
+        k = i32(n)
+        k1 = k >> shift                               # floor(k / 2): both halves >= -75, normal
         k2 = k - k1
-        scale1 = _float32_from_bits((k1 + 127) << 23)
-        scale2 = _float32_from_bits((k2 + 127) << 23)
+        scale1 = _float32_from_bits((k1 + bias) << mantissa_bits)
+        scale2 = _float32_from_bits((k2 + bias) << mantissa_bits)
         out = p * scale1 * scale2
         return out if v == v else v
     return impl
@@ -72,7 +82,8 @@ def _exp_nonpositive(v):
 @register_jitable
 def sigmoid(v):
     """1 / (1 + e^-v), exponentiating only -|v| so that nothing overflows (as
-    `kernels._scalar.sigmoid`, with the vectorisable exp for float32)."""
+    `kernels._scalar.sigmoid`, with the vectorisable exp for float32): one division,
+    e^-|v| / (1 + e^-|v|) below 0 (fewer 2-ulp results than e^-|v| times the reciprocal)."""
     e = exp_nonpositive(-abs(v))
-    inverse = type(v)(1) / (type(v)(1) + e)       # (one division for both branches)
-    return inverse if v >= type(v)(0) else e * inverse
+    numerator = type(v)(1) if v >= type(v)(0) else e
+    return numerator / (type(v)(1) + e)

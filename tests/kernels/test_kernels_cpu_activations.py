@@ -122,11 +122,13 @@ def test_out_argument_and_errors():
         cpu.relu(x, out=x)
 
 
-def test_float32_sigmoid_is_within_one_ulp_over_the_whole_float32_range():
-    """The float32 sigmoid kernel computes exp with arithmetic LLVM vectorises (kernels/cpu/_exp.py):
-    across random bit patterns (every exponent, subnormals too), a dense grid over the range
-    where sigmoid is not 0 or 1, and the special values, it stays within one ulp of sigmoid
-    computed in float64 and rounded once, with NaN where the input is NaN."""
+def test_float32_sigmoid_is_within_two_ulps_over_the_whole_float32_range():
+    """The float32 sigmoid kernel computes exp with float32 arithmetic LLVM vectorises
+    (kernels/cpu/_exp.py): across random bit patterns (every exponent, subnormals too), a dense
+    grid over the range where sigmoid is not 0 or 1, and the special values, it stays within
+    two ulps of sigmoid computed in float64 and rounded once, and within one ulp on all but
+    0.1% of them (PyTorch's float32 CPU sigmoid: also up to 2 ulps, on 0.07% of these inputs
+    with normal results, and it flushes subnormal results to 0), with NaN where the input is NaN."""
     rng = np.random.default_rng(0)
     x = np.concatenate([
         rng.integers(-2**31, 2**31, size=300_000).astype(np.int32).view(np.float32),
@@ -138,5 +140,6 @@ def test_float32_sigmoid_is_within_one_ulp_over_the_whole_float32_range():
     np.testing.assert_array_equal(np.isnan(out), np.isnan(x))
     finite = ~np.isnan(x)
     ulps = np.abs(out[finite].view(np.int32).astype(np.int64) - exact[finite].view(np.int32).astype(np.int64))
-    assert ulps.max() <= 1, f"sigmoid is {ulps.max()} ulps off at x = {x[finite][ulps.argmax()]!r}"
+    assert ulps.max() <= 2, f"sigmoid is {ulps.max()} ulps off at x = {x[finite][ulps.argmax()]!r}"
+    assert (ulps > 1).mean() < 1e-3, f"{(ulps > 1).sum()} of {ulps.size} values are 2 ulps off"
     np.testing.assert_array_equal(cpu.sigmoid(np.array([np.inf, -np.inf, 0.0], np.float32)), [1.0, 0.0, 0.5])
