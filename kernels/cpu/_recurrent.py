@@ -25,8 +25,11 @@ import threading
 
 import numba
 import numpy as np
+from numba.core import types
+from numba.extending import overload
 
-from ._jit import float_array
+from ._exp import exp_nonpositive, sigmoid
+from ._jit import float_array, helper
 
 
 def _references(arrays, k):
@@ -78,24 +81,60 @@ class _Workspace(threading.local):
 
 _workspace = _Workspace()
 
-_step = numba.njit(cache=True, fastmath=False)
+_step = helper     # (serial; numpy's error model, so that loops with a division vectorise)
+
+
+def _tanh(v):
+    """tanh(v); in kernels, for float32, a form LLVM can vectorise (see the overload)."""
+    return math.tanh(v)
+
+
+@overload(_tanh, jit_options={"fastmath": False, "error_model": "numpy"})
+def _tanh_vectorisable(v):
+    """float32: (1 - e) / (1 + e) with e = exp(-2|v|) (``_exp.exp_nonpositive``, which LLVM
+    vectorises), and near 0, where 1 - e cancels, its Taylor series to v^7 (truncation error
+    < 2e-10 |v| for |v| < 1/8). float64 keeps libm's tanh."""
+    if v != types.float32:
+        return lambda v: math.tanh(v)
+    f32 = types.float32
+    one, two, zero, small_limit = f32(1), f32(2), f32(0), f32(0.125)
+    c3, c5, c7 = f32(-1 / 3), f32(2 / 15), f32(-17 / 315)
+
+    def impl(v):
+        e = exp_nonpositive(-two * abs(v))
+        large = (one - e) / (one + e)
+        large = large if v >= zero else -large
+        v2 = v * v
+        small = v * (one + v2 * (c3 + v2 * (c5 + v2 * c7)))
+        return small if abs(v) < small_limit else large
+    return impl
 
 
 @_step
-def _lstm_gates_and_cell(acts, c_prev, out_c):
-    """acts holds tanh of the scaled pre-activations (x/2 for i, f, o; x for g): turn i, f, o
-    into sigmoids (sigmoid(x) = tanh(x/2)/2 + 1/2), then c' = f c + i g into out_c."""
-    batch, gates = acts.shape
-    size = gates // 4
-    half = acts.dtype.type(0.5)
+def _lstm_step_forward(t, before, acts, hw, bias, out):
+    """Step t of the forward pass: the gates' pre-activations (the input product acts[t], the
+    recurrent product hw (4, B, H), the bias) become their activations i, f, g, o in acts[t];
+    c' = f c + i g and h' = o tanh(c') go to out[t] as h' | c' (c from out[before]).
+    ~10 us at B=16 H=128 in float32 against ~17 for numpy's five calls. Each loop reads and
+    writes few arrays and calls one function: written as one loop, LLVM kept it scalar
+    (135 us)."""
+    batch, size = hw.shape[1], hw.shape[2]
     for b in range(batch):
+        gates = acts[t, b]
+        for gate in range(4):
+            recurrent = hw[gate, b]
+            start = gate * size
+            if gate == 2:
+                for j in range(size):
+                    gates[start + j] = _tanh(gates[start + j] + recurrent[j] + bias[start + j])
+            else:
+                for j in range(size):
+                    gates[start + j] = sigmoid(gates[start + j] + recurrent[j] + bias[start + j])
+        row, previous = out[t, b], out[before, b]
         for j in range(size):
-            i = acts[b, j] * half + half
-            f = acts[b, size + j] * half + half
-            acts[b, j] = i
-            acts[b, size + j] = f
-            acts[b, 3 * size + j] = acts[b, 3 * size + j] * half + half
-            out_c[b, j] = f * c_prev[b, j] + i * acts[b, 2 * size + j]
+            row[size + j] = gates[size + j] * previous[size + j] + gates[j] * gates[2 * size + j]
+        for j in range(size):
+            row[j] = gates[3 * size + j] * _tanh(row[size + j])
 
 
 @_step
@@ -126,6 +165,15 @@ def _lstm_step_backward(t, before, dh, dc, grad, acts, out, c0, tanh_c, dgates):
             dc[b, j] = d_c * f
 
 
+def _per_gate(w_hh):
+    """w_hh (4H, H) as (4, H, H), one matrix per gate. The per-step products run as four
+    (B, H) x (H, H) products, one per gate (one batched np.matmul call), not one (B, H) x
+    (H, 4H) product: at B=16 H=128, 17 us against 24 for the forward's and 16 (with the sum
+    of the four) against 24 for the backward's, in OpenBLAS (one thread)."""
+    size = w_hh.shape[1]
+    return w_hh.reshape(4, size, size)
+
+
 def lstm_sequence_forward(x, w_ih, bias, h0, c0, w_hh, reverse=False):
     """Run the LSTM over x (T, B, I) with weights w_ih (4H, I), w_hh (4H, H), bias (4H,)
     (b_ih + b_hh, or None), from states h0, c0 (B, H).
@@ -143,28 +191,22 @@ def lstm_sequence_forward(x, w_ih, bias, h0, c0, w_hh, reverse=False):
     gates = w_ih.shape[0]
     size = gates // 4
     dtype = x.dtype
-    scale = np.full(gates, 0.5, dtype=dtype)
-    scale[2 * size:3 * size] = 1
     acts = _workspace.lasting("acts", (steps, batch, gates), dtype)
-    w_ih_scaled = np.multiply(w_ih.T, scale, out=_workspace.array("w_ih", (features, gates), dtype))
-    np.matmul(x.reshape(steps * batch, features), w_ih_scaled, out=acts.reshape(steps * batch, gates))
-    if bias is not None:
-        acts += bias * scale
-    w_scaled = np.multiply(w_hh.T, scale, out=_workspace.array("w_hh", (size, gates), dtype))
+    np.matmul(x.reshape(steps * batch, features), w_ih.T, out=acts.reshape(steps * batch, gates))
+    w_gates = _workspace.array("w_hh", (4, size, size), dtype)
+    np.copyto(w_gates, _per_gate(w_hh).transpose(0, 2, 1))       # W_hh^T per gate
+    bias = np.zeros(gates, dtype) if bias is None else np.ascontiguousarray(bias, dtype=dtype)
     out = _workspace.lasting("out", (steps + 1, batch, 2 * size), dtype)
-    tanh_c = _workspace.array("tanh_c", (batch, size), dtype)    # (recomputed by backward, not kept)
-    hw = _workspace.array("hw", (batch, gates), dtype)
-    h, c = np.asarray(h0, dtype=dtype), np.asarray(c0, dtype=dtype)
+    hw = _workspace.array("hw", (4, batch, size), dtype)
+    h = np.asarray(h0, dtype=dtype)
+    out[steps, :, size:] = c0         # (row T, the final states' row, holds c0 until the loop ends)
     order = range(steps - 1, -1, -1) if reverse else range(steps)
+    before = steps                    # the row of the state each step starts from
     for t in order:
-        step_acts, row = acts[t], out[t]
-        np.matmul(h, w_scaled, out=hw)
-        step_acts += hw
-        np.tanh(step_acts, out=step_acts)
-        _lstm_gates_and_cell(step_acts, c, row[:, size:])
-        np.tanh(row[:, size:], out=tanh_c)
-        np.multiply(step_acts[:, 3 * size:], tanh_c, out=row[:, :size])
-        h, c = row[:, :size], row[:, size:]
+        np.matmul(h, w_gates, out=hw)
+        _lstm_step_forward(t, before, acts, hw, bias, out)
+        h, before = out[t, :, :size], t
+    c = c0
     out[steps] = out[order[-1]] if steps else np.concatenate([h, c], axis=1)
     return out, (acts, h0, c0)
 
@@ -186,12 +228,15 @@ def lstm_sequence_backward(grad, out, cache, x, w_ih, w_hh, reverse=False, needs
     grad = np.ascontiguousarray(grad, dtype=dtype)
     c0 = np.ascontiguousarray(c0, dtype=dtype)
     dgates = _workspace.array("dgates", (steps, batch, gates), dtype)
+    w_hh_gates = _per_gate(w_hh)
+    dh_gates = _workspace.array("dh_gates", (4, batch, size), dtype)
     dh = np.array(grad[steps, :, :size])
     dc = np.array(grad[steps, :, size:])
     before = 1 if reverse else -1          # the step each state came from
     for t in (range(steps) if reverse else range(steps - 1, -1, -1)):
         _lstm_step_backward(t, t + before, dh, dc, grad, acts, out, c0, tanh_c, dgates)
-        np.matmul(dgates[t], w_hh, out=dh)
+        np.matmul(dgates[t].reshape(batch, 4, size).transpose(1, 0, 2), w_hh_gates, out=dh_gates)
+        dh_gates.sum(0, out=dh)
     need_x, need_h0, need_c0, need_w_ih, need_w_hh, need_bias = needs
     rows = steps * batch
     dgates = dgates.reshape(rows, gates)
