@@ -17,12 +17,14 @@ def _run(mode, arrays, reverse, dtype, upstream):
 
 @pytest.mark.parametrize("reverse", [False, True])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_fused_lstm_matches_the_numpy_path(reverse, dtype):
+@pytest.mark.parametrize("hidden", [6, 128])      # (128: the recurrent product in 64-column blocks)
+def test_fused_lstm_matches_the_numpy_path(reverse, dtype, hidden):
     rng = np.random.default_rng(0)
-    steps, batch, features, hidden = 5, 3, 4, 6
+    steps, batch, features = 5, 3, 4
     arrays = [rng.standard_normal(s) for s in [(steps, batch, features), (batch, hidden), (batch, hidden),
                                                 (4 * hidden, features), (4 * hidden, hidden), (4 * hidden,),
                                                 (4 * hidden,)]]
+    arrays[3:] = [w / np.sqrt(hidden) for w in arrays[3:]]     # (weights of PyTorch's scale: gates not saturated)
     upstream = rng.standard_normal((steps + 1, batch, 2 * hidden))
     fused = _run("numba", arrays, reverse, dtype, upstream)
     plain = _run("numpy", arrays, reverse, dtype, upstream)
