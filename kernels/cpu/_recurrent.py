@@ -139,31 +139,36 @@ def _lstm_step_forward(t, before, acts, hw, bias, out):
 
 
 @_step
-def _lstm_step_backward(t, before, dh, dc, grad, acts, out, c0, tanh_c, dgates):
-    """Step t of backpropagation through time: from the carried dh, dc plus the step's output
-    gradients grad[t], the gates' pre-activation gradients into dgates[t]; dc (in place)
-    becomes the gradient of the cell state the step started from (out[before], or c0 when
-    before is out of range). Indexing by t here, not in Python, saves ~8 slices a step.
-    (Constants in the arrays' dtype: a float64 ``1`` made every float32 product a conversion,
-    and the step took 12 us instead of 5 at B=16 H=128.)"""
-    batch, size = dh.shape
+def _lstm_step_backward(t, before, dh_gates, dc, d_out, grad, acts, out, c0, tanh_c, dgates):
+    """Step t of backpropagation through time: from the carried dh (the sum of dh_gates (4, B,
+    H), the step after's per-gate products) and dc plus the step's output gradients grad[t],
+    the gates' pre-activation gradients into dgates[t]; dc (in place) becomes the gradient of
+    the cell state the step started from (out[before], or c0 when before is out of range).
+    d_out (B, H): scratch. Indexing by t here, not in Python, saves ~8 slices a step; short
+    loops over few arrays each, so that LLVM vectorises them (4.8 us against 5.6 for one loop
+    at B=16 H=128, float32). (Constants in the arrays' dtype: a float64 ``1`` made every
+    float32 product a conversion, and the step took 12 us instead of 5.)"""
+    batch, size = dc.shape
     first = before < 0 or before >= acts.shape[0]
-    one = dh.dtype.type(1)
+    one = dc.dtype.type(1)
     for b in range(batch):
+        gates, d_gates, g_t, tanh, d_c, d_o = acts[t, b], dgates[t, b], grad[t, b], tanh_c[t, b], dc[b], d_out[b]
+        previous, offset = (c0[b], 0) if first else (out[before, b], size)
         for j in range(size):
-            i = acts[t, b, j]
-            f = acts[t, b, size + j]
-            g = acts[t, b, 2 * size + j]
-            o = acts[t, b, 3 * size + j]
-            c_prev = c0[b, j] if first else out[before, b, size + j]
-            tanh = tanh_c[t, b, j]
-            d_out = dh[b, j] + grad[t, b, j]
-            d_c = dc[b, j] + grad[t, b, size + j] + d_out * o * (one - tanh * tanh)
-            dgates[t, b, j] = d_c * g * i * (one - i)
-            dgates[t, b, size + j] = d_c * c_prev * f * (one - f)
-            dgates[t, b, 2 * size + j] = d_c * i * (one - g * g)
-            dgates[t, b, 3 * size + j] = d_out * tanh * o * (one - o)
-            dc[b, j] = d_c * f
+            d_o[j] = dh_gates[0, b, j] + dh_gates[1, b, j] + dh_gates[2, b, j] + dh_gates[3, b, j] + g_t[j]
+        for j in range(size):
+            d_c[j] += g_t[size + j] + d_o[j] * gates[3 * size + j] * (one - tanh[j] * tanh[j])
+        for j in range(size):
+            o = gates[3 * size + j]
+            d_gates[3 * size + j] = d_o[j] * tanh[j] * o * (one - o)
+        for j in range(size):
+            i, g = gates[j], gates[2 * size + j]
+            d_gates[j] = d_c[j] * g * i * (one - i)
+            d_gates[2 * size + j] = d_c[j] * i * (one - g * g)
+        for j in range(size):
+            f = gates[size + j]
+            d_gates[size + j] = d_c[j] * previous[offset + j] * f * (one - f)
+            d_c[j] *= f
 
 
 # The per-step recurrent products, in OpenBLAS (one thread), as batched np.matmul calls of
@@ -237,15 +242,18 @@ def lstm_sequence_backward(grad, out, cache, x, w_ih, w_hh, reverse=False, needs
     grad = np.ascontiguousarray(grad, dtype=dtype)
     c0 = np.ascontiguousarray(c0, dtype=dtype)
     dgates = _workspace.array("dgates", (steps, batch, gates), dtype)
+    dgates_per_gate = dgates.reshape(steps, batch, 4, size).transpose(0, 2, 1, 3)
     w_hh_gates = w_hh.reshape(4, size, size)
-    dh_gates = _workspace.array("dh_gates", (4, batch, size), dtype)
-    dh = np.array(grad[steps, :, :size])
+    dh_gates = _workspace.array("dh_gates", (4, batch, size), dtype)    # dh, as four terms
+    dh_gates[0] = grad[steps, :, :size]
+    dh_gates[1:] = 0
+    d_out = _workspace.array("d_out", (batch, size), dtype)
     dc = np.array(grad[steps, :, size:])
     before = 1 if reverse else -1          # the step each state came from
     for t in (range(steps) if reverse else range(steps - 1, -1, -1)):
-        _lstm_step_backward(t, t + before, dh, dc, grad, acts, out, c0, tanh_c, dgates)
-        np.matmul(dgates[t].reshape(batch, 4, size).transpose(1, 0, 2), w_hh_gates, out=dh_gates)
-        dh_gates.sum(0, out=dh)
+        _lstm_step_backward(t, t + before, dh_gates, dc, d_out, grad, acts, out, c0, tanh_c, dgates)
+        np.matmul(dgates_per_gate[t], w_hh_gates, out=dh_gates)
+    dh = dh_gates.sum(0)
     need_x, need_h0, need_c0, need_w_ih, need_w_hh, need_bias = needs
     rows = steps * batch
     dgates = dgates.reshape(rows, gates)
