@@ -23,7 +23,6 @@ import math
 import sys
 import threading
 
-import numba
 import numpy as np
 from numba.core import types
 from numba.extending import overload
