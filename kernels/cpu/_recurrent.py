@@ -1,23 +1,25 @@
-"""The LSTM over a whole sequence: BLAS for the matrix products, numpy's vectorised tanh for
-the transcendental functions, and one fused serial Numba loop per time step for the rest of
-the cell's pointwise math (forward and backward).
+"""The LSTM over a whole sequence: BLAS for the matrix products and one fused serial Numba
+pass per time step for the cell's pointwise math (forward and backward).
 
 numpy spends ~10 calls (and as many temporary arrays) on an LSTM cell's gates, cell and
-hidden state each step, and ~15 on their gradients; here a forward step is six calls
-into preallocated buffers and a backward step two (a serial loop: batches are small, a
-parallel launch would cost more than the loop). Layout and results are those of
-``autodiff.ops.recurrent`` (gates i, f, g, o; output rows h_t | c_t, then the final states).
+hidden state each step, and ~15 on their gradients; here a step is one batched matrix
+product and one Numba call, forward and backward (serial loops: batches are small, a
+parallel launch would cost more than the loop). The forward pass's sigmoid and tanh are
+computed in the kernel from ``_exp.exp_nonpositive``, which LLVM vectorises for float32;
+float64 has no vectorised exp in Numba and calls libm per value (its forward pass is ~1.5x
+slower than with numpy's tanh, which this module used before). Layout and results are
+those of ``autodiff.ops.recurrent`` (gates i, f, g, o; output rows h_t | c_t, then the
+final states).
 
-Memory: the temporaries (scaled weights, the gate gradients, the states each step started
-from) live in a per-thread workspace reused from call to call. What leaves a call (the
-output, the cache for backward, the gradients) comes from the workspace too, but only from
-a buffer that nothing refers to any more (see ``_Workspace.lasting``), so an array still
-held by an earlier graph, a ``.grad`` or the user is never written. A fresh array costs a
-page fault per 4 KiB each time the allocator has given the memory back to the system,
-~2 us each on these VMs: the language-model step of benchmarks/bench_seq.py took ~970
-faults (3.8 MB), 1.7 ms of its 6.7 ms, before the workspace, ~580 with the temporaries
-kept, ~0 with the lasting arrays kept too. Forward + backward against the numpy path (bench_seq.py --kernels): 2.3x at
-T=8 B=1 H=8, 1.5x at T=32 B=16 H=128, 1.2x at T=16 B=64 H=256.
+Memory: the temporaries (the weights in blocks, the gate gradients, the states each step
+started from) live in a per-thread workspace reused from call to call. What leaves a call
+(the output, the cache for backward, the gradients) comes from the workspace too, but only
+from a buffer that nothing refers to any more (see ``_Workspace.lasting``), so an array
+still held by an earlier graph, a ``.grad`` or the user is never written. A fresh array
+costs a page fault per 4 KiB each time the allocator has given the memory back to the
+system, ~2 us each on these VMs: the language-model step of benchmarks/bench_seq.py took
+~970 faults (3.8 MB), 1.7 ms of its 6.7 ms, before the workspace, ~600 with the
+temporaries kept, none with the lasting arrays kept too.
 """
 import math
 import sys
@@ -191,12 +193,9 @@ def lstm_sequence_forward(x, w_ih, bias, h0, c0, w_hh, reverse=False):
     (b_ih + b_hh, or None), from states h0, c0 (B, H).
 
     Returns (out, cache): out (T + 1, B, 2H) holds h_t | c_t per step and the final states
-    in row T; cache is what ``lstm_sequence_backward`` needs. The transcendental functions
-    run as numpy's vectorised tanh (Numba's scalar tanh is ~80x slower per element): the
-    sigmoid gates' weight and bias columns are pre-scaled by 1/2 (exactly), so that one tanh
-    call covers all four gates. Every step's input product goes straight into the cache of
-    activations, which the loop then completes in place: no (T, B, 4H) temporaries (each one
-    a fresh 1 MB allocation at T=32 B=16 H=128, whose page faults cost more than its pass).
+    in row T; cache is what ``lstm_sequence_backward`` needs. Every step's input product goes
+    straight into the cache of activations, which the loop then completes in place (no
+    (T, B, 4H) temporaries).
     """
     x = float_array(x, "lstm_sequence_forward", "x")
     steps, batch, features = x.shape
@@ -219,8 +218,10 @@ def lstm_sequence_forward(x, w_ih, bias, h0, c0, w_hh, reverse=False):
         np.matmul(h, w_blocks, out=hw)
         _lstm_step_forward(t, before, acts, hw, bias, out)
         h, before = out[t, :, :size], t
-    c = c0
-    out[steps] = out[order[-1]] if steps else np.concatenate([h, c], axis=1)
+    if steps:
+        out[steps] = out[before]
+    else:
+        out[steps, :, :size] = h0
     return out, (acts, h0, c0)
 
 
