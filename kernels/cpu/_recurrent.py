@@ -48,6 +48,7 @@ class _Workspace(threading.local):
 
     KEEP_BYTES = 16 << 20
     LASTING_COPIES = 2   # (a training loop's previous loss keeps its graph alive during the next forward)
+    LASTING_KEEP_BYTES = 4 << 20    # (five names, two copies each: at most 40 MB kept per thread)
 
     def __init__(self):
         self.arrays = {}
@@ -74,7 +75,7 @@ class _Workspace(threading.local):
             if kept[k].dtype == dtype and kept[k].size >= size and _references(kept, k) == _UNREFERENCED:
                 return kept[k][:size].reshape(shape)
         base = np.empty(size, dtype)
-        if base.nbytes <= self.KEEP_BYTES:
+        if base.nbytes <= self.LASTING_KEEP_BYTES:
             kept.append(base)
             del kept[:-self.LASTING_COPIES]
         return base[:size].reshape(shape)

@@ -149,7 +149,7 @@ def test_lstm_lasting_arrays_are_reused_only_once_nothing_refers_to_them():
     del held, third
     again = workspace.lasting("out", (4, 8), np.float32)
     assert any(np.shares_memory(again, base) for base in workspace.lasting_arrays["out"])
-    big = (workspace.KEEP_BYTES // 8 + 1,)
+    big = (workspace.LASTING_KEEP_BYTES // 8 + 1,)
     assert workspace.lasting("big", big, np.float64).shape == big and not workspace.lasting_arrays["big"]
 
 
