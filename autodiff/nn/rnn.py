@@ -15,7 +15,7 @@ import numpy as np
 from .. import creation, dtypes
 from ..cuda import devices
 from ..ops.recurrent import Recurrent
-from ..tensor import Tensor, cat, stack
+from ..tensor import Tensor, cat
 from . import functional as F
 from . import init
 from .module import Module
@@ -205,17 +205,16 @@ class RNNBase(Module):
                                       bool(direction), lengths_array)
                 if is_lstm:
                     sequences.append(out[:steps, :, :real_hidden])
-                    last = out[steps]
-                    h_n.append(last[:, :real_hidden])
-                    c_n.append(last[:, real_hidden:])
+                    h_n.append(out[steps:, :, :real_hidden])       # (1, B, P): stacked by cat
+                    c_n.append(out[steps:, :, real_hidden:])
                 else:
                     sequences.append(out[:steps])
-                    h_n.append(out[steps])
+                    h_n.append(out[steps:])
             x = sequences[0] if directions == 1 else cat(sequences, -1)
             if self.dropout and self.training and layer < self.num_layers - 1:
                 x = F.dropout(x, self.dropout, True)
-        h_n = stack(h_n)
-        c_n = stack(c_n) if is_lstm else None
+        h_n = h_n[0] if len(h_n) == 1 else cat(h_n)     # (one op fewer per state for one layer)
+        c_n = (c_n[0] if len(c_n) == 1 else cat(c_n)) if is_lstm else None
         if packed:
             output = _padded_to_packed(x, input)
             if unsorted_indices is not None:

@@ -1,42 +1,61 @@
-"""The LSTM over a whole sequence: BLAS for the matrix products, numpy's vectorised tanh for
-the transcendental functions, and one fused serial Numba loop per time step for the rest of
-the cell's pointwise math (forward and backward).
+"""The LSTM over a whole sequence: BLAS for the matrix products and one fused serial Numba
+pass per time step for the cell's pointwise math (forward and backward).
 
 numpy spends ~10 calls (and as many temporary arrays) on an LSTM cell's gates, cell and
-hidden state each step, and ~15 on their gradients; here a forward step is six calls
-into preallocated buffers and a backward step two (a serial loop: batches are small, a
-parallel launch would cost more than the loop). Layout and results are those of
-``autodiff.ops.recurrent`` (gates i, f, g, o; output rows h_t | c_t, then the final states).
+hidden state each step, and ~15 on their gradients; here a step is one batched matrix
+product and one Numba call, forward and backward (serial loops: batches are small, a
+parallel launch would cost more than the loop). The forward pass's sigmoid and tanh are
+computed in the kernel from ``_exp.exp_nonpositive``, which LLVM vectorises for float32;
+float64 has no vectorised exp in Numba and calls libm per value (its forward pass is ~1.5x
+slower than with numpy's tanh, which this module used before). Layout and results are
+those of ``autodiff.ops.recurrent`` (gates i, f, g, o; output rows h_t | c_t, then the
+final states).
 
-Memory: what leaves a call is allocated fresh; the temporaries (scaled weights, the gate
-gradients, the states each step started from) live in a per-thread workspace reused from
-call to call. A fresh array costs a page fault per 4 KiB each time the allocator has given
-the memory back to the system, ~2 us each on these VMs: the language-model step of
-benchmarks/bench_seq.py took ~970 faults (3.8 MB), 1.7 ms of its 6.7 ms, before the workspace,
-~580 with it. Forward + backward against the numpy path (bench_seq.py --kernels): 2.3x at
-T=8 B=1 H=8, 1.5x at T=32 B=16 H=128, 1.2x at T=16 B=64 H=256.
+Memory: the temporaries (the weights in blocks, the gate gradients, the states each step
+started from) live in a per-thread workspace reused from call to call. What leaves a call
+(the output, the cache for backward, the gradients) comes from the workspace too, but only
+from a buffer that nothing refers to any more (see ``_Workspace.lasting``), so an array
+still held by an earlier graph, a ``.grad`` or the user is never written. A fresh array
+costs a page fault per 4 KiB each time the allocator has given the memory back to the
+system, ~2 us each on these VMs: the language-model step of benchmarks/bench_seq.py took
+~970 faults (3.8 MB), 1.7 ms of its 6.7 ms, before the workspace, ~600 with the
+temporaries kept, none with the lasting arrays kept too.
 """
 import math
+import sys
 import threading
 
-import numba
 import numpy as np
+from numba.core import types
+from numba.extending import overload
 
-from ._jit import float_array
+from ._exp import exp_nonpositive, sigmoid
+from ._jit import float_array, helper
+
+
+def _references(arrays, k):
+    return sys.getrefcount(arrays[k])
+
+
+# what _references counts for an array that only its list holds (interpreters differ)
+_UNREFERENCED = _references([np.empty(0)], 0)
 
 
 class _Workspace(threading.local):
-    """Arrays for one call's temporaries, reused by the next call on the same thread (they
-    never leave the call that asked for them). Each grows to the largest size asked for, up
-    to KEEP_BYTES: larger ones are allocated per call (their pass costs more than their
-    page faults), so that one big LSTM does not leave hundreds of MB behind."""
+    """Arrays reused from call to call on the same thread. Each grows to the largest size
+    asked for, up to KEEP_BYTES: larger ones are allocated per call (their pass costs more
+    than their page faults), so that one big LSTM does not leave hundreds of MB behind."""
 
     KEEP_BYTES = 16 << 20
+    LASTING_COPIES = 2   # (a training loop's previous loss keeps its graph alive during the next forward)
+    LASTING_KEEP_BYTES = 4 << 20    # (five names, two copies each: at most 40 MB kept per thread)
 
     def __init__(self):
         self.arrays = {}
+        self.lasting_arrays = {}
 
     def array(self, name, shape, dtype):
+        """A temporary: it must not outlive the call that asked for it."""
         size = math.prod(shape)
         have = self.arrays.get(name)
         if have is None or have.dtype != dtype or have.size < size:
@@ -45,55 +64,129 @@ class _Workspace(threading.local):
                 self.arrays[name] = have
         return have[:size].reshape(shape)
 
+    def lasting(self, name, shape, dtype):
+        """An array that may leave the call: one of the last LASTING_COPIES buffers kept under
+        ``name`` when nothing else refers to it any more (every array made from it holds a
+        reference: once their count is back to zero, no one can see it being overwritten),
+        else a new one. Contents undefined."""
+        size = math.prod(shape)
+        kept = self.lasting_arrays.setdefault(name, [])
+        for k in range(len(kept)):
+            if kept[k].dtype == dtype and kept[k].size >= size and _references(kept, k) == _UNREFERENCED:
+                return kept[k][:size].reshape(shape)
+        base = np.empty(size, dtype)
+        if base.nbytes <= self.LASTING_KEEP_BYTES:
+            kept.append(base)
+            del kept[:-self.LASTING_COPIES]
+        return base[:size].reshape(shape)
+
 
 _workspace = _Workspace()
 
-_step = numba.njit(cache=True, fastmath=False)
+_step = helper     # (serial; numpy's error model, so that loops with a division vectorise)
+
+
+def _tanh(v):
+    """tanh(v); in kernels, for float32, a form LLVM can vectorise (see the overload)."""
+    return math.tanh(v)
+
+
+@overload(_tanh, jit_options={"fastmath": False, "error_model": "numpy"})
+def _tanh_vectorisable(v):
+    """float32: (1 - e) / (1 + e) with e = exp(-2|v|) (``_exp.exp_nonpositive``, which LLVM
+    vectorises), and near 0, where 1 - e cancels, its Taylor series to v^7 (truncation error
+    < 2e-10 |v| for |v| < 1/8). float64 keeps libm's tanh."""
+    if v != types.float32:
+        return lambda v: math.tanh(v)
+    f32 = types.float32
+    one, two, zero, small_limit = f32(1), f32(2), f32(0), f32(0.125)
+    c3, c5, c7 = f32(-1 / 3), f32(2 / 15), f32(-17 / 315)
+
+    def impl(v):
+        e = exp_nonpositive(-two * abs(v))
+        large = (one - e) / (one + e)
+        large = large if v >= zero else -large
+        v2 = v * v
+        small = v * (one + v2 * (c3 + v2 * (c5 + v2 * c7)))
+        return small if abs(v) < small_limit else large
+    return impl
 
 
 @_step
-def _lstm_gates_and_cell(acts, c_prev, out_c):
-    """acts holds tanh of the scaled pre-activations (x/2 for i, f, o; x for g): turn i, f, o
-    into sigmoids (sigmoid(x) = tanh(x/2)/2 + 1/2), then c' = f c + i g into out_c."""
-    batch, gates = acts.shape
-    size = gates // 4
-    half = acts.dtype.type(0.5)
+def _lstm_step_forward(t, before, acts, hw, bias, out):
+    """Step t of the forward pass: the gates' pre-activations (the input product acts[t], the
+    recurrent product hw, in column blocks (K, B, 4H / K) that each lie within one gate, the
+    bias) become their activations i, f, g, o in acts[t]; c' = f c + i g and h' = o tanh(c')
+    go to out[t] as h' | c' (c from out[before]). ~8 us at B=16 H=128 in float32 against ~17
+    for numpy's five calls. Each loop reads and writes few arrays and calls one function:
+    written as one loop, LLVM kept it scalar (135 us)."""
+    blocks, batch, width = hw.shape
+    size = out.shape[2] // 2
     for b in range(batch):
+        gates = acts[t, b]
+        for block in range(blocks):
+            recurrent = hw[block, b]
+            start = block * width
+            if start // size == 2:          # g
+                for j in range(width):
+                    gates[start + j] = _tanh(gates[start + j] + recurrent[j] + bias[start + j])
+            else:                           # i, f, o
+                for j in range(width):
+                    gates[start + j] = sigmoid(gates[start + j] + recurrent[j] + bias[start + j])
+        row, previous = out[t, b], out[before, b]
         for j in range(size):
-            i = acts[b, j] * half + half
-            f = acts[b, size + j] * half + half
-            acts[b, j] = i
-            acts[b, size + j] = f
-            acts[b, 3 * size + j] = acts[b, 3 * size + j] * half + half
-            out_c[b, j] = f * c_prev[b, j] + i * acts[b, 2 * size + j]
+            row[size + j] = gates[size + j] * previous[size + j] + gates[j] * gates[2 * size + j]
+        for j in range(size):
+            row[j] = gates[3 * size + j] * _tanh(row[size + j])
 
 
 @_step
-def _lstm_step_backward(t, before, dh, dc, grad, acts, out, c0, tanh_c, dgates):
-    """Step t of backpropagation through time: from the carried dh, dc plus the step's output
-    gradients grad[t], the gates' pre-activation gradients into dgates[t]; dc (in place)
-    becomes the gradient of the cell state the step started from (out[before], or c0 when
-    before is out of range). Indexing by t here, not in Python, saves ~8 slices a step.
-    (Constants in the arrays' dtype: a float64 ``1`` made every float32 product a conversion,
-    and the step took 12 us instead of 5 at B=16 H=128.)"""
-    batch, size = dh.shape
+def _lstm_step_backward(t, before, dh_gates, dc, d_out, grad, acts, out, c0, tanh_c, dgates):
+    """Step t of backpropagation through time: from the carried dh (the sum of dh_gates (4, B,
+    H), the step after's per-gate products) and dc plus the step's output gradients grad[t],
+    the gates' pre-activation gradients into dgates[t]; dc (in place) becomes the gradient of
+    the cell state the step started from (out[before], or c0 when before is out of range).
+    d_out (B, H): scratch. Indexing by t here, not in Python, saves ~8 slices a step; short
+    loops over few arrays each, so that LLVM vectorises them (4.8 us against 5.6 for one loop
+    at B=16 H=128, float32). (Constants in the arrays' dtype: a float64 ``1`` made every
+    float32 product a conversion, and the step took 12 us instead of 5.)"""
+    batch, size = dc.shape
     first = before < 0 or before >= acts.shape[0]
-    one = dh.dtype.type(1)
+    one = dc.dtype.type(1)
     for b in range(batch):
+        gates, d_gates, g_t, tanh, d_c, d_o = acts[t, b], dgates[t, b], grad[t, b], tanh_c[t, b], dc[b], d_out[b]
+        previous, offset = (c0[b], 0) if first else (out[before, b], size)
         for j in range(size):
-            i = acts[t, b, j]
-            f = acts[t, b, size + j]
-            g = acts[t, b, 2 * size + j]
-            o = acts[t, b, 3 * size + j]
-            c_prev = c0[b, j] if first else out[before, b, size + j]
-            tanh = tanh_c[t, b, j]
-            d_out = dh[b, j] + grad[t, b, j]
-            d_c = dc[b, j] + grad[t, b, size + j] + d_out * o * (one - tanh * tanh)
-            dgates[t, b, j] = d_c * g * i * (one - i)
-            dgates[t, b, size + j] = d_c * c_prev * f * (one - f)
-            dgates[t, b, 2 * size + j] = d_c * i * (one - g * g)
-            dgates[t, b, 3 * size + j] = d_out * tanh * o * (one - o)
-            dc[b, j] = d_c * f
+            d_o[j] = dh_gates[0, b, j] + dh_gates[1, b, j] + dh_gates[2, b, j] + dh_gates[3, b, j] + g_t[j]
+        for j in range(size):
+            d_c[j] += g_t[size + j] + d_o[j] * gates[3 * size + j] * (one - tanh[j] * tanh[j])
+        for j in range(size):
+            o = gates[3 * size + j]
+            d_gates[3 * size + j] = d_o[j] * tanh[j] * o * (one - o)
+        for j in range(size):
+            i, g = gates[j], gates[2 * size + j]
+            d_gates[j] = d_c[j] * g * i * (one - i)
+            d_gates[2 * size + j] = d_c[j] * i * (one - g * g)
+        for j in range(size):
+            f = gates[size + j]
+            d_gates[size + j] = d_c[j] * previous[offset + j] * f * (one - f)
+            d_c[j] *= f
+
+
+# The per-step recurrent products, in OpenBLAS (one thread), as batched np.matmul calls of
+# smaller products rather than one (B, H) x (H, 4H) product. Forward: (B, H) x (H, 64) column
+# blocks: at B=16 H=128, 14-15 us against 17 for four (H, H) blocks and 24 for one product;
+# also ahead at B=16 H=256 and 512, B=64 H=128 (behind at B=64 H=256: 288 us against 250).
+# Backward: the sum of four (B, H) x (H, H) products, one per gate, 16 us against 24.
+RECURRENT_COLUMNS = 64
+
+
+def _column_blocks(w_hh):
+    """W_hh^T (H, 4H) as (K, H, 4H / K) column blocks (a view): RECURRENT_COLUMNS wide when
+    they divide H (a block then lies within one gate), else one block per gate."""
+    size = w_hh.shape[1]
+    width = RECURRENT_COLUMNS if size % RECURRENT_COLUMNS == 0 else size
+    return w_hh.reshape(w_hh.shape[0] // width, width, size).transpose(0, 2, 1)
 
 
 def lstm_sequence_forward(x, w_ih, bias, h0, c0, w_hh, reverse=False):
@@ -101,41 +194,35 @@ def lstm_sequence_forward(x, w_ih, bias, h0, c0, w_hh, reverse=False):
     (b_ih + b_hh, or None), from states h0, c0 (B, H).
 
     Returns (out, cache): out (T + 1, B, 2H) holds h_t | c_t per step and the final states
-    in row T; cache is what ``lstm_sequence_backward`` needs. The transcendental functions
-    run as numpy's vectorised tanh (Numba's scalar tanh is ~80x slower per element): the
-    sigmoid gates' weight and bias columns are pre-scaled by 1/2 (exactly), so that one tanh
-    call covers all four gates. Every step's input product goes straight into the cache of
-    activations, which the loop then completes in place: no (T, B, 4H) temporaries (each one
-    a fresh 1 MB allocation at T=32 B=16 H=128, whose page faults cost more than its pass).
+    in row T; cache is what ``lstm_sequence_backward`` needs. Every step's input product goes
+    straight into the cache of activations, which the loop then completes in place (no
+    (T, B, 4H) temporaries).
     """
     x = float_array(x, "lstm_sequence_forward", "x")
     steps, batch, features = x.shape
     gates = w_ih.shape[0]
     size = gates // 4
     dtype = x.dtype
-    scale = np.full(gates, 0.5, dtype=dtype)
-    scale[2 * size:3 * size] = 1
-    acts = np.empty((steps, batch, gates), dtype=dtype)
-    w_ih_scaled = np.multiply(w_ih.T, scale, out=_workspace.array("w_ih", (features, gates), dtype))
-    np.matmul(x.reshape(steps * batch, features), w_ih_scaled, out=acts.reshape(steps * batch, gates))
-    if bias is not None:
-        acts += bias * scale
-    w_scaled = np.multiply(w_hh.T, scale, out=_workspace.array("w_hh", (size, gates), dtype))
-    out = np.empty((steps + 1, batch, 2 * size), dtype=dtype)
-    tanh_c = _workspace.array("tanh_c", (batch, size), dtype)    # (recomputed by backward, not kept)
-    hw = _workspace.array("hw", (batch, gates), dtype)
-    h, c = np.asarray(h0, dtype=dtype), np.asarray(c0, dtype=dtype)
+    acts = _workspace.lasting("acts", (steps, batch, gates), dtype)
+    np.matmul(x.reshape(steps * batch, features), w_ih.T, out=acts.reshape(steps * batch, gates))
+    blocks = _column_blocks(w_hh)
+    w_blocks = _workspace.array("w_hh", blocks.shape, dtype)     # (contiguous: BLAS reads it as is)
+    np.copyto(w_blocks, blocks)
+    bias = np.zeros(gates, dtype) if bias is None else np.ascontiguousarray(bias, dtype=dtype)
+    out = _workspace.lasting("out", (steps + 1, batch, 2 * size), dtype)
+    hw = _workspace.array("hw", (w_blocks.shape[0], batch, w_blocks.shape[2]), dtype)
+    h = np.asarray(h0, dtype=dtype)
+    out[steps, :, size:] = c0         # (row T, the final states' row, holds c0 until the loop ends)
     order = range(steps - 1, -1, -1) if reverse else range(steps)
+    before = steps                    # the row of the state each step starts from
     for t in order:
-        step_acts, row = acts[t], out[t]
-        np.matmul(h, w_scaled, out=hw)
-        step_acts += hw
-        np.tanh(step_acts, out=step_acts)
-        _lstm_gates_and_cell(step_acts, c, row[:, size:])
-        np.tanh(row[:, size:], out=tanh_c)
-        np.multiply(step_acts[:, 3 * size:], tanh_c, out=row[:, :size])
-        h, c = row[:, :size], row[:, size:]
-    out[steps] = out[order[-1]] if steps else np.concatenate([h, c], axis=1)
+        np.matmul(h, w_blocks, out=hw)
+        _lstm_step_forward(t, before, acts, hw, bias, out)
+        h, before = out[t, :, :size], t
+    if steps:
+        out[steps] = out[before]
+    else:
+        out[steps, :, :size] = h0
     return out, (acts, h0, c0)
 
 
@@ -156,18 +243,29 @@ def lstm_sequence_backward(grad, out, cache, x, w_ih, w_hh, reverse=False, needs
     grad = np.ascontiguousarray(grad, dtype=dtype)
     c0 = np.ascontiguousarray(c0, dtype=dtype)
     dgates = _workspace.array("dgates", (steps, batch, gates), dtype)
-    dh = np.array(grad[steps, :, :size])
+    dgates_per_gate = dgates.reshape(steps, batch, 4, size).transpose(0, 2, 1, 3)
+    w_hh_gates = w_hh.reshape(4, size, size)
+    dh_gates = _workspace.array("dh_gates", (4, batch, size), dtype)    # dh, as four terms
+    dh_gates[0] = grad[steps, :, :size]
+    dh_gates[1:] = 0
+    d_out = _workspace.array("d_out", (batch, size), dtype)
     dc = np.array(grad[steps, :, size:])
     before = 1 if reverse else -1          # the step each state came from
     for t in (range(steps) if reverse else range(steps - 1, -1, -1)):
-        _lstm_step_backward(t, t + before, dh, dc, grad, acts, out, c0, tanh_c, dgates)
-        np.matmul(dgates[t], w_hh, out=dh)
+        _lstm_step_backward(t, t + before, dh_gates, dc, d_out, grad, acts, out, c0, tanh_c, dgates)
+        np.matmul(dgates_per_gate[t], w_hh_gates, out=dh_gates)
+    dh = dh_gates.sum(0)
     need_x, need_h0, need_c0, need_w_ih, need_w_hh, need_bias = needs
     rows = steps * batch
     dgates = dgates.reshape(rows, gates)
-    grad_x = np.matmul(dgates, w_ih).reshape(x.shape) if need_x else None
-    grad_w_ih = dgates.T @ x.reshape(rows, -1) if need_w_ih else None
-    grad_w_hh = None
+    features = x.shape[-1]
+    grad_x = grad_w_ih = grad_w_hh = None
+    if need_x:
+        grad_x = np.matmul(dgates, w_ih, out=_workspace.lasting("grad_x", (rows, features), dtype))
+        grad_x = grad_x.reshape(x.shape)
+    if need_w_ih:
+        grad_w_ih = np.matmul(dgates.T, x.reshape(rows, features),
+                              out=_workspace.lasting("grad_w_ih", (gates, features), dtype))
     if need_w_hh:
         h_prev = _workspace.array("h_prev", (steps, batch, size), dtype)   # the state each step started from
         if steps:
@@ -175,6 +273,7 @@ def lstm_sequence_backward(grad, out, cache, x, w_ih, w_hh, reverse=False, needs
                 (0, slice(1, steps), slice(0, steps - 1))
             h_prev[first] = h0
             h_prev[rest] = out[previous, :, :size]
-        grad_w_hh = dgates.T @ h_prev.reshape(rows, size)
+        grad_w_hh = np.matmul(dgates.T, h_prev.reshape(rows, size),
+                              out=_workspace.lasting("grad_w_hh", (gates, size), dtype))
     grad_bias = dgates.sum(0) if need_bias else None
     return grad_x, dh if need_h0 else None, dc if need_c0 else None, grad_w_ih, grad_w_hh, grad_bias

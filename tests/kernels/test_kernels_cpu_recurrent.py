@@ -17,12 +17,14 @@ def _run(mode, arrays, reverse, dtype, upstream):
 
 @pytest.mark.parametrize("reverse", [False, True])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_fused_lstm_matches_the_numpy_path(reverse, dtype):
+@pytest.mark.parametrize("hidden", [6, 128])      # (128: the recurrent product in 64-column blocks)
+def test_fused_lstm_matches_the_numpy_path(reverse, dtype, hidden):
     rng = np.random.default_rng(0)
-    steps, batch, features, hidden = 5, 3, 4, 6
+    steps, batch, features = 5, 3, 4
     arrays = [rng.standard_normal(s) for s in [(steps, batch, features), (batch, hidden), (batch, hidden),
                                                 (4 * hidden, features), (4 * hidden, hidden), (4 * hidden,),
                                                 (4 * hidden,)]]
+    arrays[3:] = [w / np.sqrt(hidden) for w in arrays[3:]]     # (weights of PyTorch's scale: gates not saturated)
     upstream = rng.standard_normal((steps + 1, batch, 2 * hidden))
     fused = _run("numba", arrays, reverse, dtype, upstream)
     plain = _run("numpy", arrays, reverse, dtype, upstream)
@@ -128,3 +130,46 @@ def test_lstm_workspace_keeps_small_arrays_only():
     assert workspace.array("small", (4, 8), np.float64).dtype == np.float64     # another dtype: a new array
     big = (workspace.KEEP_BYTES // 8 + 1,)
     assert workspace.array("big", big, np.float64).shape == big and "big" not in workspace.arrays
+
+
+def test_lstm_lasting_arrays_are_reused_only_once_nothing_refers_to_them():
+    from kernels.cpu import _recurrent
+    workspace = _recurrent._Workspace()
+    first = workspace.lasting("out", (4, 8), np.float32)
+    held = first[1:, ::2]                    # a view of a view keeps the buffer as much as the array
+    del first
+    second = workspace.lasting("out", (4, 8), np.float32)
+    assert not np.shares_memory(second, held)
+    del second
+    third = workspace.lasting("out", (2, 8), np.float32)     # the second buffer, free again: reused
+    assert not np.shares_memory(third, held)
+    assert len(workspace.lasting_arrays["out"]) == workspace.LASTING_COPIES
+    fourth = workspace.lasting("out", (4, 8), np.float32)    # both kept buffers taken: a new one
+    assert not np.shares_memory(fourth, held) and not np.shares_memory(fourth, third)
+    del held, third
+    again = workspace.lasting("out", (4, 8), np.float32)
+    assert any(np.shares_memory(again, base) for base in workspace.lasting_arrays["out"])
+    big = (workspace.LASTING_KEEP_BYTES // 8 + 1,)
+    assert workspace.lasting("big", big, np.float64).shape == big and not workspace.lasting_arrays["big"]
+
+
+def test_fused_lstm_outputs_of_live_graphs_are_never_overwritten():
+    """Three graphs of one size alive at once (more than the workspace keeps), then their
+    backward passes, then the same again with the gradients dropped between steps (the
+    buffers are reused): outputs and gradients equal those of the numpy path."""
+    rng = np.random.default_rng(8)
+    cases = [_lstm_case(rng, 4, 3, 5, 6) for _ in range(3)]
+    upstream = np.random.default_rng(9).standard_normal((5, 3, 12))
+    expected = [_run("numpy", arrays, False, np.float32, upstream) for arrays in cases]
+    for _ in range(2):
+        with backends.use("numba"):
+            runs = []
+            for arrays in cases:
+                leaves = [ad.tensor(a.astype(np.float32), requires_grad=True) for a in arrays]
+                runs.append((leaves, Recurrent.apply(*leaves, None, "LSTM", False, None)))
+            for leaves, out in runs:
+                out.backward(ad.tensor(upstream.astype(np.float32)))
+        for (leaves, out), want in zip(runs, expected):
+            for a, b in zip([out.detach().numpy()] + [t.grad.numpy() for t in leaves], want):
+                np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+        del runs, leaves, out
