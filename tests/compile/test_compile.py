@@ -497,3 +497,28 @@ def test_drawing_batches_inside_the_function_is_refused():
     with pytest.raises(CaptureError, match="pass each batch as an argument"):
         step()
     assert len(list(loader)) == 2                 # (the loader is itself again)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_replayed_2d_matmuls_run_as_np_dot_with_eagers_bits(dtype):
+    """The replay runs a 2-D float matmul as np.dot (the same BLAS call, cheaper to enter):
+    plain, transposed and column-vector operands give eager's results bit for bit."""
+    rng = np.random.default_rng(3)
+    a = autodiff.tensor(rng.standard_normal((17, 40)).astype(dtype))
+    b = autodiff.tensor(rng.standard_normal((20, 40)).astype(dtype))
+    c = autodiff.tensor(rng.standard_normal((17, 1)).astype(dtype))
+
+    def f(a, b, c):
+        h = (a @ b.T).tanh()
+        return (h.T @ c, h @ h.T)
+
+    eager = [t.numpy() for t in f(a, b, c)]
+    fn = autodiff.compile(f)
+    for _ in range(3):
+        got = [t.numpy() for t in fn(a, b, c)]
+    assert fn.stats["replays"] == 1
+    for e, g in zip(eager, got):
+        assert g.dtype == e.dtype and np.array_equal(g.view(np.uint8), e.view(np.uint8))
+    (tape,) = [t for signature in fn._signatures.values() for _, _, t in signature.tapes]
+    called = {getattr(v, "__name__", "") for v in tape.function.__globals__.values() if callable(v)}
+    assert "dot" in called and "matmul" not in called
