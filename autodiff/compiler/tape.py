@@ -170,10 +170,12 @@ class Tape:
         self.alias = {}
         for entry in entries:
             if (entry.kind == "call" and entry.name == "array" and len(entry.args) == 1
-                    and not entry.kwargs and isinstance(entry.args[0], Slot)
-                    and isinstance(entry.outputs, Slot)):
+                    and isinstance(entry.args[0], Slot) and isinstance(entry.outputs, Slot)):
                 source = entry.args[0].index
-                if self.slot_kind[source] == "new" and uses.get(source) == 1 and \
+                # (order="C", a gradient's copy: any layout is C-ordered in one dimension)
+                same_layout = not entry.kwargs or (entry.kwargs == {"order": "C"}
+                                                   and len(self.slot_shape[source]) <= 1)
+                if same_layout and self.slot_kind[source] == "new" and uses.get(source) == 1 and \
                         _fresh(producer.get(source)):
                     self.alias[entry.outputs.index] = source
             middle = self._transposed(entry)
@@ -525,10 +527,13 @@ def _plain_reduce(entry):
 
 
 def _fresh(entry):
-    """Whether an entry's result is new memory (a ufunc or a ufunc's reduce), never a view."""
+    """Whether an entry's result is new memory (a ufunc, a ufunc's reduce, a copy made by
+    ``np.array``), never a view."""
     if entry is None or entry.kind != "call":
         return False
     func = entry.func
+    if func is np.array:
+        return entry.kwargs.get("copy", True) is True and set(entry.kwargs) <= {"order", "copy"}
     return isinstance(func, np.ufunc) or isinstance(getattr(func, "__self__", None), np.ufunc)
 
 
