@@ -12,8 +12,8 @@ The automatic CPU rule is per op and size, from ``benchmarks/bench_dispatch.py``
   GEMM reaches part of BLAS's throughput, see bench_kernels.py), so never automatic;
 - activations, forward and backward: the kernel from ``MIN_SIZE[name]`` elements,
   where one parallel pass over memory beats numpy's several passes (a kernel call
-  costs ~5-15 us, which small arrays never repay). sigmoid: numpy's stable form
-  (logaddexp) is slow, the kernel wins from ~1,000 elements; leaky_relu from ~4,000;
+  costs ~5-15 us, which small arrays never repay). sigmoid: even and from ~1,000 elements
+  (numpy's form takes five passes), the kernel ahead from ~4,000; leaky_relu from ~4,000;
   relu from ~16,000; tanh's forward never (numpy's SIMD tanh beats Numba's scalar
   libm call at every size) but its backward, pure arithmetic, from ~64,000;
 - the LSTM layer: its fused per-step kernels at every size (``bench_seq.py --kernels``);
