@@ -143,3 +143,35 @@ def test_float32_sigmoid_is_within_two_ulps_over_the_whole_float32_range():
     assert ulps.max() <= 2, f"sigmoid is {ulps.max()} ulps off at x = {x[finite][ulps.argmax()]!r}"
     assert (ulps > 1).mean() < 1e-3, f"{(ulps > 1).sum()} of {ulps.size} values are 2 ulps off"
     np.testing.assert_array_equal(cpu.sigmoid(np.array([np.inf, -np.inf, 0.0], np.float32)), [1.0, 0.0, 0.5])
+
+
+def test_float64_kernel_exp_is_within_one_ulp_of_numpys_and_sigmoid_within_two():
+    """The kernels' float64 exp of values <= 0 (kernels/cpu/_exp.py, written so that LLVM can
+    vectorise it) against numpy's exp: random bit patterns of every exponent, a dense grid down
+    to where e^v is 0, subnormal results, -inf and NaN. And the float64 sigmoid kernel built on
+    it, against sigmoid in long double."""
+    import numba
+    from kernels.cpu._exp import exp_nonpositive
+
+    @numba.njit
+    def exps(x, out):
+        for i in range(x.size):
+            out[i] = exp_nonpositive(x[i])
+
+    rng = np.random.default_rng(1)
+    x = np.concatenate([-np.abs(rng.integers(-2**63, 2**63 - 1, size=200_000, dtype=np.int64).view(np.float64)),
+                        np.linspace(-750, 0, 500_001),
+                        [0.0, -0.0, -np.inf, np.nan, -745.1, -745.2, -708.4, -709.8, -1e-300, -5e-324]])
+    x = x[~(x > 0)]
+    out = np.empty_like(x)
+    exps(x, out)
+    np.testing.assert_array_equal(np.isnan(out), np.isnan(x))
+    finite = ~np.isnan(x)
+    ulps = np.abs(out[finite].view(np.int64) - np.exp(x[finite]).view(np.int64))
+    assert ulps.max() <= 1, f"exp is {ulps.max()} ulps off at x = {x[finite][ulps.argmax()]!r}"
+
+    s = np.concatenate([np.linspace(-745, 745, 400_001), [np.inf, -np.inf, 0.0]])
+    got = cpu.sigmoid(s)
+    exact = (1 / (1 + np.exp(-s.astype(np.longdouble)))).astype(np.float64)
+    ulps = np.abs(got.view(np.int64) - exact.view(np.int64))
+    assert ulps.max() <= 2, f"sigmoid is {ulps.max()} ulps off at x = {s[ulps.argmax()]!r}"
