@@ -54,6 +54,14 @@ def _like(shape, dtype):
     return out, _flat_view(out, out.shape)
 
 
+def _product(name, a, b, shape):
+    """The matrix product kernel ``name`` (matmul, matmul_tn or matmul_nt) of 2-D float
+    CudaArrays a and b, into a new CudaArray of ``shape``."""
+    out, view = _like(shape, a.dtype)
+    choice.kernel(name, a)(_numba_matrix(a), _numba_matrix(b), out=view)
+    return out
+
+
 def _floats(*arrays):
     """True when every array is a float32/float64 CudaArray of one dtype (the kernels' domain)."""
     dtype = arrays[0].dtype
@@ -80,23 +88,17 @@ class CudaBackend(CpuBackend):
     def matmul(self, a, b):
         if not _floats(a, b):
             return np.matmul(a, b)
-        out, view = _like((a.shape[0], b.shape[1]), a.dtype)
-        choice.kernel("matmul", a)(_numba_matrix(a), _numba_matrix(b), out=view)
-        return out
+        return _product("matmul", a, b, (a.shape[0], b.shape[1]))
 
     def matmul_tn(self, a, b):
         if not _floats(a, b):
             return super().matmul_tn(a, b)
-        out, view = _like((a.shape[1], b.shape[1]), a.dtype)
-        choice.kernel("matmul_tn", a)(_numba_matrix(a), _numba_matrix(b), out=view)
-        return out
+        return _product("matmul_tn", a, b, (a.shape[1], b.shape[1]))
 
     def matmul_nt(self, a, b):
         if not _floats(a, b):
             return super().matmul_nt(a, b)
-        out, view = _like((a.shape[0], b.shape[0]), a.dtype)
-        choice.kernel("matmul_nt", a)(_numba_matrix(a), _numba_matrix(b), out=view)
-        return out
+        return _product("matmul_nt", a, b, (a.shape[0], b.shape[0]))
 
     def linear(self, x, weight, bias):
         """x @ weight.T + bias in one launch: the tiled matmul reads weight transposed in place

@@ -35,8 +35,8 @@ from ..nn.module import Module
 from ..optim import optimizer as _optimizer_module
 from ..tensor import Tensor
 from . import tracer
-from .guards import Reach, call_key, explain_difference, flatten_args, state_guard
-from .tape import ReplayMismatch
+from .guards import Reach, call_key, explain_difference, state_guard
+from .tape import ReplayMismatch, leaves
 from .tracer import CaptureError, Recorder, Traced, TracedArray
 
 __all__ = ["compile", "CompiledFunction", "CaptureError", "ReplayMismatch"]
@@ -310,18 +310,7 @@ def _outputs(recorder, result, tracked):
 def _escape_reason(result, arg_tensors, trained):
     """Why the result cannot come from a replay (it carries a graph that outlives the call;
     a step that ran backward itself returns its loss detached, as the replay will)."""
-    found = []
-
-    def walk(obj):
-        if isinstance(obj, Tensor):
-            found.append(obj)
-        elif type(obj) in (tuple, list):
-            for x in obj:
-                walk(x)
-        elif type(obj) is dict:
-            for x in obj.values():
-                walk(x)
-    walk(result)
+    found = [x for x in leaves(result) if isinstance(x, Tensor)]
     if not trained and any(t._requires_grad and t.grad_fn is not None for t in found):
         from ..autograd.grad_mode import _state
         if _state.enabled:

@@ -12,6 +12,7 @@ from ..autograd.grad_mode import _state
 from ..nn.module import Module
 from ..optim.optimizer import Optimizer
 from ..tensor import Tensor
+from .tape import leaves
 
 _DEPTH = 4
 
@@ -101,19 +102,9 @@ class Reach:
     def visit_arguments(self, args, kwargs):
         """What a call's arguments reach, except the argument tensors themselves (those are read
         from the arguments at every call): modules and optimizers passed in, say."""
-        def walk(obj):
-            if isinstance(obj, Tensor):
-                return
-            if type(obj) is tuple or type(obj) is list:
-                for x in obj:
-                    walk(x)
-            elif type(obj) is dict:
-                for x in obj.values():
-                    walk(x)
-            else:
+        for obj in leaves((args, kwargs)):
+            if not isinstance(obj, Tensor):
                 self.visit(obj, 1)
-        walk(args)
-        walk(kwargs)
 
     def visit_function(self, fn, depth):
         code = getattr(fn, "__code__", None)

@@ -69,15 +69,21 @@ class Entry:
         return found
 
 
+def leaves(nest):
+    """What a nest of tuples, lists and dicts (their values) holds, in order, containers
+    walked into: the one walk over call arguments, results and templates in this package."""
+    if isinstance(nest, (tuple, list)):
+        for x in nest:
+            yield from leaves(x)
+    elif type(nest) is dict:
+        for x in nest.values():
+            yield from leaves(x)
+    else:
+        yield nest
+
+
 def _collect(template, found):
-    if isinstance(template, Slot):
-        found.append(template.index)
-    elif isinstance(template, (tuple, list)):
-        for x in template:
-            _collect(x, found)
-    elif type(template) is dict:
-        for x in template.values():
-            _collect(x, found)
+    found.extend(x.index for x in leaves(template) if isinstance(x, Slot))
 
 
 class ReplayMismatch(RuntimeError):
@@ -260,23 +266,9 @@ class Tape:
 
     def constant_arrays(self):
         """The arrays frozen into the tape (made from Python data during the capture)."""
-        found = []
-
-        def walk(template):
-            if isinstance(template, np.ndarray) and template.size > 1:
-                found.append(template)
-            elif type(template) in (tuple, list):
-                for x in template:
-                    walk(x)
-            elif type(template) is dict:
-                for x in template.values():
-                    walk(x)
-        for entry in self.live or ():
-            for inner in (entry, *entry.fast):
-                if inner.kind == "call":
-                    walk(inner.args)
-                    walk(inner.kwargs)
-        return found
+        return [x for entry in self.live or () for inner in (entry, *entry.fast)
+                if inner.kind == "call" for x in leaves((inner.args, inner.kwargs))
+                if isinstance(x, np.ndarray) and x.size > 1]
 
     def build(self, output_slots, output_builder, fuser=None, examples=None):
         """Generate the replay function: reads inputs, runs the live entries, returns outputs.
@@ -596,7 +588,5 @@ def _expr(template, names):
 
 
 def _has_slot(template):
-    found = []
-    _collect(template, found)
-    return bool(found)
+    return any(isinstance(x, Slot) for x in leaves(template))
 

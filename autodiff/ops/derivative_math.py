@@ -8,6 +8,7 @@ recorded and can be differentiated again.
 """
 import numpy as np
 
+from .. import backends
 from ..autograd.tensor_base import TensorBase
 from ..cuda.devices import DeviceArray
 from .dims import is_basic_index, sum_to_shape
@@ -25,7 +26,9 @@ def sign(x):
 
 
 def _sigmoid(x):
-    return np.exp(-np.logaddexp(0, -x))
+    """The device backend's sigmoid, the one the forward pass runs (one formula, one place)."""
+    backend = backends.of(x)
+    return backend.sigmoid(x) if backend is not None else backends.CPU.sigmoid(np.asarray(x))
 
 
 def _broadcast_to(x, shape):

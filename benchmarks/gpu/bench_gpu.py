@@ -21,7 +21,9 @@ from timing import best_time, measure_in_subprocess  # noqa: E402
 SIZES, BATCH, STEPS = [784, 256, 128, 10], 128, 20
 
 
-def mnist_step(lib_name, repeats):
+def make_mnist_step(lib_name):
+    """The MNIST-sized training step on 'cuda' in ``lib_name`` (autodiff or torch), and that
+    library's synchronize."""
     rng = np.random.default_rng(1)
     x = rng.standard_normal((BATCH, SIZES[0])).astype(np.float32)
     y = rng.integers(0, SIZES[-1], BATCH)
@@ -46,7 +48,11 @@ def mnist_step(lib_name, repeats):
         loss.backward()
         optimizer.step()
         return loss
+    return step, sync
 
+
+def mnist_step(lib_name, repeats):
+    step, sync = make_mnist_step(lib_name)
     for _ in range(3):          # (the first steps compile every kernel: Numba compiles on first launch)
         step()
     sync()

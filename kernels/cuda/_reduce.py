@@ -124,6 +124,16 @@ def _loss_total(losses, targets, ignore_index, mean, out, kept):
             out[0] = math.nan
 
 
+@cuda.jit(device=True)
+def _row_scale(i, grad_loss, per_row, kept, mean, zero):
+    """The loss's gradient for row i: grad_loss[i] when `per_row`, else grad_loss[0], divided
+    by the kept rows' count kept[0] when `mean` (0 when none is kept)."""
+    scale = grad_loss[i] if per_row else grad_loss[0]
+    if mean:
+        scale = scale / kept[0] if kept[0] > zero else zero
+    return scale
+
+
 @cuda.jit
 def _cross_entropy_backward(probs, targets, ignore_index, grad_loss, per_row, kept, mean, grad):
     """grad = g_row * (probs - one_hot(targets)), g_row the loss's gradient for the row
@@ -135,9 +145,7 @@ def _cross_entropy_backward(probs, targets, ignore_index, grad_loss, per_row, ke
         i = index // cols
         j = index - i * cols
         t = targets[i]
-        scale = grad_loss[i] if per_row else grad_loss[0]
-        if mean:
-            scale = scale / kept[0] if kept[0] > zero else zero
+        scale = _row_scale(i, grad_loss, per_row, kept, mean, zero)
         if t == ignore_index:
             grad[i, j] = zero
         else:
@@ -170,9 +178,7 @@ def _nll_backward(targets, ignore_index, grad_loss, per_row, kept, mean, grad):
         i = index // cols
         j = index - i * cols
         t = targets[i]
-        scale = grad_loss[i] if per_row else grad_loss[0]
-        if mean:
-            scale = scale / kept[0] if kept[0] > zero else zero
+        scale = _row_scale(i, grad_loss, per_row, kept, mean, zero)
         grad[i, j] = -scale if (j == t and t != ignore_index) else zero
 
 
