@@ -158,3 +158,55 @@ def test_views_and_joins_free_by_reference_counting(make):
         out.backward()
         del out
         assert node() is None
+
+
+# ---------------------------------------------------------------------- freed host memory kept
+_FAULTS_SCRIPT = """
+import os, resource, sys, numpy as np
+import autodiff
+from autodiff.backends import host_memory
+
+def step():      # a training step's shape of allocation: arrays of 0.2-1 MB made and freed together
+    arrays = [np.ones(n, np.float32) for n in (250_000, 130_000, 60_000, 60_000, 40_000)]
+    return sum(float(a[-1]) for a in arrays)
+
+for _ in range(5):
+    step()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for _ in range(50):
+    step()
+print(host_memory.caching(), (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 50)
+"""
+
+
+def _faults_per_step(**environ):
+    import os
+    import subprocess
+    env = {k: v for k, v in os.environ.items() if k not in ("GLIBC_TUNABLES", "MALLOC_TRIM_THRESHOLD_",
+                                                           "MALLOC_MMAP_THRESHOLD_", "AUTODIFF_CPU_CACHING")}
+    env.update(environ)
+    out = subprocess.run([sys.executable, "-c", _FAULTS_SCRIPT], env=env, capture_output=True, text=True,
+                         check=True).stdout.split()
+    return out[0] == "True", float(out[1])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc thresholds (Linux)")
+def test_freed_host_memory_is_kept_so_a_step_does_not_fault_its_arrays_in_again():
+    kept, faults = _faults_per_step()
+    assert kept
+    assert faults < 20, faults                  # 0 here; glibc's default rule gave ~500 a step (2.2 MB)
+    not_kept, faults_default = _faults_per_step(AUTODIFF_CPU_CACHING="0")
+    assert not not_kept
+    assert faults_default > 100, faults_default
+    user_kept, _ = _faults_per_step(GLIBC_TUNABLES="glibc.malloc.trim_threshold=1000000")
+    assert not user_kept                        # the user's own malloc settings win
+
+
+def test_keep_freed_memory_runs_once_and_respects_the_opt_out():
+    from autodiff.backends import host_memory
+    first = host_memory.keep_freed_memory()
+    assert host_memory.keep_freed_memory({"AUTODIFF_CPU_CACHING": "0"}) is first   # decided once
+    assert host_memory.caching() is bool(first)
+    assert host_memory._user_tunes_malloc({"GLIBC_TUNABLES": "glibc.malloc.mmap_threshold=1"})
+    assert host_memory._user_tunes_malloc({"MALLOC_TRIM_THRESHOLD_": "1"})
+    assert not host_memory._user_tunes_malloc({"GLIBC_TUNABLES": "glibc.rtld.nns=2"})

@@ -11,7 +11,9 @@ Layout (each file one idea):
   CPU or CUDA, is handed out;
 - ``cpu``: ``CpuBackend``, numpy formulas that take a kernel where ``choice`` says so;
 - ``cuda``: ``CudaBackend``, the fused ``kernels.cuda`` launches on CudaArrays (imported with
-  the first CUDA array: Numba is not imported by ``import autodiff``).
+  the first CUDA array: Numba is not imported by ``import autodiff``);
+- ``host_memory``: freed host memory kept in the process (glibc's malloc thresholds, set once
+  on import), so that a step's arrays are not page-faulted in again every step.
 
 Both backends have the same methods: ``matmul`` (and ``matmul_tn``/``matmul_nt``, its
 gradients), ``linear``/``linear_backward``, ``bias_add``/``bias_grad``, the activations and
@@ -28,6 +30,9 @@ from .choice import (MAX_SIZE, MIN_SIZE, NEVER, cpu_kernel, current, kernel,  # 
                      openmp_contended, openmp_runtimes, use)
 from ..cuda.devices import DeviceArray
 from .cpu import CPU
+from . import host_memory
+
+host_memory.keep_freed_memory()
 
 _BY_TYPE = {np.ndarray: CPU}
 
