@@ -17,8 +17,11 @@ The automatic CPU rule is per op and size, from ``benchmarks/bench_dispatch.py``
   relu from ~16,000; tanh's forward never (numpy's SIMD tanh beats Numba's scalar
   libm call at every size) but its backward, pure arithmetic, from ~64,000;
 - the LSTM layer: its fused per-step kernels at every size (``bench_seq.py --kernels``);
-- hardtanh, softplus, gelu, softmax, log_softmax and the fused softmax-cross-entropy: not
-  measured to win here, so never automatic (they run under ``use("numba")``).
+- the fused softmax-cross-entropy (forward and backward): from 512 logits, a serial pass per
+  row (a parallel one above 128K logits), 1.06x numpy's path at (64, 10), 1.25x at (512, 65)
+  for nn.CrossEntropyLoss forward + backward;
+- hardtanh, softplus, gelu, softmax, log_softmax: not measured to win here, so never
+  automatic (they run under ``use("numba")``).
 
 The automatic rule never picks a kernel while another OpenMP runtime shares the process
 (PyTorch's or scikit-learn's own libgomp, imported before or after autodiff): two
@@ -52,6 +55,9 @@ MIN_SIZE = {   # elements from which the Numba kernel runs (bench_dispatch.py, s
     "lstm_sequence_forward": 0,
     "layer_norm_forward": 0,   # one pass per row: 1.4-2.6x numpy's, forward + backward (kernels/cpu/_normalization.py)
     "embedding_backward": 0,   # a serial scatter-add: 2.4-20x the sort-and-reduceat path (kernels/cpu/_embedding.py)
+    # nn.CrossEntropyLoss forward + backward, serial below 128K logits: even with numpy's path up
+    # to ~300 logits, 1.06x at (64, 10), 1.25x at (512, 65), 1.2-2.2x above (kernels/cpu/_softmax.py)
+    "softmax_cross_entropy_forward": 512, "softmax_cross_entropy_backward": 512,
 }
 # ... and up to how many elements (where numpy's copies catch up): im2col won 1.7-3.4x on
 # inputs of up to 16,384 elements and lost (0.78x) on LeNet's 64x1x28x28 (bench_kernels_cnn.py)

@@ -13,16 +13,13 @@ final states).
 
 Memory: the temporaries (the weights in blocks, the gate gradients, the states each step
 started from) live in a per-thread workspace reused from call to call. What leaves a call
-(the output, the cache for backward, the gradients) comes from the workspace too, but only
-from a buffer that nothing refers to any more (see ``_Workspace.lasting``), so an array
-still held by an earlier graph, a ``.grad`` or the user is never written. A fresh array
-costs a page fault per 4 KiB each time the allocator has given the memory back to the
-system, ~2 us each on these VMs: the language-model step of benchmarks/bench_seq.py took
-~970 faults (3.8 MB), 1.7 ms of its 6.7 ms, before the workspace, ~600 with the
-temporaries kept, none with the lasting arrays kept too.
+(the output, the cache for backward, the gradients) is a new array each time: it may be held
+by a graph, a ``.grad`` or the user, and a gradient that nothing else holds becomes ``.grad``
+without a copy. (Fresh arrays used to cost a page fault per 4 KiB, ~1.7 ms of the 6.7 ms
+language-model step of benchmarks/bench_seq.py; ``autodiff.backends.host_memory`` now keeps
+freed memory in the process, so they cost none.)
 """
 import math
-import sys
 import threading
 
 import numpy as np
@@ -33,26 +30,15 @@ from ._exp import exp_nonpositive, sigmoid
 from ._jit import float_array, helper
 
 
-def _references(arrays, k):
-    return sys.getrefcount(arrays[k])
-
-
-# what _references counts for an array that only its list holds (interpreters differ)
-_UNREFERENCED = _references([np.empty(0)], 0)
-
-
 class _Workspace(threading.local):
     """Arrays reused from call to call on the same thread. Each grows to the largest size
     asked for, up to KEEP_BYTES: larger ones are allocated per call (their pass costs more
     than their page faults), so that one big LSTM does not leave hundreds of MB behind."""
 
     KEEP_BYTES = 16 << 20
-    LASTING_COPIES = 2   # (a training loop's previous loss keeps its graph alive during the next forward)
-    LASTING_KEEP_BYTES = 4 << 20    # (five names, two copies each: at most 40 MB kept per thread)
 
     def __init__(self):
         self.arrays = {}
-        self.lasting_arrays = {}
 
     def array(self, name, shape, dtype):
         """A temporary: it must not outlive the call that asked for it."""
@@ -63,22 +49,6 @@ class _Workspace(threading.local):
             if have.nbytes <= self.KEEP_BYTES:
                 self.arrays[name] = have
         return have[:size].reshape(shape)
-
-    def lasting(self, name, shape, dtype):
-        """An array that may leave the call: one of the last LASTING_COPIES buffers kept under
-        ``name`` when nothing else refers to it any more (every array made from it holds a
-        reference: once their count is back to zero, no one can see it being overwritten),
-        else a new one. Contents undefined."""
-        size = math.prod(shape)
-        kept = self.lasting_arrays.setdefault(name, [])
-        for k in range(len(kept)):
-            if kept[k].dtype == dtype and kept[k].size >= size and _references(kept, k) == _UNREFERENCED:
-                return kept[k][:size].reshape(shape)
-        base = np.empty(size, dtype)
-        if base.nbytes <= self.LASTING_KEEP_BYTES:
-            kept.append(base)
-            del kept[:-self.LASTING_COPIES]
-        return base[:size].reshape(shape)
 
 
 _workspace = _Workspace()
@@ -113,13 +83,13 @@ def _tanh_vectorisable(v):
 
 
 @_step
-def _lstm_step_forward(t, before, acts, hw, bias, out):
+def _lstm_step_forward(t, before, acts, hw, bias, out, tanh_c):
     """Step t of the forward pass: the gates' pre-activations (the input product acts[t], the
     recurrent product hw, in column blocks (K, B, 4H / K) that each lie within one gate, the
     bias) become their activations i, f, g, o in acts[t]; c' = f c + i g and h' = o tanh(c')
-    go to out[t] as h' | c' (c from out[before]). ~8 us at B=16 H=128 in float32 against ~17
-    for numpy's five calls. Each loop reads and writes few arrays and calls one function:
-    written as one loop, LLVM kept it scalar (135 us)."""
+    go to out[t] as h' | c' (c from out[before]), tanh(c') to tanh_c[t] for the backward pass.
+    ~8 us at B=16 H=128 in float32 against ~17 for numpy's five calls. Each loop reads and
+    writes few arrays and calls one function: written as one loop, LLVM kept it scalar (135 us)."""
     blocks, batch, width = hw.shape
     size = out.shape[2] // 2
     for b in range(batch):
@@ -133,11 +103,13 @@ def _lstm_step_forward(t, before, acts, hw, bias, out):
             else:                           # i, f, o
                 for j in range(width):
                     gates[start + j] = sigmoid(gates[start + j] + recurrent[j] + bias[start + j])
-        row, previous = out[t, b], out[before, b]
+        row, previous, tanh = out[t, b], out[before, b], tanh_c[t, b]
         for j in range(size):
             row[size + j] = gates[size + j] * previous[size + j] + gates[j] * gates[2 * size + j]
         for j in range(size):
-            row[j] = gates[3 * size + j] * _tanh(row[size + j])
+            tanh[j] = _tanh(row[size + j])
+        for j in range(size):
+            row[j] = gates[3 * size + j] * tanh[j]
 
 
 @_step
@@ -194,22 +166,23 @@ def lstm_sequence_forward(x, w_ih, bias, h0, c0, w_hh, reverse=False):
     (b_ih + b_hh, or None), from states h0, c0 (B, H).
 
     Returns (out, cache): out (T + 1, B, 2H) holds h_t | c_t per step and the final states
-    in row T; cache is what ``lstm_sequence_backward`` needs. Every step's input product goes
-    straight into the cache of activations, which the loop then completes in place (no
-    (T, B, 4H) temporaries).
+    in row T; cache is what ``lstm_sequence_backward`` needs (the gates' activations, tanh of
+    each cell state, the initial states). Every step's input product goes straight into the
+    cache of activations, which the loop then completes in place (no (T, B, 4H) temporaries).
     """
     x = float_array(x, "lstm_sequence_forward", "x")
     steps, batch, features = x.shape
     gates = w_ih.shape[0]
     size = gates // 4
     dtype = x.dtype
-    acts = _workspace.lasting("acts", (steps, batch, gates), dtype)
+    acts = np.empty((steps, batch, gates), dtype)
     np.matmul(x.reshape(steps * batch, features), w_ih.T, out=acts.reshape(steps * batch, gates))
     blocks = _column_blocks(w_hh)
     w_blocks = _workspace.array("w_hh", blocks.shape, dtype)     # (contiguous: BLAS reads it as is)
     np.copyto(w_blocks, blocks)
     bias = np.zeros(gates, dtype) if bias is None else np.ascontiguousarray(bias, dtype=dtype)
-    out = _workspace.lasting("out", (steps + 1, batch, 2 * size), dtype)
+    out = np.empty((steps + 1, batch, 2 * size), dtype)
+    tanh_c = np.empty((steps, batch, size), dtype)
     hw = _workspace.array("hw", (w_blocks.shape[0], batch, w_blocks.shape[2]), dtype)
     h = np.asarray(h0, dtype=dtype)
     out[steps, :, size:] = c0         # (row T, the final states' row, holds c0 until the loop ends)
@@ -217,13 +190,13 @@ def lstm_sequence_forward(x, w_ih, bias, h0, c0, w_hh, reverse=False):
     before = steps                    # the row of the state each step starts from
     for t in order:
         np.matmul(h, w_blocks, out=hw)
-        _lstm_step_forward(t, before, acts, hw, bias, out)
+        _lstm_step_forward(t, before, acts, hw, bias, out, tanh_c)
         h, before = out[t, :, :size], t
     if steps:
         out[steps] = out[before]
     else:
         out[steps, :, :size] = h0
-    return out, (acts, h0, c0)
+    return out, (acts, tanh_c, h0, c0)
 
 
 def lstm_sequence_backward(grad, out, cache, x, w_ih, w_hh, reverse=False, needs=(True,) * 6):
@@ -235,11 +208,10 @@ def lstm_sequence_backward(grad, out, cache, x, w_ih, w_hh, reverse=False, needs
     compute. Returns (grad_x, dh0, dc0, grad_w_ih, grad_w_hh, grad_bias), None where not needed
     (grad_bias: the gradient of b_ih, which is also b_hh's).
     """
-    acts, h0, c0 = cache
+    acts, tanh_c, h0, c0 = cache
     steps, batch, gates = acts.shape
     size = gates // 4
     dtype = acts.dtype
-    tanh_c = np.tanh(out[:steps, :, size:], out=_workspace.array("tanh_c_all", (steps, batch, size), dtype))
     grad = np.ascontiguousarray(grad, dtype=dtype)
     c0 = np.ascontiguousarray(c0, dtype=dtype)
     dgates = _workspace.array("dgates", (steps, batch, gates), dtype)
@@ -261,19 +233,24 @@ def lstm_sequence_backward(grad, out, cache, x, w_ih, w_hh, reverse=False, needs
     features = x.shape[-1]
     grad_x = grad_w_ih = grad_w_hh = None
     if need_x:
-        grad_x = np.matmul(dgates, w_ih, out=_workspace.lasting("grad_x", (rows, features), dtype))
-        grad_x = grad_x.reshape(x.shape)
+        grad_x = np.matmul(dgates, w_ih).reshape(x.shape)
     if need_w_ih:
-        grad_w_ih = np.matmul(dgates.T, x.reshape(rows, features),
-                              out=_workspace.lasting("grad_w_ih", (gates, features), dtype))
-    if need_w_hh:
-        h_prev = _workspace.array("h_prev", (steps, batch, size), dtype)   # the state each step started from
-        if steps:
-            first, rest, previous = (steps - 1, slice(0, steps - 1), slice(1, steps)) if reverse else \
-                (0, slice(1, steps), slice(0, steps - 1))
-            h_prev[first] = h0
-            h_prev[rest] = out[previous, :, :size]
-        grad_w_hh = np.matmul(dgates.T, h_prev.reshape(rows, size),
-                              out=_workspace.lasting("grad_w_hh", (gates, size), dtype))
+        grad_w_ih = np.matmul(dgates.T, x.reshape(rows, features))
+    if need_w_hh:     # sum over steps of dgates_t^T h_(t-1): h_(t-1) read where it lies in out
+        grad_w_hh = None
+        if steps > 1:     # (out[t, :, :H] rows: a (rows, H) matrix with a row stride of 2H, as BLAS takes it)
+            later, earlier = (slice(0, (steps - 1) * batch), slice(1, steps)) if reverse else \
+                (slice(batch, rows), slice(0, steps - 1))
+            grad_w_hh = np.matmul(dgates[later].T, out[earlier, :, :size].reshape((steps - 1) * batch, size))
+        h0 = np.asarray(h0, dtype=dtype)
+        if not steps:
+            grad_w_hh = np.zeros((gates, size), dtype)
+        elif grad_w_hh is None or h0.any():     # the step that started from h0 (zeros: adds nothing)
+            first = slice((steps - 1) * batch, rows) if reverse else slice(0, batch)
+            from_h0 = np.matmul(dgates[first].T, h0)
+            if grad_w_hh is None:
+                grad_w_hh = from_h0
+            else:
+                grad_w_hh += from_h0
     grad_bias = dgates.sum(0) if need_bias else None
     return grad_x, dh if need_h0 else None, dc if need_c0 else None, grad_w_ih, grad_w_hh, grad_bias

@@ -149,6 +149,32 @@ def test_cross_entropy_forward_and_backward(rng, dtype, shape):
     np.testing.assert_array_equal(probs_f, probs)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_cross_entropy_serial_and_parallel_paths_agree_bit_for_bit(rng, dtype):
+    """Up to SERIAL_MAX_SIZE logits the rows run on the calling thread, above it in parallel
+    tasks; both run the same row loop, so the results are the same bits whichever runs."""
+    from kernels.cpu import _softmax
+    rows, cols = 1100, 130                          # 143,000 logits: above SERIAL_MAX_SIZE
+    assert rows * cols > _softmax.SERIAL_MAX_SIZE
+    logits = (3 * rng.standard_normal((rows, cols))).astype(dtype)
+    targets = rng.integers(0, cols, rows)
+    loss, probs = cpu.softmax_cross_entropy_forward(logits, targets)          # parallel
+    serial_probs, serial_losses = np.empty_like(logits), np.empty(rows, dtype)
+    _softmax._cross_entropy_rows(logits, targets, serial_probs, serial_losses, 0, rows)
+    np.testing.assert_array_equal(probs, serial_probs)
+    assert loss == dtype(serial_losses.mean(dtype=np.float64))
+    expected_loss, expected_grad = ref.cross_entropy(logits, targets)
+    np.testing.assert_allclose(loss, expected_loss, **tol(dtype, 8))
+    grad = cpu.softmax_cross_entropy_backward(probs, targets, 2.0)           # parallel
+    serial_grad = np.empty_like(probs)
+    _softmax._cross_entropy_rows_backward(probs, targets, dtype(2.0 / rows), serial_grad, 0, rows)
+    np.testing.assert_array_equal(grad, serial_grad)
+    np.testing.assert_allclose(grad, 2.0 * expected_grad, **tol(dtype, 8))
+    # a slice of the rows through the serial path gives the same rows
+    loss_part, probs_part = cpu.softmax_cross_entropy_forward(logits[:100], targets[:100])
+    np.testing.assert_array_equal(probs_part, probs[:100])
+
+
 def test_cross_entropy_gradient_matches_central_differences(rng):
     logits = rng.standard_normal((4, 5))
     targets = np.array([0, 4, 2, 2])
