@@ -5,9 +5,9 @@ numpy spends ~10 calls (and as many temporary arrays) on an LSTM cell's gates, c
 hidden state each step, and ~15 on their gradients; here a step is one batched matrix
 product and one Numba call, forward and backward (serial loops: batches are small, a
 parallel launch would cost more than the loop). The forward pass's sigmoid and tanh are
-computed in the kernel from ``_exp.exp_nonpositive``, which LLVM vectorises for float32;
-float64 has no vectorised exp in Numba and calls libm per value (its forward pass is ~1.5x
-slower than with numpy's tanh, which this module used before). Layout and results are
+computed in the kernel from ``_exp.exp_nonpositive``, which LLVM vectorises; float64 keeps
+libm's tanh, one call per value (its forward pass is ~1.5x slower than with numpy's tanh,
+which this module used before). Layout and results are
 those of ``autodiff.ops.recurrent`` (gates i, f, g, o; output rows h_t | c_t, then the
 final states).
 
