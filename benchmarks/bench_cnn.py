@@ -20,9 +20,10 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 import numpy as np
+
+from timing import best_time, has_torch
 
 
 def lenet(lib):
@@ -79,16 +80,6 @@ def make_step(lib, case, device="cpu"):
     return step
 
 
-def time_it(fn, number, repeats):
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(number):
-            fn()
-        best = min(best, (time.perf_counter() - start) / number)
-    return best
-
-
 def measure(lib_name, index, repeats, threads=None):
     lib = import_lib(lib_name)
     if lib_name == "torch" and threads:
@@ -97,7 +88,7 @@ def measure(lib_name, index, repeats, threads=None):
     step = make_step(lib, case)
     for _ in range(5):
         step()
-    seconds = time_it(step, case["steps"], repeats)
+    seconds = best_time(step, case["steps"], repeats)
     return seconds, float(step().item())
 
 
@@ -113,8 +104,7 @@ def main(argv=None):
     if args.measure:
         print(json.dumps(measure(args.measure[0], int(args.measure[1]), args.repeats, args.threads)))
         return
-    has_torch = subprocess.run([sys.executable, "-c", "import torch"], capture_output=True).returncode == 0
-    libs = ["autodiff"] + (["torch"] if has_torch else [])
+    libs = ["autodiff"] + (["torch"] if has_torch() else [])
     wanted = range(len(CASES)) if args.cases is None else [int(c) for c in args.cases.split(",")]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         [os.path.dirname(os.path.dirname(os.path.abspath(__file__))), os.environ.get("PYTHONPATH", "")]))

@@ -27,6 +27,7 @@ import numpy as np
 # this checkout's autodiff and kernels, not an installed copy (the script's folder comes first on sys.path)
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import autodiff  # noqa: E402
+from timing import best_time, has_torch  # noqa: E402
 
 VOCAB, STEPS, BATCH = 65, 32, 16
 
@@ -109,16 +110,6 @@ def make_step(lib, case):
     return step
 
 
-def time_it(fn, number, repeats, clock=time.perf_counter):
-    best = float("inf")
-    for _ in range(repeats):
-        start = clock()
-        for _ in range(number):
-            fn()
-        best = min(best, (clock() - start) / number)
-    return best
-
-
 def measure(lib_name, title, repeats, clock=time.perf_counter):
     if lib_name == "autodiff":
         lib = autodiff
@@ -129,7 +120,7 @@ def measure(lib_name, title, repeats, clock=time.perf_counter):
     first = float(step().item())
     for _ in range(4):
         step()
-    seconds = time_it(step, case["steps"], repeats, clock)
+    seconds = best_time(step, case["steps"], repeats, clock)
     return seconds, first
 
 
@@ -156,7 +147,7 @@ def kernel_table(repeats):
         for mode in ("numpy", "numba"):
             with backends.use(mode):
                 run()
-                seconds[mode] = time_it(run, 5, repeats)
+                seconds[mode] = best_time(run, 5, repeats)
         print(f"  T={steps:3d} B={batch:3d} I={features:4d} H={hidden:4d}   numpy {seconds['numpy'] * 1e3:8.3f} ms"
               f"   kernels {seconds['numba'] * 1e3:8.3f} ms   {seconds['numpy'] / seconds['numba']:.2f}x")
 
@@ -184,8 +175,7 @@ def main(argv=None):
         clock = time.process_time if args.cpu_time else time.perf_counter
         print(json.dumps(measure(lib_name, list(CASES)[int(index)], args.repeats, clock)))
         return
-    has_torch = subprocess.run([sys.executable, "-c", "import torch"], capture_output=True).returncode == 0
-    libs = ["autodiff"] + (["torch"] if has_torch else [])
+    libs = ["autodiff"] + (["torch"] if has_torch() else [])
     for index, title in enumerate(CASES):
         if args.only is not None and index != args.only:
             continue

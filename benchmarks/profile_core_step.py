@@ -16,16 +16,7 @@ import time
 import autodiff
 from autodiff.autograd import function
 from bench_core import init_weights, make_step
-
-
-def best_of(fn, number, repeats=7):
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(number):
-            fn()
-        best = min(best, (time.perf_counter() - start) / number)
-    return best
+from timing import best_time
 
 
 def timed(totals, counts, name_of, method):
@@ -64,9 +55,9 @@ def main(argv=None):
             p.grad = None
         loss.backward()
 
-    t_forward = best_of(forward, args.steps)
-    t_both = best_of(backward_after_forward, args.steps)
-    t_update = best_of(step.update, args.steps)
+    t_forward = best_time(forward, args.steps)
+    t_both = best_time(backward_after_forward, args.steps)
+    t_update = best_time(step.update, args.steps)
     print(f"raw-tensor lecture step, min of 7 x {args.steps}:")
     print(f"  forward {t_forward * 1e6:7.1f} us   backward {(t_both - t_forward) * 1e6:7.1f} us   "
           f"optimizer {t_update * 1e6:7.1f} us")
