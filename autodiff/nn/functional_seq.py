@@ -61,10 +61,29 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     padding_idx = _padding_index(name, padding_idx, rows)
     if max_norm is not None:
         _renorm_(weight, indices, float(max_norm), float(norm_type))
+    row_scale = None
     if scale_grad_by_freq:
         counts = np.bincount(indices.reshape(-1), minlength=rows).astype(weight._data.dtype)
-        return Embedding.apply(input, weight, padding_idx, 1 / np.maximum(counts, 1)[:, None])
-    return Embedding.apply(input, weight, padding_idx, None)
+        row_scale = 1 / np.maximum(counts, 1)[:, None]
+    out = Embedding.apply(input, weight, padding_idx, row_scale)
+    if out.grad_fn is not None:     # what the rows came from, and the versions read (see gathered_rows)
+        out.grad_fn.gathered_from = (input, input._version, weight, weight._version)
+    return out
+
+
+def gathered_rows(x):
+    """(indices, table) arrays when ``x`` is, as it stands, exactly an embedding's output
+    table[indices]: the output of ``embedding`` itself, with neither it, the indices nor the
+    table changed in place since. Else None. An op reading x may compute with the table
+    instead, V rows instead of one per index (the LSTM's input products: see
+    ``kernels.cpu.lstm_sequence_forward``); x's place in the graph does not change."""
+    node = x.grad_fn
+    if type(node) is not Embedding or x._version:
+        return None
+    indices, indices_version, table, table_version = node.gathered_from
+    if indices._version != indices_version or table._version != table_version:
+        return None
+    return indices._data, table._data
 
 
 _BAG_MODES = ("sum", "mean", "max")

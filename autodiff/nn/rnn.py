@@ -18,6 +18,7 @@ from ..ops.recurrent import Recurrent
 from ..tensor import Tensor, cat
 from . import functional as F
 from . import init
+from .functional_seq import gathered_rows
 from .module import Module
 from .parameter import Parameter
 from .utils.rnn import PackedSequence, _packed_to_padded, _padded_to_packed
@@ -194,6 +195,8 @@ class RNNBase(Module):
         h_n, c_n = [], []
         for layer in range(self.num_layers):
             sequences = []
+            # an embedding's output read as is: the LSTM may compute with the embedding's table
+            rows = gathered_rows(x) if layer == 0 and x is input and is_lstm else None
             for direction in range(directions):
                 k = layer * directions + direction
                 w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, direction)
@@ -202,7 +205,7 @@ class RNNBase(Module):
                 if is_lstm:
                     c_init = c0[k] if c0 is not None else _zeros(x, (batch, self.hidden_size))
                 out = Recurrent.apply(x, h_init, c_init, w_ih, w_hh, b_ih, b_hh, w_hr, self.mode,
-                                      bool(direction), lengths_array)
+                                      bool(direction), lengths_array, rows)
                 if is_lstm:
                     sequences.append(out[:steps, :, :real_hidden])
                     h_n.append(out[steps:, :, :real_hidden])       # (1, B, P): stacked by cat

@@ -352,14 +352,16 @@ class Recurrent(Op):
 
     Arguments: x, h0, c0 (None unless LSTM), w_ih, w_hh, b_ih, b_hh (None without bias),
     w_hr (None without projection), then mode ('RNN_TANH', 'RNN_RELU', 'LSTM', 'GRU'),
-    reverse (run from the last step to the first) and lengths (None, or each sequence's length).
+    reverse (run from the last step to the first), lengths (None, or each sequence's length)
+    and rows (None, or (indices, table) arrays with x = table[indices], which the fused CPU
+    LSTM may compute with: ``nn.functional_seq.gathered_rows``).
     Output: (T + 1, B, P) or, for the LSTM, (T + 1, B, P + H); see the module docstring.
     """
 
     op_name = "rnn"
 
     @staticmethod
-    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mode, reverse, lengths):
+    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mode, reverse, lengths, rows=None):
         cell = CELLS[mode]
         masks = step_masks(lengths, x.shape[0], x.dtype)
         if masks is not None:
@@ -371,7 +373,8 @@ class Recurrent(Op):
         if fused is cuda_lstm_forward:
             out, cache = fused(_gate_inputs(x, w_ih, b_ih, b_hh, cell), h0, c0, w_hh, reverse)
         elif fused:
-            out, cache = fused(x, w_ih, _summed_bias(b_ih, b_hh), h0, c0, w_hh, reverse)
+            out, cache = fused(x, w_ih, _summed_bias(b_ih, b_hh), h0, c0, w_hh, reverse,
+                               rows if type(x) is np.ndarray else None)
         else:
             out, cache = run_forward(ArrayCells, cell, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse, masks)
         ctx.save_for_backward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, out if fused else None)
@@ -386,7 +389,7 @@ class Recurrent(Op):
         if isinstance(grad, (np.ndarray, DeviceArray)):
             if ctx.fused is cuda_lstm_forward:
                 dgates, h_prev, dh0, dc0 = cuda_lstm_backward(grad, ctx.cache, w_hh, ctx.reverse)
-                return input_and_weight_gradients(dgates, None, h_prev, x, w_ih, needs, dh0, dc0) + (None,) * 3
+                return input_and_weight_gradients(dgates, None, h_prev, x, w_ih, needs, dh0, dc0) + (None,) * 4
             if ctx.fused:
                 backward = backends.cpu_kernel("lstm_sequence_backward")
                 need_bias = needs[5] or needs[6]
@@ -396,16 +399,16 @@ class Recurrent(Op):
                 if needs[6]:      # (b_ih and b_hh get the same sum: two arrays, each a gradient of its own)
                     grad_b_hh = grad_bias.copy() if needs[5] else grad_bias
                 return (grad_x, dh0, dc0, grad_w_ih, grad_w_hh, grad_bias if needs[5] else None, grad_b_hh,
-                        None) + (None,) * 3
+                        None) + (None,) * 4
             caches, h_prev = ctx.cache
             return run_backward(ArrayCells, cell, grad, x, w_ih, w_hh, w_hr, ctx.reverse, ctx.masks,
-                                caches, h_prev, needs) + (None,) * 3
+                                caches, h_prev, needs) + (None,) * 4
         # create_graph: recompute the forward with recorded ops, then run the same backward on tensors
         m = TensorCells
         masks = None if ctx.masks is None else _tensor()._wrap(ctx.masks)
         _, (caches, h_prev) = run_forward(m, cell, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, ctx.reverse, masks)
         return run_backward(m, cell, grad, x, w_ih, w_hh, w_hr, ctx.reverse, masks,
-                            caches, h_prev, needs) + (None,) * 3
+                            caches, h_prev, needs) + (None,) * 4
 
 
 # ---------------------------------------------------------------------- embeddings

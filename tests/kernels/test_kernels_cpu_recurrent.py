@@ -168,3 +168,93 @@ def test_fused_lstm_outputs_of_live_graphs_are_never_overwritten():
             for a, b in zip([out.detach().numpy()] + [t.grad.numpy() for t in leaves], want):
                 np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
         del runs, leaves, out
+
+
+# ---------------------------------------------------------------------- an embedding's output read as is
+class _LanguageModel(nn.Module):
+    def __init__(self, vocab=11, features=5, hidden=6, **embedding):
+        super().__init__()
+        self.embed = nn.Embedding(vocab, features, **embedding)
+        self.lstm = nn.LSTM(features, hidden)
+        self.head = nn.Linear(hidden, vocab)
+
+    def forward(self, tokens, change=None):
+        x = self.embed(tokens)
+        if change is not None:
+            change(self, x, tokens)
+        out, _ = self.lstm(x)
+        self.recurrent_node = out.grad_fn._parents[0]       # (out: a slice of the op's output)
+        return self.head(out)
+
+
+def _train_step(model, tokens, mode, change=None):
+    with backends.use(mode):
+        model.zero_grad()
+        logits = model(tokens, change)
+        loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]),
+                                           ad.tensor(np.roll(tokens.numpy(), -1, 0).reshape(-1)))
+        loss.backward()
+    gathered = model.recurrent_node.cache[-1] if mode == "numba" else None
+    return float(loss), [p.grad.numpy().copy() for p in model.parameters()], gathered
+
+
+@pytest.mark.parametrize("embedding", [{}, {"padding_idx": 0}, {"scale_grad_by_freq": True}, {"max_norm": 1.0}])
+def test_lstm_on_an_embedding_computes_with_the_table_and_matches_the_numpy_path(embedding):
+    """Embedding -> LSTM: with 11 rows for 40 x 8 lookups the fused LSTM takes its input
+    products from the table (V rows, picked by index) and the weight's gradient from the gates'
+    gradients summed per row; loss and every gradient equal the numpy path's, and the embedding
+    still gets its gradient through the graph (padding_idx, scale_grad_by_freq, max_norm)."""
+    ad.manual_seed(0)
+    model = _LanguageModel(**embedding).double()
+    tokens = ad.tensor(np.random.default_rng(0).integers(0, 11, (40, 8)))
+    fused = _train_step(model, tokens, "numba")
+    plain = _train_step(model, tokens, "numpy")
+    assert fused[2] is not None                      # the table's products were used
+    assert fused[0] == pytest.approx(plain[0], rel=1e-14)
+    for a, b in zip(fused[1], plain[1]):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+def _scale_table(model, x, tokens):
+    with ad.no_grad():
+        model.embed.weight.mul_(2.0)                 # x no longer equals table[tokens]
+
+
+def _scale_table_through_numpy(model, x, tokens):
+    model.embed.weight.detach().numpy()[:] *= 2.0    # (a numpy view: no version counted; the rows are compared)
+
+
+def _scale_output(model, x, tokens):
+    x.mul_(2.0)                                      # x is now the product's output, not the lookup
+
+
+def _change_tokens(model, x, tokens):
+    tokens.add_(1).remainder_(11)                    # the indices the rows came from have moved
+
+
+@pytest.mark.parametrize("change", [_scale_table, _scale_table_through_numpy, _scale_output, _change_tokens])
+def test_lstm_on_a_changed_embedding_output_reads_the_output_itself(change):
+    """Once the table, the output or the indices changed in place, the table's rows no longer
+    say what x holds: the LSTM reads x, and results equal the numpy path on the same x."""
+    ad.manual_seed(0)
+    model = _LanguageModel().double()
+    rng = np.random.default_rng(1)
+    tokens = rng.integers(0, 11, (40, 8))
+    state = {k: v.numpy().copy() for k, v in model.state_dict().items()}
+    fused = _train_step(model, ad.tensor(tokens), "numba", change)
+    model.load_state_dict({k: ad.tensor(v) for k, v in state.items()})
+    plain = _train_step(model, ad.tensor(tokens), "numpy", change)
+    assert fused[2] is None
+    assert fused[0] == pytest.approx(plain[0], rel=1e-14)
+    for a, b in zip(fused[1], plain[1]):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+def test_gathered_rows_pays_only_for_a_table_of_at_most_half_the_lookups():
+    from kernels.cpu import _recurrent
+    x = np.zeros((4, 3, 5))
+    assert _recurrent.gathered_rows((np.zeros((4, 3), np.int64), np.zeros((6, 5))), x) is not None
+    assert _recurrent.gathered_rows((np.zeros((4, 3), np.int64), np.zeros((7, 5))), x) is None       # 7 > 12 / 2
+    assert _recurrent.gathered_rows((np.zeros((4, 3), np.int64), np.zeros((6, 5), np.float32)), x) is None
+    assert _recurrent.gathered_rows((np.zeros((3, 4), np.int64), np.zeros((6, 5))), x) is None
+    assert _recurrent.gathered_rows(None, x) is None
