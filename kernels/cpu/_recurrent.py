@@ -84,26 +84,28 @@ def _tanh_vectorisable(v):
 
 
 @_step
-def _lstm_step_forward(t, before, acts, hw, bias, out, tanh_c):
-    """Step t of the forward pass: the gates' pre-activations (the input product acts[t], the
-    recurrent product hw, in column blocks (K, B, 4H / K) that each lie within one gate, the
-    bias) become their activations i, f, g, o in acts[t]; c' = f c + i g and h' = o tanh(c')
-    go to out[t] as h' | c' (c from out[before]), tanh(c') to tanh_c[t] for the backward pass.
-    ~8 us at B=16 H=128 in float32 against ~17 for numpy's five calls. Each loop reads and
-    writes few arrays and calls one function: written as one loop, LLVM kept it scalar (135 us)."""
+def _lstm_step_forward(t, before, inputs, index, acts, hw, bias, out, tanh_c):
+    """Step t of the forward pass: the gates' pre-activations (the input product
+    inputs[index[t, b]] of each batch row b, the recurrent product hw, in column blocks (K, B,
+    4H / K) that each lie within one gate, the bias) become their activations i, f, g, o in
+    acts[t]; c' = f c + i g and h' = o tanh(c') go to out[t] as h' | c' (c from out[before]),
+    tanh(c') to tanh_c[t] for the backward pass. ~8 us at B=16 H=128 in float32 against ~17
+    for numpy's five calls. Each loop reads and writes few arrays and calls one function:
+    written as one loop, LLVM kept it scalar (135 us). (inputs and acts must not overlap: a
+    loop over overlapping rows stays scalar.)"""
     blocks, batch, width = hw.shape
     size = out.shape[2] // 2
     for b in range(batch):
-        gates = acts[t, b]
+        gates, source = acts[t, b], inputs[index[t, b]]
         for block in range(blocks):
             recurrent = hw[block, b]
             start = block * width
             if start // size == 2:          # g
                 for j in range(width):
-                    gates[start + j] = _tanh(gates[start + j] + recurrent[j] + bias[start + j])
+                    gates[start + j] = _tanh(source[start + j] + recurrent[j] + bias[start + j])
             else:                           # i, f, o
                 for j in range(width):
-                    gates[start + j] = sigmoid(gates[start + j] + recurrent[j] + bias[start + j])
+                    gates[start + j] = sigmoid(source[start + j] + recurrent[j] + bias[start + j])
         row, previous, tanh = out[t, b], out[before, b], tanh_c[t, b]
         for j in range(size):
             row[size + j] = gates[size + j] * previous[size + j] + gates[j] * gates[2 * size + j]
@@ -202,22 +204,24 @@ def lstm_sequence_forward(x, w_ih, bias, h0, c0, w_hh, reverse=False, rows=None)
 
     Returns (out, cache): out (T + 1, B, 2H) holds h_t | c_t per step and the final states
     in row T; cache is what ``lstm_sequence_backward`` needs (the gates' activations, tanh of
-    each cell state, the initial states, the rows used). Every step's input product goes
-    straight into the cache of activations, which the loop then completes in place (no
-    (T, B, 4H) temporaries).
+    each cell state, the initial states, the rows used). The input products of all steps are
+    one product (or the table's, picked by index); each step's kernel reads its rows and
+    writes the gates' activations to the cache.
     """
     x = float_array(x, "lstm_sequence_forward", "x")
     steps, batch, features = x.shape
     gates = w_ih.shape[0]
     size = gates // 4
     dtype = x.dtype
-    acts = np.empty((steps, batch, gates), dtype)
     gathered = gathered_rows(rows, x)
-    if gathered is None:
-        np.matmul(x.reshape(steps * batch, features), w_ih.T, out=acts.reshape(steps * batch, gates))
-    else:
-        indices, table = gathered
-        np.take(np.matmul(table, w_ih.T), indices, axis=0, out=acts)
+    if gathered is None:     # every position's input product, read by the steps in order
+        inputs = np.matmul(x.reshape(steps * batch, features), w_ih.T,
+                           out=_workspace.array("inputs", (steps * batch, gates), dtype))
+        index = np.arange(steps * batch).reshape(steps, batch)
+    else:                    # the table rows' products, read by index
+        index, table = gathered
+        inputs = np.matmul(table, w_ih.T)
+    acts = np.empty((steps, batch, gates), dtype)
     blocks = _column_blocks(w_hh)
     w_blocks = _workspace.array("w_hh", blocks.shape, dtype)     # (contiguous: BLAS reads it as is)
     np.copyto(w_blocks, blocks)
@@ -229,9 +233,13 @@ def lstm_sequence_forward(x, w_ih, bias, h0, c0, w_hh, reverse=False, rows=None)
     out[steps, :, size:] = c0         # (row T, the final states' row, holds c0 until the loop ends)
     order = range(steps - 1, -1, -1) if reverse else range(steps)
     before = steps                    # the row of the state each step starts from
+    zero_start = not h.any()          # (the usual h0: its product is zeros, not worth a BLAS call)
     for t in order:
-        np.matmul(h, w_blocks, out=hw)
-        _lstm_step_forward(t, before, acts, hw, bias, out, tanh_c)
+        if zero_start and before == steps:
+            hw.fill(0)
+        else:
+            np.matmul(h, w_blocks, out=hw)
+        _lstm_step_forward(t, before, inputs, index, acts, hw, bias, out, tanh_c)
         h, before = out[t, :, :size], t
     if steps:
         out[steps] = out[before]
@@ -265,12 +273,14 @@ def lstm_sequence_backward(grad, out, cache, x, w_ih, w_hh, reverse=False, needs
     dh_parts[1:] = 0
     d_out = _workspace.array("d_out", (batch, size), dtype)
     dc = np.array(grad[steps, :, size:])
+    need_x, need_h0, need_c0, need_w_ih, need_w_hh, need_bias = needs
     before = 1 if reverse else -1          # the step each state came from
+    first = steps - 1 if reverse else 0    # the step that started from h0
     for t in (range(steps) if reverse else range(steps - 1, -1, -1)):
         _lstm_step_backward(t, t + before, dh_parts, dc, d_out, grad, acts, out, c0, tanh_c, dgates)
-        np.matmul(dgates_blocks[t], w_hh_blocks, out=dh_parts)
-    dh = dh_parts.sum(0)
-    need_x, need_h0, need_c0, need_w_ih, need_w_hh, need_bias = needs
+        if t != first or need_h0:          # (the first step's product is only dh0)
+            np.matmul(dgates_blocks[t], w_hh_blocks, out=dh_parts)
+    dh = dh_parts.sum(0) if need_h0 else None
     rows = steps * batch
     dgates = dgates.reshape(rows, gates)
     features = x.shape[-1]
