@@ -50,8 +50,8 @@ MIN_SIZE = {   # elements from which the Numba kernel runs (bench_dispatch.py, s
     # convolution's col2im and max pooling's indices: the kernel won at every size measured,
     # 64 to 1.25M elements, 2.3-10x on one thread (benchmarks/bench_kernels_cnn.py)
     "col2im": 0, "max_pool2d_indices": 0, "im2col": 0,
-    # the LSTM over a sequence, cell math fused per step: 2.2x the numpy path at T=8 B=1 H=8,
-    # 1.4x at T=32 B=16 H=128, 1.05-1.2x at T=16 B=64 H=256 (bench_seq.py --kernels): always
+    # the LSTM over a sequence, cell math fused per step: 2.5x the numpy path at T=8 B=1 H=8,
+    # 1.85x at T=32 B=16 H=128, 1.13x at T=16 B=64 H=256 (bench_seq.py --kernels): always
     "lstm_sequence_forward": 0,
     "layer_norm_forward": 0,   # one pass per row: 1.4-2.6x numpy's, forward + backward (kernels/cpu/_normalization.py)
     "embedding_backward": 0,   # a serial scatter-add: 2.4-20x the sort-and-reduceat path (kernels/cpu/_embedding.py)
