@@ -78,9 +78,10 @@ def gathered_rows(x):
     instead, V rows instead of one per index (the LSTM's input products: see
     ``kernels.cpu.lstm_sequence_forward``); x's place in the graph does not change."""
     node = x.grad_fn
-    if type(node) is not Embedding or x._version:
+    source = getattr(node, "gathered_from", None) if type(node) is Embedding else None
+    if source is None or x._version:
         return None
-    indices, indices_version, table, table_version = node.gathered_from
+    indices, indices_version, table, table_version = source
     if indices._version != indices_version or table._version != table_version:
         return None
     return indices._data, table._data
